@@ -1,0 +1,468 @@
+//! A model of NATS Streaming as the course configures it (DESIGN §2, "Bus").
+//!
+//! ```text
+//!  publish ──▶ channel (next seq) ──▶ queue group: member with fewest pending acks
+//!                                        │  send ── delivery latency ──▶ listener ── ack ──▶ done
+//!                                        └─ no ack within ack wait ──▶ redeliver (redelivered = true)
+//! ```
+//!
+//! Every subscription is a durable queue subscription with manual acks. A message goes to one
+//! member of its group; if the group's ack wait passes without an ack it is sent again, to the
+//! member that then has the fewest pending acks. There is no redelivery limit in NATS: the bound
+//! here ([`crate::scenario::Limits::deliveries_per_message`]) only decides when the simulator
+//! calls a message a redelivery loop and stops sending it, so a run always ends.
+//!
+//! The state and its decisions are synchronous; [`sweep`] and [`deliver`] are the async shell.
+
+use crate::domain::{Event, Subject};
+use crate::exec::{Node, Signal};
+use crate::services::{self, Handled};
+use crate::trace::Event as TraceEvent;
+use crate::world::World;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+/// A message on a channel.
+#[derive(Debug)]
+pub struct Message {
+    /// Channel.
+    pub subject: Subject,
+    /// Sequence number in the channel, from 1.
+    pub seq: u64,
+    /// Payload.
+    pub event: Event,
+}
+
+/// Which listener a queue group runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listener {
+    /// The orders service's `ticket:created` listener.
+    OrdersTicketCreated,
+    /// The orders service's `ticket:updated` listener.
+    OrdersTicketUpdated,
+}
+
+/// A durable queue subscription: one per (subject, queue group).
+pub struct Group {
+    /// Queue group name.
+    pub name: &'static str,
+    /// Channel it subscribes to.
+    pub subject: Subject,
+    /// The listener its members run.
+    pub listener: Listener,
+    /// Members, in join order.
+    pub members: Vec<Node>,
+    ack_wait_us: u64,
+    pending: BTreeMap<u64, Pending>,
+    pending_by_member: Vec<u32>,
+    /// (deadline, seq, delivery number), in send order; deadlines never decrease because the
+    /// ack wait is fixed and time only moves forward.
+    deadlines: VecDeque<(u64, u64, u32)>,
+}
+
+struct Pending {
+    member: usize,
+    deliveries: u32,
+    message: Rc<Message>,
+}
+
+/// What the bus does when a message's ack wait has passed.
+#[derive(Debug)]
+pub enum Expired {
+    /// Send it again to `member`.
+    Redeliver {
+        /// The message.
+        message: Rc<Message>,
+        /// Index of the member chosen.
+        member: usize,
+        /// Which delivery this is (2 for the first redelivery).
+        attempt: u32,
+    },
+    /// It was delivered `deliveries` times already: give up and report a loop.
+    Loop {
+        /// The message.
+        message: Rc<Message>,
+        /// How many times it was delivered.
+        deliveries: u32,
+    },
+}
+
+/// The NATS Streaming server.
+pub struct Bus {
+    groups: RefCell<Vec<Group>>,
+    /// Wakes a group's sweeper when its first deadline appears.
+    signals: Vec<Signal>,
+    next_seq: RefCell<BTreeMap<Subject, u64>>,
+    max_deliveries: u32,
+}
+
+impl Bus {
+    /// A bus with these subscriptions. Each ack-wait is in microseconds.
+    pub fn new(
+        groups: Vec<(&'static str, Subject, Listener, Vec<Node>)>,
+        ack_wait_us: u64,
+        max_deliveries: u32,
+    ) -> Self {
+        let groups: Vec<Group> = groups
+            .into_iter()
+            .map(|(name, subject, listener, members)| Group {
+                name,
+                subject,
+                listener,
+                pending_by_member: vec![0; members.len()],
+                members,
+                ack_wait_us,
+                pending: BTreeMap::new(),
+                deadlines: VecDeque::new(),
+            })
+            .collect();
+        let signals = groups.iter().map(|_| Signal::default()).collect();
+        Self {
+            groups: RefCell::new(groups),
+            signals,
+            next_seq: RefCell::new(BTreeMap::new()),
+            max_deliveries,
+        }
+    }
+
+    /// Number of subscriptions.
+    pub fn group_count(&self) -> usize {
+        self.signals.len()
+    }
+
+    /// Append `event` to its channel with the next sequence number.
+    pub fn append(&self, event: Event) -> Rc<Message> {
+        let subject = event.subject();
+        let mut next = self.next_seq.borrow_mut();
+        let seq = next.entry(subject).or_insert(0);
+        *seq += 1;
+        Rc::new(Message {
+            subject,
+            seq: *seq,
+            event,
+        })
+    }
+
+    /// The groups subscribed to `subject`.
+    pub fn groups_for(&self, subject: Subject) -> Vec<usize> {
+        let groups = self.groups.borrow();
+        (0..groups.len())
+            .filter(|&g| groups[g].subject == subject)
+            .collect()
+    }
+
+    /// The node of member `member` of group `group`, and the group's listener.
+    pub fn member(&self, group: usize, member: usize) -> (Node, Listener) {
+        let groups = self.groups.borrow();
+        (groups[group].members[member], groups[group].listener)
+    }
+
+    /// Record a first send of `message` to group `group` at `now_us`. `pick(n)` breaks a tie
+    /// between `n` members with equally few pending acks. Returns the chosen member's index and
+    /// whether the group's sweeper must be woken.
+    pub fn send(
+        &self,
+        group: usize,
+        message: Rc<Message>,
+        now_us: u64,
+        pick: impl FnOnce(usize) -> usize,
+    ) -> (usize, bool) {
+        let mut groups = self.groups.borrow_mut();
+        let g = &mut groups[group];
+        let member = fewest_pending(&g.pending_by_member, pick);
+        g.pending_by_member[member] += 1;
+        let seq = message.seq;
+        g.pending.insert(
+            seq,
+            Pending {
+                member,
+                deliveries: 1,
+                message,
+            },
+        );
+        let was_empty = g.deadlines.is_empty();
+        g.deadlines.push_back((now_us + g.ack_wait_us, seq, 1));
+        (member, was_empty)
+    }
+
+    /// An ack for `seq` from any delivery of it. Returns false if nothing was pending (an ack
+    /// after a redelivery was already acked, or of a message given up as a loop).
+    pub fn ack(&self, group: usize, seq: u64) -> bool {
+        let mut groups = self.groups.borrow_mut();
+        let g = &mut groups[group];
+        match g.pending.remove(&seq) {
+            Some(p) => {
+                g.pending_by_member[p.member] -= 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The earliest deadline of a message still pending in `group`, after dropping the entries
+    /// of messages acked or redelivered since.
+    pub fn next_deadline(&self, group: usize) -> Option<u64> {
+        let mut groups = self.groups.borrow_mut();
+        let g = &mut groups[group];
+        while let Some(&(at, seq, delivery)) = g.deadlines.front() {
+            if g.pending
+                .get(&seq)
+                .is_some_and(|p| p.deliveries == delivery)
+            {
+                return Some(at);
+            }
+            g.deadlines.pop_front();
+        }
+        None
+    }
+
+    /// Take every message of `group` whose ack wait has passed at `now_us` and decide its fate.
+    pub fn expire(
+        &self,
+        group: usize,
+        now_us: u64,
+        mut pick: impl FnMut(usize) -> usize,
+    ) -> Vec<Expired> {
+        let mut out = Vec::new();
+        let mut groups = self.groups.borrow_mut();
+        let g = &mut groups[group];
+        while let Some(&(at, seq, delivery)) = g.deadlines.front() {
+            if at > now_us {
+                break;
+            }
+            g.deadlines.pop_front();
+            let Some(p) = g.pending.get(&seq) else {
+                continue;
+            };
+            if p.deliveries != delivery {
+                continue;
+            }
+            let old = p.member;
+            g.pending_by_member[old] -= 1;
+            if delivery >= self.max_deliveries {
+                let p = g.pending.remove(&seq).expect("pending entry checked above");
+                out.push(Expired::Loop {
+                    message: p.message,
+                    deliveries: delivery,
+                });
+                continue;
+            }
+            let member = fewest_pending(&g.pending_by_member, &mut pick);
+            g.pending_by_member[member] += 1;
+            let p = g
+                .pending
+                .get_mut(&seq)
+                .expect("pending entry checked above");
+            p.member = member;
+            p.deliveries += 1;
+            g.deadlines
+                .push_back((now_us + g.ack_wait_us, seq, p.deliveries));
+            out.push(Expired::Redeliver {
+                message: p.message.clone(),
+                member,
+                attempt: p.deliveries,
+            });
+        }
+        out
+    }
+
+    /// Messages sent and not yet acked, over all groups.
+    pub fn unacked(&self) -> usize {
+        self.groups.borrow().iter().map(|g| g.pending.len()).sum()
+    }
+
+    /// The sweeper wake-up of `group`.
+    pub fn signal(&self, group: usize) -> &Signal {
+        &self.signals[group]
+    }
+}
+
+/// The member with the fewest pending acks; `pick(n)` chooses among `n` tied members.
+pub fn fewest_pending(pending: &[u32], pick: impl FnOnce(usize) -> usize) -> usize {
+    let min = *pending.iter().min().expect("a queue group has members");
+    let tied = pending.iter().filter(|&&p| p == min).count();
+    let nth = if tied == 1 { 0 } else { pick(tied) };
+    pending
+        .iter()
+        .enumerate()
+        .filter(|(_, &p)| p == min)
+        .nth(nth)
+        .map(|(i, _)| i)
+        .expect("nth < tied")
+}
+
+/// Publish `event` from `node`: the call travels to the bus (publish latency), gets its sequence
+/// number, and is sent to one member of every group subscribed to its channel.
+pub async fn publish(world: &World, node: Node, event: Event) {
+    let latency = world.draw(&world.latency().publish);
+    world.exec.sleep(latency).await;
+    let message = world.bus.append(event);
+    let data = message.event.ticket();
+    world.record(
+        node,
+        TraceEvent::Publish {
+            subject: message.subject,
+            seq: message.seq,
+            ticket: data.id,
+            version: data.version,
+            title: data.title.clone(),
+            price: data.price,
+        },
+    );
+    for group in world.bus.groups_for(message.subject) {
+        let now = world.exec.now_us();
+        let (member, wake) = world
+            .bus
+            .send(group, message.clone(), now, |n| world.pick(n));
+        if wake {
+            world.bus.signal(group).notify(&world.exec);
+        }
+        let (replica, _) = world.bus.member(group, member);
+        world.record(
+            Node::Bus,
+            TraceEvent::Send {
+                subject: message.subject,
+                seq: message.seq,
+                replica,
+                redelivered: false,
+            },
+        );
+        spawn_delivery(world, group, member, message.clone(), false);
+    }
+}
+
+fn spawn_delivery(
+    world: &World,
+    group: usize,
+    member: usize,
+    message: Rc<Message>,
+    redelivered: bool,
+) {
+    let (node, _) = world.bus.member(group, member);
+    let w = world.handle();
+    world.exec.spawn(node, async move {
+        deliver(&w, group, member, message, redelivered).await
+    });
+}
+
+/// One delivery: the message travels to the member, its listener runs, and it acks or not.
+pub async fn deliver(
+    world: &World,
+    group: usize,
+    member: usize,
+    message: Rc<Message>,
+    redelivered: bool,
+) {
+    let latency = world.draw(&world.latency().delivery);
+    world.exec.sleep(latency).await;
+    let (replica, listener) = world.bus.member(group, member);
+    let (subject, seq) = (message.subject, message.seq);
+    world.record(
+        replica,
+        TraceEvent::Deliver {
+            subject,
+            seq,
+            replica,
+            redelivered,
+        },
+    );
+    let handled = services::listen(world, replica, listener, &message.event).await;
+    match handled {
+        Handled::Ack => {
+            world.bus.ack(group, seq);
+            world.record(
+                replica,
+                TraceEvent::Ack {
+                    subject,
+                    seq,
+                    replica,
+                },
+            );
+        }
+        Handled::Drop(reason) => {
+            world.bus.ack(group, seq);
+            world.record(
+                replica,
+                TraceEvent::Drop {
+                    subject,
+                    seq,
+                    replica,
+                    reason,
+                },
+            );
+        }
+        Handled::Nack(reason) => world.record(
+            replica,
+            TraceEvent::Nack {
+                subject,
+                seq,
+                replica,
+                reason,
+            },
+        ),
+    }
+}
+
+/// The ack-wait timer of one group: sleeps until the earliest pending deadline, redelivers what
+/// expired, and parks while nothing is pending. Runs on the bus node for the whole run.
+pub async fn sweep(world: &World, group: usize) {
+    loop {
+        let Some(deadline) = world.bus.next_deadline(group) else {
+            world.bus.signal(group).wait(&world.exec).await;
+            continue;
+        };
+        world.exec.sleep_until(deadline).await;
+        let now = world.exec.now_us();
+        for expired in world.bus.expire(group, now, |n| world.pick(n)) {
+            match expired {
+                Expired::Redeliver {
+                    message,
+                    member,
+                    attempt,
+                } => {
+                    let (replica, _) = world.bus.member(group, member);
+                    world.record(
+                        Node::Bus,
+                        TraceEvent::Redeliver {
+                            subject: message.subject,
+                            seq: message.seq,
+                            replica,
+                            redelivered: true,
+                            attempt,
+                        },
+                    );
+                    spawn_delivery(world, group, member, message, true);
+                }
+                Expired::Loop {
+                    message,
+                    deliveries,
+                } => {
+                    let data = message.event.ticket();
+                    world.record(
+                        Node::Bus,
+                        TraceEvent::RedeliveryLoop {
+                            subject: message.subject,
+                            seq: message.seq,
+                            ticket: data.id,
+                            version: data.version,
+                            deliveries,
+                        },
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fewest_pending_prefers_the_least_loaded_member() {
+        assert_eq!(fewest_pending(&[3, 1, 2], |_| unreachable!("no tie")), 1);
+        assert_eq!(fewest_pending(&[0, 2, 0, 0], |n| n - 1), 3);
+        assert_eq!(fewest_pending(&[0, 2, 0, 0], |_| 0), 0);
+    }
+}

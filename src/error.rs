@@ -1,0 +1,27 @@
+//! Errors that end a command, and the exit code each maps to (DESIGN §8).
+
+use crate::scenario::ScenarioError;
+use std::path::PathBuf;
+
+/// A command that could not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A scenario file is missing or invalid.
+    #[error("{0}")]
+    Scenario(#[from] ScenarioError),
+    /// An output file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Bad input or usage: 2.
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+}

@@ -1,0 +1,636 @@
+//! Scenario files (`scenarios/*.toml`): what a run simulates (DESIGN §7).
+//!
+//! A scenario names itself, says what it teaches, and declares the topology, the latency
+//! distributions, the limits, a scripted workload and its expectations per OCC mode. Keys are
+//! kebab-case and carry their unit last (`ack-wait-ms`, `min-us`). Unknown keys, wrong types and
+//! out-of-range values are errors that name the file, line and key; nothing is silently
+//! defaulted except keys that are absent, whose defaults are documented here.
+
+use crate::domain::{Occ, Price};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// The largest workload a scenario may script, in HTTP requests. A guard against typos
+/// (`tickets = 20000000`) that would otherwise run for hours.
+pub const MAX_REQUESTS: u64 = 2_000_000;
+
+/// One scenario, as parsed and validated.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Scenario {
+    /// The file it was loaded from, as given (used in the command that reproduces a run).
+    #[serde(skip)]
+    pub source: PathBuf,
+    /// Short name, used in reports and baselines.
+    pub name: String,
+    /// What the scenario teaches, in a sentence or two.
+    pub description: String,
+    /// Services and bus settings.
+    #[serde(default)]
+    pub topology: Topology,
+    /// Latency distributions.
+    #[serde(default)]
+    pub latency: Latencies,
+    /// Bounds that turn a run that cannot finish into a result.
+    #[serde(default)]
+    pub limits: Limits,
+    /// The scripted client traffic.
+    pub workload: Workload,
+    /// What must hold, per OCC mode.
+    #[serde(default)]
+    pub expect: Expectations,
+}
+
+/// Services and bus settings.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Topology {
+    /// Orders-service replicas in queue group `orders-service` (default 4, 1..=64).
+    #[serde(default = "default_replicas")]
+    pub orders_replicas: u32,
+    /// NATS Streaming ack wait in milliseconds (default 5000, as the course sets it).
+    #[serde(default = "default_ack_wait_ms")]
+    pub ack_wait_ms: u64,
+}
+
+fn default_replicas() -> u32 {
+    4
+}
+fn default_ack_wait_ms() -> u64 {
+    5000
+}
+
+impl Default for Topology {
+    fn default() -> Self {
+        Self {
+            orders_replicas: default_replicas(),
+            ack_wait_ms: default_ack_wait_ms(),
+        }
+    }
+}
+
+/// A latency distribution: uniform in `min-us..=max-us`, and with probability
+/// `slow-probability` uniform in `max-us..=slow-max-us` instead (a busy replica, a GC pause).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Latency {
+    /// Fastest, in microseconds.
+    pub min_us: u64,
+    /// Slowest of the ordinary case, in microseconds.
+    pub max_us: u64,
+    /// Probability of a slow draw (default 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub slow_probability: f64,
+    /// Slowest slow draw, in microseconds (required when `slow-probability` > 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_max_us: Option<u64>,
+}
+
+fn is_zero(p: &f64) -> bool {
+    *p == 0.0
+}
+
+impl Latency {
+    const fn uniform(min_us: u64, max_us: u64) -> Self {
+        Self {
+            min_us,
+            max_us,
+            slow_probability: 0.0,
+            slow_max_us: None,
+        }
+    }
+
+    /// The range of the ordinary case.
+    pub fn range(&self) -> Range<u64> {
+        self.min_us..self.max_us + 1
+    }
+}
+
+impl fmt::Display for Latency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = |us: u64| us as f64 / 1000.0;
+        write!(f, "{}–{} ms", ms(self.min_us), ms(self.max_us))?;
+        if let (p, Some(slow)) = (self.slow_probability, self.slow_max_us) {
+            if p > 0.0 {
+                write!(f, " ({}% up to {} ms)", p * 100.0, ms(slow))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where simulated time goes.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Latencies {
+    /// From a client's request to the service handling it (default 1–3 ms).
+    #[serde(default = "default_http")]
+    pub http: Latency,
+    /// Each database operation, from call to effect (default 0.5–2 ms).
+    #[serde(default = "default_db")]
+    pub db: Latency,
+    /// From a publish call to the bus assigning its sequence number (default 0.2–1 ms).
+    #[serde(default = "default_publish")]
+    pub publish: Latency,
+    /// From the bus sending a message to the listener starting (default 0.5–3 ms).
+    #[serde(default = "default_delivery")]
+    pub delivery: Latency,
+}
+
+fn default_http() -> Latency {
+    Latency::uniform(1000, 3000)
+}
+fn default_db() -> Latency {
+    Latency::uniform(500, 2000)
+}
+fn default_publish() -> Latency {
+    Latency::uniform(200, 1000)
+}
+fn default_delivery() -> Latency {
+    Latency::uniform(500, 3000)
+}
+
+impl Default for Latencies {
+    fn default() -> Self {
+        Self {
+            http: default_http(),
+            db: default_db(),
+            publish: default_publish(),
+            delivery: default_delivery(),
+        }
+    }
+}
+
+/// Bounds on a run (TigerBeetle's "put a limit on everything").
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Limits {
+    /// Simulated time after which an unfinished run is stuck (default 600000 ms).
+    #[serde(default = "default_sim_time_ms")]
+    pub sim_time_ms: u64,
+    /// Deliveries of one message beyond which it is a redelivery loop (default 20).
+    #[serde(default = "default_deliveries")]
+    pub deliveries_per_message: u32,
+}
+
+fn default_sim_time_ms() -> u64 {
+    600_000
+}
+fn default_deliveries() -> u32 {
+    20
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            sim_time_ms: default_sim_time_ms(),
+            deliveries_per_message: default_deliveries(),
+        }
+    }
+}
+
+/// The scripted client traffic. Every step starts at its `at-ms`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Workload {
+    /// Create tickets and do nothing else with them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub create_tickets: Vec<CreateTickets>,
+    /// Create tickets, then update each one's price through a list of values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub price_chain: Vec<PriceChain>,
+}
+
+/// `[[workload.create-tickets]]`: `count` concurrent create requests.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CreateTickets {
+    /// When the requests are sent (default 0).
+    #[serde(default)]
+    pub at_ms: u64,
+    /// How many tickets (1..=100000).
+    pub count: u32,
+    /// Their title (default "ticket").
+    #[serde(default = "default_title")]
+    pub title: String,
+    /// Their price.
+    pub price: Price,
+}
+
+/// `[[workload.price-chain]]`: `tickets` concurrent chains of "create at `price`, then update
+/// to each of `updates`", the course's concurrency script when `pace = "after-response"`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PriceChain {
+    /// When the chains start (default 0).
+    #[serde(default)]
+    pub at_ms: u64,
+    /// How many tickets, one chain each (1..=100000).
+    pub tickets: u32,
+    /// Their title (default "ticket").
+    #[serde(default = "default_title")]
+    pub title: String,
+    /// The price each ticket is created at.
+    pub price: Price,
+    /// The prices each ticket is then updated to, in order (at most 1000).
+    pub updates: Vec<Price>,
+    /// Whether each update waits for the previous response (default "after-response").
+    #[serde(default)]
+    pub pace: Pace,
+}
+
+fn default_title() -> String {
+    "ticket".to_owned()
+}
+
+/// How a chain sends its updates.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pace {
+    /// Each update is sent when the previous response arrives.
+    #[default]
+    AfterResponse,
+    /// All updates are sent at once, without waiting: they race each other.
+    Burst,
+}
+
+/// Expected outcomes per OCC mode; a mode without an entry expects nothing.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Expectations {
+    /// With `--occ off`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub off: Option<Expect>,
+    /// With `--occ on`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<Expect>,
+    /// With `--occ dedup`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup: Option<Expect>,
+}
+
+impl Expectations {
+    /// The expectation for `occ`, if declared.
+    pub fn get(&self, occ: Occ) -> Option<Expect> {
+        match occ {
+            Occ::Off => self.off,
+            Occ::On => self.on,
+            Occ::Dedup => self.dedup,
+        }
+    }
+}
+
+/// What a scenario expects of a mode.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expect {
+    /// Every seed converges and quiesces. One run can refute it.
+    Converges,
+    /// Some seed of a sweep diverges. Only a sweep can judge it.
+    DivergesOnSomeSeed,
+    /// Some seed of a sweep gets stuck. Only a sweep can judge it.
+    StuckOnSomeSeed,
+}
+
+impl Expect {
+    /// The expectation as scenario files spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expect::Converges => "converges",
+            Expect::DivergesOnSomeSeed => "diverges-on-some-seed",
+            Expect::StuckOnSomeSeed => "stuck-on-some-seed",
+        }
+    }
+}
+
+/// A scenario that could not be loaded: where, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line and column, when the problem has a place in the file.
+    pub position: Option<(usize, usize)>,
+    /// The key, as a path (`workload.price-chain[0].tickets`), when one is concerned.
+    pub key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// The offending source line and a caret under the span, when there is a position.
+    pub snippet: Option<String>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some((line, col)) = self.position {
+            write!(f, ":{line}:{col}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ": key `{key}`")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(snippet) = &self.snippet {
+            write!(f, "\n{snippet}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl Scenario {
+    /// Read and validate a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            file: path.to_owned(),
+            position: None,
+            key: None,
+            message: format!("cannot read the scenario file: {e}"),
+            snippet: None,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parse and validate scenario text; `file` names it in errors.
+    pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
+        let error = |span: Option<Range<usize>>, key: Option<String>, message: String| {
+            let located = span.map(|span| locate(text, span));
+            ScenarioError {
+                file: file.to_owned(),
+                position: located.as_ref().map(|l| l.0),
+                key,
+                message,
+                snippet: located.map(|l| l.1),
+            }
+        };
+        let de = toml::Deserializer::parse(text)
+            .map_err(|e| error(e.span(), None, first_line(e.message())))?;
+        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = Some(e.path().to_string()).filter(|k| k != ".");
+            let inner = e.into_inner();
+            error(inner.span(), key, first_line(inner.message()))
+        })?;
+        let mut scenario = scenario;
+        scenario.source = file.to_owned();
+        if let Err(invalid) = scenario.validate() {
+            let span = key_span(text, &invalid.path);
+            return Err(error(span, Some(invalid.path_string()), invalid.message));
+        }
+        Ok(scenario)
+    }
+
+    /// Total HTTP requests the workload sends.
+    pub fn total_requests(&self) -> u64 {
+        let creates: u64 = self
+            .workload
+            .create_tickets
+            .iter()
+            .map(|c| u64::from(c.count))
+            .sum();
+        let chains: u64 = self
+            .workload
+            .price_chain
+            .iter()
+            .map(|c| u64::from(c.tickets) * (1 + c.updates.len() as u64))
+            .sum();
+        creates + chains
+    }
+
+    /// Check ranges that the types alone cannot express.
+    fn validate(&self) -> Result<(), Invalid> {
+        use Seg::{Idx, Key};
+        let check = |ok: bool, path: &[Seg], message: String| {
+            if ok {
+                Ok(())
+            } else {
+                Err(Invalid {
+                    path: path.to_vec(),
+                    message,
+                })
+            }
+        };
+        check(
+            !self.name.trim().is_empty(),
+            &[Key("name")],
+            "must not be empty".into(),
+        )?;
+        let replicas = self.topology.orders_replicas;
+        check(
+            (1..=64).contains(&replicas),
+            &[Key("topology"), Key("orders-replicas")],
+            format!("must be between 1 and 64, not {replicas}"),
+        )?;
+        let ack = self.topology.ack_wait_ms;
+        check(
+            (1..=3_600_000).contains(&ack),
+            &[Key("topology"), Key("ack-wait-ms")],
+            format!("must be between 1 ms and 3600000 ms (an hour), not {ack}"),
+        )?;
+        let latencies = [
+            ("http", &self.latency.http),
+            ("db", &self.latency.db),
+            ("publish", &self.latency.publish),
+            ("delivery", &self.latency.delivery),
+        ];
+        for (name, l) in latencies {
+            let at = |field| [Key("latency"), Key(name), Key(field)];
+            check(
+                l.min_us <= l.max_us,
+                &at("min-us"),
+                format!("min-us ({}) exceeds max-us ({})", l.min_us, l.max_us),
+            )?;
+            check(
+                l.max_us <= 60_000_000,
+                &at("max-us"),
+                format!("must be at most 60000000 µs (a minute), not {}", l.max_us),
+            )?;
+            check(
+                (0.0..=1.0).contains(&l.slow_probability),
+                &at("slow-probability"),
+                format!("must be between 0 and 1, not {}", l.slow_probability),
+            )?;
+            if l.slow_probability > 0.0 {
+                check(
+                    l.slow_max_us.is_some(),
+                    &at("slow-probability"),
+                    "needs slow-max-us: how slow a slow draw can be".into(),
+                )?;
+            }
+            if let Some(slow) = l.slow_max_us {
+                check(
+                    (l.max_us..=60_000_000).contains(&slow),
+                    &at("slow-max-us"),
+                    format!(
+                        "must be between max-us ({}) and 60000000 µs, not {slow}",
+                        l.max_us
+                    ),
+                )?;
+            }
+        }
+        let limit = self.limits.sim_time_ms;
+        check(
+            (1..=86_400_000).contains(&limit),
+            &[Key("limits"), Key("sim-time-ms")],
+            format!("must be between 1 ms and 86400000 ms (a day), not {limit}"),
+        )?;
+        let deliveries = self.limits.deliveries_per_message;
+        check(
+            (2..=10_000).contains(&deliveries),
+            &[Key("limits"), Key("deliveries-per-message")],
+            format!("must be between 2 and 10000, not {deliveries}"),
+        )?;
+        let w = &self.workload;
+        check(
+            !w.create_tickets.is_empty() || !w.price_chain.is_empty(),
+            &[Key("workload")],
+            "has no steps: add a [[workload.price-chain]] or [[workload.create-tickets]]".into(),
+        )?;
+        for (i, c) in w.create_tickets.iter().enumerate() {
+            let at = |field| [Key("workload"), Key("create-tickets"), Idx(i), Key(field)];
+            check(
+                (1..=100_000).contains(&c.count),
+                &at("count"),
+                format!("must be between 1 and 100000, not {}", c.count),
+            )?;
+            check_title(&c.title, &at("title"))?;
+            check_at(c.at_ms, limit, &at("at-ms"))?;
+        }
+        for (i, c) in w.price_chain.iter().enumerate() {
+            let at = |field| [Key("workload"), Key("price-chain"), Idx(i), Key(field)];
+            check(
+                (1..=100_000).contains(&c.tickets),
+                &at("tickets"),
+                format!("must be between 1 and 100000, not {}", c.tickets),
+            )?;
+            check(
+                c.updates.len() <= 1000,
+                &at("updates"),
+                format!("has {} prices; at most 1000 are allowed", c.updates.len()),
+            )?;
+            check_title(&c.title, &at("title"))?;
+            check_at(c.at_ms, limit, &at("at-ms"))?;
+        }
+        let requests = self.total_requests();
+        check(
+            requests <= MAX_REQUESTS,
+            &[Key("workload")],
+            format!("sends {requests} requests in all; at most {MAX_REQUESTS} are allowed"),
+        )
+    }
+}
+
+fn check_title(title: &str, path: &[Seg]) -> Result<(), Invalid> {
+    let len = title.chars().count();
+    if (1..=200).contains(&len) {
+        Ok(())
+    } else {
+        Err(Invalid {
+            path: path.to_vec(),
+            message: format!("must be 1 to 200 characters long, not {len}"),
+        })
+    }
+}
+
+fn check_at(at_ms: u64, limit_ms: u64, path: &[Seg]) -> Result<(), Invalid> {
+    if at_ms < limit_ms {
+        Ok(())
+    } else {
+        Err(Invalid {
+            path: path.to_vec(),
+            message: format!("{at_ms} ms is not before limits.sim-time-ms ({limit_ms} ms)"),
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Seg {
+    Key(&'static str),
+    Idx(usize),
+}
+
+struct Invalid {
+    path: Vec<Seg>,
+    message: String,
+}
+
+impl Invalid {
+    fn path_string(&self) -> String {
+        let mut s = String::new();
+        for seg in &self.path {
+            match seg {
+                Seg::Key(k) if s.is_empty() => s.push_str(k),
+                Seg::Key(k) => {
+                    s.push('.');
+                    s.push_str(k);
+                }
+                Seg::Idx(i) => s.push_str(&format!("[{i}]")),
+            }
+        }
+        s
+    }
+}
+
+/// The span of the deepest part of `path` present in the document, so a validation error points
+/// at the offending value, or at its table when the key was left to its default.
+fn key_span(text: &str, path: &[Seg]) -> Option<Range<usize>> {
+    let root = toml::de::DeTable::parse(text).ok()?;
+    let mut span = None;
+    let mut table = root.get_ref();
+    let mut value: Option<&toml::de::DeValue<'_>> = None;
+    for seg in path {
+        let next = match (seg, value) {
+            (Seg::Key(k), None) => table.get(*k),
+            (Seg::Key(k), Some(v)) => v.get(*k),
+            (Seg::Idx(i), Some(v)) => v.get(*i),
+            (Seg::Idx(_), None) => None,
+        };
+        let Some(next) = next else { break };
+        span = Some(next.span());
+        value = Some(next.get_ref());
+        if let toml::de::DeValue::Table(t) = next.get_ref() {
+            table = t;
+        }
+    }
+    span
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or("").trim().to_owned()
+}
+
+/// 1-based (line, column) of `span.start`, and a two-line snippet with a caret underline.
+fn locate(text: &str, span: Range<usize>) -> ((usize, usize), String) {
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let line_no = text[..start].matches('\n').count() + 1;
+    let col = text[line_start..start].chars().count() + 1;
+    let source = &text[line_start..line_end];
+    let width = text[start..span.end.clamp(start, line_end)]
+        .chars()
+        .count()
+        .max(1);
+    let gutter = line_no.to_string().len();
+    let snippet = format!(
+        "{:gutter$} |\n{line_no} | {source}\n{:gutter$} | {}{}",
+        "",
+        "",
+        " ".repeat(col - 1),
+        "^".repeat(width)
+    );
+    ((line_no, col), snippet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_points_at_the_span() {
+        let text = "a = 1\nbb = -5\n";
+        let ((line, col), snippet) = locate(text, 11..13);
+        assert_eq!((line, col), (2, 6));
+        assert_eq!(snippet, "  |\n2 | bb = -5\n  |      ^^");
+    }
+}

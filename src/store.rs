@@ -1,0 +1,184 @@
+//! A model of a MongoDB collection with mongoose-update-if-current (DESIGN §2, "Database").
+//!
+//! The collection itself is synchronous and atomic per document, like MongoDB's
+//! single-document operations: the simulated latency of each operation is added by the async
+//! shell in [`crate::world`], so operations from different replicas interleave between their
+//! awaits while each operation's effect lands in one step.
+
+use crate::domain::{Document, TicketId};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Which database a collection lives in, as trace lines name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Db {
+    /// The tickets service's database (source of truth).
+    Tickets,
+    /// The orders service's database, shared by all its replicas.
+    Orders,
+}
+
+impl fmt::Display for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Db::Tickets => "tickets",
+            Db::Orders => "orders",
+        })
+    }
+}
+
+/// Why a write failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WriteError {
+    /// E11000: an insert used an id that exists.
+    DuplicateKey,
+    /// The conditional save found another version stored (or no document at all).
+    VersionConflict,
+}
+
+/// How `save` treats the version field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Save {
+    /// With the update-if-current plugin: succeed only if the stored version equals the
+    /// document's, then store version + 1.
+    Conditional,
+    /// Without the plugin: overwrite, version untouched (mongoose does not bump `__v` for
+    /// plain field changes), so the last write wins.
+    Overwrite,
+}
+
+/// One collection of documents keyed by id. `BTreeMap` keeps every iteration in id order.
+#[derive(Clone, Debug)]
+pub struct Collection<D> {
+    db: Db,
+    docs: BTreeMap<TicketId, D>,
+}
+
+impl<D: Document> Collection<D> {
+    /// An empty collection in `db`.
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            docs: BTreeMap::new(),
+        }
+    }
+
+    /// The database this collection belongs to.
+    pub fn db(&self) -> Db {
+        self.db
+    }
+
+    /// `findById`: a copy of the stored document, as mongoose hands out a detached document.
+    pub fn find(&self, id: TicketId) -> Option<D> {
+        self.docs.get(&id).cloned()
+    }
+
+    /// Insert a new document (version as given, normally 0); fails on an existing id.
+    pub fn insert(&mut self, doc: D) -> Result<D, WriteError> {
+        use std::collections::btree_map::Entry;
+        match self.docs.entry(doc.id()) {
+            Entry::Occupied(_) => Err(WriteError::DuplicateKey),
+            Entry::Vacant(slot) => Ok(slot.insert(doc).clone()),
+        }
+    }
+
+    /// `save()` of a document that was read earlier. Returns the document as stored.
+    pub fn save(&mut self, mut doc: D, mode: Save) -> Result<D, WriteError> {
+        let Some(stored) = self.docs.get_mut(&doc.id()) else {
+            // mongoose's update-if-current filters on (_id, version): no match is a VersionError.
+            return Err(WriteError::VersionConflict);
+        };
+        if mode == Save::Conditional {
+            if stored.version() != doc.version() {
+                return Err(WriteError::VersionConflict);
+            }
+            doc.set_version(doc.version() + 1);
+        }
+        *stored = doc;
+        Ok(stored.clone())
+    }
+
+    /// Every document, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = &D> {
+        self.docs.values()
+    }
+
+    /// Number of documents.
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// Whether the collection is empty.
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Ticket;
+
+    fn ticket() -> Ticket {
+        Ticket {
+            id: 7,
+            version: 0,
+            title: "concert".into(),
+            price: 5,
+            user_id: 1,
+        }
+    }
+
+    // The course's model test: "implements optimistic concurrency control".
+    #[test]
+    fn a_stale_copy_cannot_be_saved() {
+        let mut tickets = Collection::new(Db::Tickets);
+        tickets.insert(ticket()).unwrap();
+        let mut first = tickets.find(7).unwrap();
+        let mut second = tickets.find(7).unwrap();
+        first.price = 10;
+        second.price = 15;
+        assert_eq!(tickets.save(first, Save::Conditional).unwrap().version, 1);
+        assert_eq!(
+            tickets.save(second, Save::Conditional),
+            Err(WriteError::VersionConflict)
+        );
+        assert_eq!(tickets.find(7).unwrap().price, 10);
+    }
+
+    // The course's model test: "increments the version number on multiple saves".
+    #[test]
+    fn each_save_increments_the_version() {
+        let mut tickets = Collection::new(Db::Tickets);
+        let mut versions = vec![tickets.insert(ticket()).unwrap().version];
+        for _ in 0..2 {
+            let doc = tickets.find(7).unwrap();
+            versions.push(tickets.save(doc, Save::Conditional).unwrap().version);
+        }
+        assert_eq!(versions, [0, 1, 2]);
+    }
+
+    #[test]
+    fn without_the_plugin_the_last_write_wins() {
+        let mut tickets = Collection::new(Db::Tickets);
+        tickets.insert(ticket()).unwrap();
+        let mut first = tickets.find(7).unwrap();
+        let mut second = tickets.find(7).unwrap();
+        first.price = 10;
+        second.price = 15;
+        tickets.save(second, Save::Overwrite).unwrap();
+        let stored = tickets.save(first, Save::Overwrite).unwrap();
+        assert_eq!((stored.price, stored.version), (10, 0));
+    }
+
+    #[test]
+    fn inserting_an_existing_id_is_a_duplicate_key() {
+        let mut tickets = Collection::new(Db::Tickets);
+        tickets.insert(ticket()).unwrap();
+        assert_eq!(tickets.insert(ticket()), Err(WriteError::DuplicateKey));
+        assert_eq!(tickets.len(), 1);
+    }
+}

@@ -1,0 +1,373 @@
+//! The recorded history of a run: one [`Record`] per observable step, in the order it happened.
+//!
+//! The trace is the single source the checks and statistics read (DESIGN §5, §8). Written out
+//! with `--trace FILE` it becomes JSON lines, one event per line, each with `t_us` (simulated
+//! microseconds), `node` and `kind`. Every `db.write` line carries the whole stored state of the
+//! ticket (id, version, title, price), so both databases' final contents can be recomputed from
+//! those lines alone (see [`Trace::final_state`]).
+
+use crate::domain::{Price, Refusal, Subject, TicketId};
+use crate::exec::Node;
+use crate::store::{Db, WriteError};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::io::{self, Write};
+use std::rc::Rc;
+
+/// An HTTP route of the tickets service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Route {
+    /// Create a ticket.
+    #[serde(rename = "POST /api/tickets")]
+    CreateTicket,
+    /// Update a ticket's title and price.
+    #[serde(rename = "PUT /api/tickets/:id")]
+    UpdateTicket,
+}
+
+/// Why a delivered message was acked without being applied (`dedup` only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DropReason {
+    /// A `ticket:updated` at or below the stored version.
+    Stale,
+    /// A `ticket:created` for a ticket that exists.
+    Duplicate,
+}
+
+/// What happened. The serialized `kind` names are stable: tools parse them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind")]
+pub enum Event {
+    /// The tickets service answered a request.
+    #[serde(rename = "http")]
+    Http {
+        /// The route.
+        request: Route,
+        /// The ticket concerned (the new id for a create), if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ticket: Option<TicketId>,
+        /// The price the request asked for.
+        price: Price,
+        /// HTTP status of the response.
+        status: u16,
+    },
+    /// A message reached the bus and was given the next sequence number of its channel.
+    #[serde(rename = "publish")]
+    Publish {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number in the channel.
+        seq: u64,
+        /// The ticket the event is about.
+        ticket: TicketId,
+        /// The event's version (absent when OCC is off).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<u64>,
+        /// Title carried.
+        title: Rc<str>,
+        /// Price carried.
+        price: Price,
+    },
+    /// The bus sent a message to a queue-group member for the first time; its ack wait starts.
+    #[serde(rename = "send")]
+    Send {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The member it was sent to.
+        replica: Node,
+        /// Always false for a first send.
+        redelivered: bool,
+    },
+    /// The ack wait of a message ran out and the bus sent it again.
+    #[serde(rename = "redeliver")]
+    Redeliver {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The member it was sent to (the one with the fewest pending acks).
+        replica: Node,
+        /// Always true.
+        redelivered: bool,
+        /// Which delivery of this message this is (2 for the first redelivery).
+        attempt: u32,
+    },
+    /// A message arrived at a replica and its listener started.
+    #[serde(rename = "deliver")]
+    Deliver {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The receiving replica.
+        replica: Node,
+        /// NATS's redelivered flag.
+        redelivered: bool,
+    },
+    /// The listener acked the message.
+    #[serde(rename = "ack")]
+    Ack {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The acking replica.
+        replica: Node,
+    },
+    /// The listener threw: no ack, so the bus redelivers after the ack wait.
+    #[serde(rename = "nack")]
+    Nack {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The replica whose listener failed.
+        replica: Node,
+        /// Why.
+        reason: Refusal,
+    },
+    /// The listener acked the message without applying it.
+    #[serde(rename = "drop")]
+    Drop {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The replica.
+        replica: Node,
+        /// Why it was not applied.
+        reason: DropReason,
+    },
+    /// A document was written; the fields are its whole stored state afterwards.
+    #[serde(rename = "db.write")]
+    DbWrite {
+        /// Which database.
+        db: Db,
+        /// Document id.
+        ticket: TicketId,
+        /// Stored version.
+        version: u64,
+        /// Stored title.
+        title: Rc<str>,
+        /// Stored price.
+        price: Price,
+    },
+    /// A write failed; the fields are what the writer tried to store.
+    #[serde(rename = "db.conflict")]
+    DbConflict {
+        /// Which database.
+        db: Db,
+        /// Document id.
+        ticket: TicketId,
+        /// The version the writer had read.
+        version: u64,
+        /// Title it tried to store.
+        title: Rc<str>,
+        /// Price it tried to store.
+        price: Price,
+        /// Why the write failed.
+        error: WriteError,
+    },
+    /// A message exceeded the redelivery bound; the bus stops sending it and the run is stuck.
+    #[serde(rename = "redelivery-loop")]
+    RedeliveryLoop {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The ticket the message is about.
+        ticket: TicketId,
+        /// The message's version.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<u64>,
+        /// How many times it was delivered.
+        deliveries: u32,
+    },
+}
+
+/// One line of the trace.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Record {
+    /// Simulated time in microseconds.
+    pub t_us: u64,
+    /// The node where it happened.
+    pub node: Node,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// The stored state of one document as `db.write` lines describe it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocState {
+    /// Version.
+    pub version: u64,
+    /// Title.
+    pub title: Rc<str>,
+    /// Price.
+    pub price: Price,
+}
+
+/// A run's history.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    records: Vec<Record>,
+}
+
+impl Trace {
+    /// Append a record.
+    pub fn push(&mut self, record: Record) {
+        self.records.push(record);
+    }
+
+    /// All records, in order.
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// A stable 64-bit FNV-1a hash of every record, as 16 hex digits. Two runs with the same
+    /// hash took the same steps at the same simulated times.
+    pub fn hash(&self) -> String {
+        let mut h = Fnv1a::default();
+        self.records.hash(&mut h);
+        format!("{:016x}", h.finish())
+    }
+
+    /// Write the trace as JSON lines.
+    pub fn write_jsonl(&self, mut out: impl Write) -> io::Result<()> {
+        for record in &self.records {
+            serde_json::to_writer(&mut out, record)?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    }
+
+    /// Both databases' final contents, recomputed from the `db.write` lines alone.
+    pub fn final_state(&self) -> BTreeMap<(Db, TicketId), DocState> {
+        let mut state = BTreeMap::new();
+        for record in &self.records {
+            if let Event::DbWrite {
+                db,
+                ticket,
+                version,
+                title,
+                price,
+            } = &record.event
+            {
+                state.insert(
+                    (*db, *ticket),
+                    DocState {
+                        version: *version,
+                        title: title.clone(),
+                        price: *price,
+                    },
+                );
+            }
+        }
+        state
+    }
+}
+
+/// FNV-1a, 64 bit, feeding integers little-endian so the hash is the same on every platform.
+#[derive(Clone, Copy)]
+pub struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv1a {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.write(&[i]);
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn write_isize(&mut self, i: isize) {
+        self.write_u64(i as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_matches_the_reference_vectors() {
+        let hash = |s: &str| {
+            let mut h = Fnv1a::default();
+            h.write(s.as_bytes());
+            h.finish()
+        };
+        assert_eq!(hash(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(hash("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(hash("foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn a_trace_line_has_time_node_and_kind_first() {
+        let record = Record {
+            t_us: 1500,
+            node: Node::Orders(2),
+            event: Event::Deliver {
+                subject: Subject::TicketUpdated,
+                seq: 4,
+                replica: Node::Orders(2),
+                redelivered: true,
+            },
+        };
+        let line = serde_json::to_string(&record).unwrap();
+        assert_eq!(
+            line,
+            r#"{"t_us":1500,"node":"orders-2","kind":"deliver","subject":"ticket:updated","seq":4,"replica":"orders-2","redelivered":true}"#
+        );
+    }
+
+    #[test]
+    fn final_state_keeps_the_last_write_per_document() {
+        let write = |t_us, db, version, price| Record {
+            t_us,
+            node: Node::Tickets,
+            event: Event::DbWrite {
+                db,
+                ticket: 1,
+                version,
+                title: "t".into(),
+                price,
+            },
+        };
+        let mut trace = Trace::default();
+        trace.push(write(1, Db::Tickets, 0, 5));
+        trace.push(write(2, Db::Orders, 0, 5));
+        trace.push(write(3, Db::Tickets, 1, 10));
+        let state = trace.final_state();
+        assert_eq!(state[&(Db::Tickets, 1)].price, 10);
+        assert_eq!(state[&(Db::Orders, 1)].price, 5);
+    }
+}

@@ -1,0 +1,403 @@
+//! All mutable state of one run, and the run itself.
+//!
+//! One [`World`] per run holds the executor, both databases, the bus, the tickets service's id
+//! counter and the trace, each behind its own `RefCell` that is never held across an await.
+//! [`run`] builds a world inside a fresh madsim runtime seeded with the run's seed, starts the
+//! bus's sweepers and the workload's clients, runs the executor until nothing is left to do or a
+//! limit is hit, and hands the trace to [`crate::check`].
+
+use crate::bus::{self, Bus, Listener};
+use crate::check::{self, Ending};
+use crate::domain::{Document, Occ, Price, ReplicaTicket, Subject, Ticket, TicketId, UserId};
+use crate::exec::{Executor, Node, Oneshot};
+use crate::report::Report;
+use crate::scenario::{Latencies, Latency, Pace, Scenario};
+use crate::services::{self, Request, Response};
+use crate::store::{Collection, Db, Save, WriteError};
+use crate::trace::{Event, Record, Trace};
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+/// Task polls after which a run is abandoned as runaway. Far above any valid scenario's need
+/// (the largest allowed workload takes ~40 M), so hitting it means a model bug, reported as such.
+pub const MAX_STEPS: u64 = 500_000_000;
+
+/// The simulated system of one run.
+pub struct World {
+    /// The scheduler.
+    pub exec: Rc<Executor>,
+    /// The concurrency-control mode.
+    pub occ: Occ,
+    latency: Latencies,
+    /// The tickets service's `tickets` collection.
+    pub tickets_db: RefCell<Collection<Ticket>>,
+    /// The orders service's `tickets` collection, shared by its replicas.
+    pub orders_db: RefCell<Collection<ReplicaTicket>>,
+    /// NATS Streaming.
+    pub bus: Bus,
+    trace: RefCell<Trace>,
+    next_ticket_id: Cell<TicketId>,
+    open_requests: Cell<u64>,
+    me: Weak<World>,
+}
+
+impl World {
+    /// A world at time 0 with the scenario's topology, drawing from madsim's RNG. Must be
+    /// called inside a madsim runtime.
+    pub fn new(scenario: &Scenario, occ: Occ) -> Rc<World> {
+        let exec = Rc::new(Executor::new(madsim::rand::thread_rng()));
+        let replicas: Vec<Node> = (1..=scenario.topology.orders_replicas)
+            .map(|n| Node::Orders(n as u8))
+            .collect();
+        let groups = vec![
+            (
+                "orders-service",
+                Subject::TicketCreated,
+                Listener::OrdersTicketCreated,
+                replicas.clone(),
+            ),
+            (
+                "orders-service",
+                Subject::TicketUpdated,
+                Listener::OrdersTicketUpdated,
+                replicas,
+            ),
+        ];
+        let bus = Bus::new(
+            groups,
+            scenario.topology.ack_wait_ms * 1000,
+            scenario.limits.deliveries_per_message,
+        );
+        Rc::new_cyclic(|me| World {
+            exec,
+            occ,
+            latency: scenario.latency.clone(),
+            tickets_db: RefCell::new(Collection::new(Db::Tickets)),
+            orders_db: RefCell::new(Collection::new(Db::Orders)),
+            bus,
+            trace: RefCell::new(Trace::default()),
+            next_ticket_id: Cell::new(1),
+            open_requests: Cell::new(0),
+            me: me.clone(),
+        })
+    }
+
+    /// A counted handle to this world, for futures that outlive the current borrow.
+    pub fn handle(&self) -> Rc<World> {
+        self.me.upgrade().expect("the world outlives its tasks")
+    }
+
+    /// The latency distributions.
+    pub fn latency(&self) -> &Latencies {
+        &self.latency
+    }
+
+    /// A draw from a latency distribution, in microseconds.
+    pub fn draw(&self, latency: &Latency) -> u64 {
+        match latency.slow_max_us {
+            Some(slow) if self.exec.gen_bool(latency.slow_probability) => {
+                self.exec.gen_range(latency.max_us..slow + 1)
+            }
+            _ => self.exec.gen_range(latency.range()),
+        }
+    }
+
+    /// A uniform choice among `n` options.
+    pub fn pick(&self, n: usize) -> usize {
+        self.exec.gen_range(0..n as u64) as usize
+    }
+
+    /// Append to the trace at the current simulated time.
+    pub fn record(&self, node: Node, event: Event) {
+        tracing::debug!(target: "ticketsim::trace", %node, ?event);
+        self.trace.borrow_mut().push(Record {
+            t_us: self.exec.now_us(),
+            node,
+            event,
+        });
+    }
+
+    /// The id the tickets service gives its next ticket.
+    pub fn next_ticket_id(&self) -> TicketId {
+        let id = self.next_ticket_id.get();
+        self.next_ticket_id.set(id + 1);
+        id
+    }
+
+    /// Requests sent and not yet answered.
+    pub fn open_requests(&self) -> u64 {
+        self.open_requests.get()
+    }
+
+    async fn db_latency(&self) {
+        let latency = self.draw(&self.latency.db);
+        self.exec.sleep(latency).await;
+    }
+
+    /// `findById` after the database latency.
+    pub async fn find<D: Document>(
+        &self,
+        collection: &RefCell<Collection<D>>,
+        id: TicketId,
+    ) -> Option<D> {
+        self.db_latency().await;
+        collection.borrow().find(id)
+    }
+
+    /// `insert` after the database latency, recorded as `db.write` or `db.conflict`.
+    pub async fn insert<D: Document>(
+        &self,
+        node: Node,
+        collection: &RefCell<Collection<D>>,
+        doc: D,
+    ) -> Result<D, WriteError> {
+        self.db_latency().await;
+        let attempt = self.write_failure(collection.borrow().db(), &doc);
+        let result = collection.borrow_mut().insert(doc);
+        self.record_write(node, collection.borrow().db(), &result, attempt);
+        result
+    }
+
+    /// `save` after the database latency, conditional when OCC is on.
+    pub async fn save<D: Document>(
+        &self,
+        node: Node,
+        collection: &RefCell<Collection<D>>,
+        doc: D,
+    ) -> Result<D, WriteError> {
+        let mode = if self.occ.versioned() {
+            Save::Conditional
+        } else {
+            Save::Overwrite
+        };
+        self.save_with(node, collection, doc, mode).await
+    }
+
+    /// `save` after the database latency, in the given mode.
+    pub async fn save_with<D: Document>(
+        &self,
+        node: Node,
+        collection: &RefCell<Collection<D>>,
+        doc: D,
+        mode: Save,
+    ) -> Result<D, WriteError> {
+        self.db_latency().await;
+        let attempt = self.write_failure(collection.borrow().db(), &doc);
+        let result = collection.borrow_mut().save(doc, mode);
+        self.record_write(node, collection.borrow().db(), &result, attempt);
+        result
+    }
+
+    /// The `db.conflict` line a failed write of `doc` would record (built before the write
+    /// consumes the document).
+    fn write_failure<D: Document>(&self, db: Db, doc: &D) -> impl FnOnce(WriteError) -> Event {
+        let (ticket, version, title, price) =
+            (doc.id(), doc.version(), doc.title().clone(), doc.price());
+        move |error| Event::DbConflict {
+            db,
+            ticket,
+            version,
+            title,
+            price,
+            error,
+        }
+    }
+
+    fn record_write<D: Document>(
+        &self,
+        node: Node,
+        db: Db,
+        result: &Result<D, WriteError>,
+        failure: impl FnOnce(WriteError) -> Event,
+    ) {
+        let event = match result {
+            Ok(stored) => Event::DbWrite {
+                db,
+                ticket: stored.id(),
+                version: stored.version(),
+                title: stored.title().clone(),
+                price: stored.price(),
+            },
+            Err(error) => failure(*error),
+        };
+        self.record(node, event);
+    }
+
+    /// Send `request` to the tickets service and wait for its response; `None` if the service
+    /// dropped the request (its task was killed).
+    pub async fn http(&self, request: Request) -> Option<Response> {
+        self.open_requests.set(self.open_requests.get() + 1);
+        let (reply, response) = Oneshot::channel(&self.exec);
+        let world = self.handle();
+        self.exec.spawn(Node::Tickets, async move {
+            let latency = world.draw(&world.latency.http);
+            world.exec.sleep(latency).await;
+            let (route, price) = (request.route(), request.price());
+            let response = services::serve(&world, request).await;
+            world.record(
+                Node::Tickets,
+                Event::Http {
+                    request: route,
+                    ticket: response.ticket,
+                    price,
+                    status: response.status,
+                },
+            );
+            reply.send(response);
+        });
+        let response = response.recv(&self.exec).await;
+        self.open_requests.set(self.open_requests.get() - 1);
+        response
+    }
+
+    /// Spawn the bus's ack-wait sweepers and the workload's clients.
+    pub fn start(&self, scenario: &Scenario) {
+        self.start_bus();
+        self.start_workload(scenario);
+    }
+
+    /// Spawn the bus's ack-wait sweepers (one per subscription).
+    pub fn start_bus(&self) {
+        for group in 0..self.bus.group_count() {
+            let world = self.handle();
+            self.exec
+                .spawn(Node::Bus, async move { bus::sweep(&world, group).await });
+        }
+    }
+
+    /// Spawn the clients of the scenario's workload.
+    pub fn start_workload(&self, scenario: &Scenario) {
+        let mut user: UserId = 0;
+        let chains = scenario.workload.price_chain.iter().map(|c| {
+            (
+                c.at_ms,
+                c.tickets,
+                &c.title,
+                c.price,
+                c.updates.as_slice(),
+                c.pace,
+            )
+        });
+        let creates = scenario.workload.create_tickets.iter().map(|c| {
+            (
+                c.at_ms,
+                c.count,
+                &c.title,
+                c.price,
+                &[][..],
+                Pace::AfterResponse,
+            )
+        });
+        for (at_ms, tickets, title, price, updates, pace) in creates.chain(chains) {
+            let title: Rc<str> = title.as_str().into();
+            let updates: Rc<[Price]> = updates.into();
+            let first_user = user;
+            user += tickets;
+            let world = self.handle();
+            self.exec.spawn(Node::Client, async move {
+                world.exec.sleep_until(at_ms * 1000).await;
+                for i in 0..tickets {
+                    let chain = Chain {
+                        title: title.clone(),
+                        price,
+                        updates: updates.clone(),
+                        pace,
+                        user_id: first_user + i + 1,
+                    };
+                    let w = world.clone();
+                    world
+                        .exec
+                        .spawn(Node::Client, async move { chain.run(&w).await });
+                }
+            });
+        }
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> std::cell::Ref<'_, Trace> {
+        self.trace.borrow()
+    }
+
+    fn take_trace(&self) -> Trace {
+        std::mem::take(&mut self.trace.borrow_mut())
+    }
+}
+
+/// One client's script: create a ticket, then update its price through `updates`.
+struct Chain {
+    title: Rc<str>,
+    price: Price,
+    updates: Rc<[Price]>,
+    pace: Pace,
+    user_id: UserId,
+}
+
+impl Chain {
+    async fn run(self, world: &World) {
+        let create = Request::Create {
+            title: self.title.clone(),
+            price: self.price,
+            user_id: self.user_id,
+        };
+        let Some(Response {
+            status: 201,
+            ticket: Some(id),
+        }) = world.http(create).await
+        else {
+            return;
+        };
+        for &price in self.updates.iter() {
+            let update = Request::Update {
+                id,
+                title: self.title.clone(),
+                price,
+            };
+            match self.pace {
+                // The course's script sends the next update whatever the previous status was.
+                Pace::AfterResponse => {
+                    world.http(update).await;
+                }
+                Pace::Burst => {
+                    let w = world.handle();
+                    world.exec.spawn(Node::Client, async move {
+                        w.http(update).await;
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The result of one run: its report and its full trace.
+pub struct RunResult {
+    /// What happened, judged.
+    pub report: Report,
+    /// Every step, in order.
+    pub trace: Trace,
+}
+
+/// Run `scenario` under `seed` in mode `occ`, in a fresh madsim runtime.
+pub fn run(scenario: &Scenario, seed: u64, occ: Occ) -> RunResult {
+    let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+    runtime.block_on(async { simulate(scenario, seed, occ) })
+}
+
+/// The body of [`run`]; must be called inside a madsim runtime.
+pub fn simulate(scenario: &Scenario, seed: u64, occ: Occ) -> RunResult {
+    let world = World::new(scenario, occ);
+    world.start(scenario);
+    let limit_us = scenario.limits.sim_time_ms * 1000;
+    let halt = world.exec.run(limit_us, MAX_STEPS);
+    let ending = Ending {
+        halt,
+        unacked: world.bus.unacked(),
+        open_requests: world.open_requests(),
+        now_us: world.exec.now_us(),
+    };
+    // Futures hold handles to the world; dropping them frees the run's memory.
+    world.exec.clear();
+    let trace = world.take_trace();
+    let findings = check::judge(occ, &trace, &ending);
+    let report = Report::new(scenario, seed, occ, findings, &trace, &ending);
+    RunResult { report, trace }
+}
