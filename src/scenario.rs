@@ -595,8 +595,18 @@ fn key_span(text: &str, path: &[Seg]) -> Option<Range<usize>> {
     span
 }
 
+/// The first line of a parser message, with Rust type names put in the scenario's terms.
 fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or("").trim().to_owned()
+    let line = message.lines().next().unwrap_or("").trim();
+    line.replace(
+        "expected u32",
+        "expected a whole number from 0 to 4294967295",
+    )
+    .replace(
+        "expected u64",
+        "expected a whole number from 0 to 18446744073709551615",
+    )
+    .replace("expected f64", "expected a number")
 }
 
 /// 1-based (line, column) of `span.start`, and a two-line snippet with a caret underline.

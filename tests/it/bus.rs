@@ -1,0 +1,118 @@
+//! NATS Streaming semantics: ack wait, redelivery, the redelivered flag, queue-group choice.
+
+use crate::support::*;
+use std::collections::BTreeMap;
+use ticketsim::domain::{Event, Occ, Subject};
+use ticketsim::exec::Node;
+use ticketsim::trace::{Event as T, Record};
+
+#[test]
+fn an_unacked_message_is_redelivered_after_the_ack_wait_flagged_redelivered() {
+    with_world(Occ::On, 2, |w| {
+        // Version 2 on a replica at version 0: refused on every delivery.
+        w.orders_db
+            .borrow_mut()
+            .insert(replica(7, 0, "concert", 20))
+            .unwrap();
+        publish_at(w, 0, Event::TicketUpdated(data(7, Some(2), "gig", 30)));
+        run_to_end(w);
+        let trace = w.trace();
+        let records = trace.records();
+        let sent = records
+            .iter()
+            .find(|r| matches!(r.event, T::Send { .. }))
+            .unwrap();
+        let redeliveries: Vec<&Record> = records
+            .iter()
+            .filter(|r| matches!(r.event, T::Redeliver { .. }))
+            .collect();
+        assert_eq!(redeliveries.len(), 19);
+        // Each redelivery comes exactly one ack wait (5000 ms) after the previous send.
+        let mut last_send = sent.t_us;
+        for r in &redeliveries {
+            assert_eq!(r.t_us, last_send + 5_000_000);
+            last_send = r.t_us;
+        }
+        let flags: Vec<bool> = records
+            .iter()
+            .filter_map(|r| match r.event {
+                T::Deliver { redelivered, .. } => Some(redelivered),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(flags.len(), 20);
+        assert!(!flags[0]);
+        assert!(flags[1..].iter().all(|&f| f));
+    });
+}
+
+/// Replays a trace's sends, redeliveries and acks, and checks that every message went to a
+/// member with the fewest pending acks at that moment.
+fn assert_fewest_pending(records: &[Record], replicas: u8) -> usize {
+    let mut pending: BTreeMap<(Subject, Node), u32> = BTreeMap::new();
+    let mut owner: BTreeMap<(Subject, u64), Node> = BTreeMap::new();
+    let mut choices = 0;
+    let members: Vec<Node> = (1..=replicas).map(Node::Orders).collect();
+    let mut choose = |pending: &mut BTreeMap<(Subject, Node), u32>, subject, replica, t_us| {
+        let count = |n: &Node| pending.get(&(subject, *n)).copied().unwrap_or(0);
+        let min = members.iter().map(count).min().unwrap();
+        assert_eq!(
+            count(&replica),
+            min,
+            "{subject} at {t_us} µs went to {replica}, not a least-loaded member"
+        );
+        *pending.entry((subject, replica)).or_default() += 1;
+        choices += 1;
+    };
+    for r in records {
+        match &r.event {
+            T::Send {
+                subject,
+                seq,
+                replica,
+                ..
+            } => {
+                choose(&mut pending, *subject, *replica, r.t_us);
+                owner.insert((*subject, *seq), *replica);
+            }
+            T::Redeliver {
+                subject,
+                seq,
+                replica,
+                ..
+            } => {
+                let old = owner[&(*subject, *seq)];
+                *pending.get_mut(&(*subject, old)).unwrap() -= 1;
+                choose(&mut pending, *subject, *replica, r.t_us);
+                owner.insert((*subject, *seq), *replica);
+            }
+            T::Ack { subject, seq, .. } | T::Drop { subject, seq, .. } => {
+                if let Some(old) = owner.remove(&(*subject, *seq)) {
+                    *pending.get_mut(&(*subject, old)).unwrap() -= 1;
+                }
+            }
+            T::RedeliveryLoop { subject, seq, .. } => {
+                let old = owner.remove(&(*subject, *seq)).unwrap();
+                *pending.get_mut(&(*subject, old)).unwrap() -= 1;
+            }
+            _ => {}
+        }
+    }
+    choices
+}
+
+#[test]
+fn every_delivery_goes_to_a_member_with_the_fewest_pending_acks() {
+    let scenario = scenario("price-burst");
+    let mut redelivered = 0;
+    for seed in 0..5 {
+        let result = ticketsim::run(&scenario, seed, Occ::On);
+        let choices = assert_fewest_pending(result.trace.records(), 4);
+        assert_eq!(choices as u64, result.report.stats.delivered);
+        redelivered += result.report.stats.redelivered;
+    }
+    assert!(
+        redelivered > 0,
+        "the check must see redeliveries to mean anything"
+    );
+}

@@ -1,0 +1,141 @@
+//! The command line as a user meets it: help, seeds, exit codes, output formats.
+
+use crate::support::*;
+use std::process::Command;
+
+fn ticketsim(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(bin())
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn run_prints_the_seed_parameters_outcome_and_reproducing_command() {
+    let (code, stdout, _) = ticketsim(&[
+        "run",
+        "scenarios/did-it-work.toml",
+        "--seed",
+        "7",
+        "--occ",
+        "off",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with("ticketsim · did-it-work · seed 7 · occ off\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("4 orders replicas in queue group orders-service, ack wait 5000 ms"));
+    assert!(stdout.contains("outcome: DIVERGED"), "{stdout}");
+    assert!(stdout
+        .ends_with("reproduce: ticketsim run scenarios/did-it-work.toml --seed 7 --occ off\n"));
+}
+
+#[test]
+fn the_human_summary_of_a_pinned_run_is_stable() {
+    let (_, stdout, _) = ticketsim(&[
+        "run",
+        "scenarios/price-burst.toml",
+        "--seed",
+        "3",
+        "--occ",
+        "off",
+    ]);
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn json_has_the_documented_fields() {
+    let (code, stdout, _) =
+        ticketsim(&["run", "scenarios/did-it-work.toml", "--seed", "1", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for field in [
+        "scenario",
+        "seed",
+        "occ",
+        "outcome",
+        "converged",
+        "quiescent",
+        "divergences",
+        "violations",
+        "stats",
+        "trace_hash",
+        "sim_time_ms",
+    ] {
+        assert!(v.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(v["occ"], "on", "on is the default mode");
+    assert_eq!(v["outcome"], "converged");
+    assert_eq!(v["stats"]["published"], 600);
+}
+
+#[test]
+fn without_a_seed_one_is_picked_printed_and_reproducible() {
+    let (code, stdout, stderr) = ticketsim(&["run", "scenarios/price-burst.toml", "--json"]);
+    assert_eq!(code, 0);
+    let seed: u64 = stderr
+        .trim()
+        .strip_prefix("no --seed given: picked seed ")
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .parse()
+        .unwrap();
+    let first: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(first["seed"], seed);
+    let (_, again, _) = ticketsim(&[
+        "run",
+        "scenarios/price-burst.toml",
+        "--json",
+        "--seed",
+        &seed.to_string(),
+    ]);
+    assert_eq!(stdout, again);
+}
+
+#[test]
+fn a_failed_expectation_exits_1_and_says_how_to_reproduce() {
+    // The fixture claims did-it-work converges without OCC; seed 0 refutes it.
+    let (code, stdout, _) = ticketsim(&[
+        "run",
+        "tests/fixtures/wrong-expectation.toml",
+        "--seed",
+        "0",
+        "--occ",
+        "off",
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("expectation (occ off): converges — FAILED"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(
+        "reproduce: ticketsim run tests/fixtures/wrong-expectation.toml --seed 0 --occ off"
+    ));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, stderr) = ticketsim(&["run", "scenarios/did-it-work.toml", "--occ", "sometimes"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("possible values: off, on, dedup"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_explains_the_modes_and_exit_codes() {
+    let (code, stdout, _) = ticketsim(&["run", "--help"]);
+    assert_eq!(code, 0);
+    for text in ["--seed", "--occ", "--json", "--trace", "Example:"] {
+        assert!(stdout.contains(text), "{text}: {stdout}");
+    }
+    let (_, stdout, _) = ticketsim(&["--help"]);
+    assert!(stdout.contains("Exit codes"), "{stdout}");
+}

@@ -1,0 +1,10 @@
+//! ticketsim's integration tests: one binary, one module per area.
+
+mod bus;
+mod cli;
+mod determinism;
+mod listeners;
+mod pinned;
+mod scenario_errors;
+mod support;
+mod trace;

@@ -1,0 +1,62 @@
+//! Broken scenario files: exit code 2, an error that names the file, line and key, never a
+//! panic. The messages are snapshot-tested.
+
+use crate::support::*;
+use std::process::Command;
+
+fn run_file(path: &str) -> (i32, String) {
+    let out = Command::new(bin())
+        .current_dir(root())
+        .args(["run", path, "--seed", "1"])
+        .output()
+        .unwrap();
+    assert!(out.stdout.is_empty(), "no report for a broken scenario");
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+macro_rules! broken {
+    ($name:ident, $file:literal) => {
+        #[test]
+        fn $name() {
+            let (code, stderr) = run_file($file);
+            assert_eq!(code, 2, "{stderr}");
+            assert!(stderr.contains($file), "names the file: {stderr}");
+            insta::assert_snapshot!(stderr);
+        }
+    };
+}
+
+broken!(unknown_key, "tests/fixtures/unknown-key.toml");
+broken!(wrong_type, "tests/fixtures/wrong-type.toml");
+broken!(negative_count, "tests/fixtures/negative-count.toml");
+broken!(syntax_error, "tests/fixtures/syntax-error.toml");
+broken!(absurd_count, "tests/fixtures/absurd-count.toml");
+broken!(min_above_max, "tests/fixtures/min-above-max.toml");
+broken!(missing_file, "tests/fixtures/does-not-exist.toml");
+
+#[test]
+fn every_bundled_scenario_is_valid_and_declares_what_it_expects() {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(root().join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        let scenario = ticketsim::Scenario::load(&path).unwrap();
+        assert!(
+            !scenario.description.trim().is_empty(),
+            "{}",
+            path.display()
+        );
+        for occ in ticketsim::Occ::ALL {
+            assert!(
+                scenario.expect.get(occ).is_some(),
+                "{} has no expectation for {occ}",
+                path.display()
+            );
+        }
+        names.push(scenario.name);
+    }
+    names.sort();
+    assert_eq!(names, ["did-it-work", "price-burst"]);
+}

@@ -1,0 +1,107 @@
+//! Helpers shared by the tests: a world with no workload to publish into, and scenario loading.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use ticketsim::bus;
+use ticketsim::domain::{Event, Occ, ReplicaTicket, TicketData};
+use ticketsim::exec::Node;
+use ticketsim::scenario::Scenario;
+use ticketsim::trace::Record;
+use ticketsim::world::{World, MAX_STEPS};
+
+/// The crate root, so tests find `scenarios/` and the binary's relative paths are stable.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A bundled scenario, loaded with the relative path a user would type.
+pub fn scenario(name: &str) -> Scenario {
+    let path = PathBuf::from(format!("scenarios/{name}.toml"));
+    let mut s = Scenario::load(&root().join(&path)).expect("bundled scenarios are valid");
+    s.source = path;
+    s
+}
+
+/// A scenario with `replicas` orders replicas and a workload that is never started.
+pub fn bare(replicas: u32) -> Scenario {
+    let text = format!(
+        r#"
+        name = "bare"
+        description = "listeners in isolation"
+        topology = {{ orders-replicas = {replicas}, ack-wait-ms = 5000 }}
+        [[workload.create-tickets]]
+        count = 1
+        price = 1
+        "#
+    );
+    Scenario::parse(&text, Path::new("bare.toml")).unwrap()
+}
+
+/// Run `f` against a fresh world (bus started, no workload) inside a madsim runtime.
+pub fn with_world<R>(occ: Occ, replicas: u32, f: impl FnOnce(&Rc<World>) -> R) -> R {
+    let scenario = bare(replicas);
+    let runtime = madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default());
+    runtime.block_on(async {
+        let world = World::new(&scenario, occ);
+        world.start_bus();
+        let result = f(&world);
+        world.exec.clear();
+        result
+    })
+}
+
+/// Publish `event` from the tickets service at `at_ms`.
+pub fn publish_at(world: &Rc<World>, at_ms: u64, event: Event) {
+    let w = world.clone();
+    world.exec.spawn(Node::Tickets, async move {
+        w.exec.sleep_until(at_ms * 1000).await;
+        bus::publish(&w, Node::Tickets, event).await;
+    });
+}
+
+/// Run the world until nothing is left to do.
+pub fn run_to_end(world: &World) {
+    world.exec.run(u64::MAX, MAX_STEPS);
+}
+
+/// Event data for ticket `id`.
+pub fn data(id: u32, version: Option<u64>, title: &str, price: u32) -> TicketData {
+    TicketData {
+        id,
+        version,
+        title: title.into(),
+        price,
+        user_id: 1,
+    }
+}
+
+/// A replica record.
+pub fn replica(id: u32, version: u64, title: &str, price: u32) -> ReplicaTicket {
+    ReplicaTicket {
+        id,
+        version,
+        title: title.into(),
+        price,
+    }
+}
+
+/// The trace's records as JSON values (what a user of `--trace` sees).
+pub fn json_records(records: &[Record]) -> Vec<serde_json::Value> {
+    records
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap())
+        .collect()
+}
+
+/// The `kind` of every record.
+pub fn kinds(records: &[Record]) -> Vec<String> {
+    json_records(records)
+        .iter()
+        .map(|v| v["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Path of the built binary.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ticketsim")
+}
