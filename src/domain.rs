@@ -25,7 +25,7 @@ pub enum Occ {
     /// As taught: events carry the version, a replica applies only version `stored + 1`, saves
     /// are conditional. A duplicate of an applied event is never acked.
     On,
-    /// Beyond the course: as `On`, but an event at or below the stored version is acked and
+    /// Beyond the course: as `on`, but an event at or below the stored version is acked and
     /// dropped, and a duplicate `ticket:created` is acked.
     Dedup,
 }

@@ -26,21 +26,39 @@ compile_error!(
      (RUSTFLAGS=\"--cfg madsim ...\") or unset it."
 );
 
+// Without madsim the crate is only the error above, not a page of follow-on errors.
+#[cfg(madsim)]
 pub mod bus;
+#[cfg(madsim)]
 pub mod check;
+#[cfg(madsim)]
 pub mod cli;
+#[cfg(madsim)]
 pub mod domain;
+#[cfg(madsim)]
 pub mod error;
+#[cfg(madsim)]
 pub mod exec;
+#[cfg(madsim)]
 pub mod report;
+#[cfg(madsim)]
 pub mod scenario;
+#[cfg(madsim)]
 pub mod services;
+#[cfg(madsim)]
 pub mod store;
+#[cfg(madsim)]
 pub mod trace;
+#[cfg(madsim)]
 pub mod world;
 
+#[cfg(madsim)]
 pub use domain::Occ;
+#[cfg(madsim)]
 pub use error::Error;
+#[cfg(madsim)]
 pub use report::{Outcome, Report};
+#[cfg(madsim)]
 pub use scenario::Scenario;
+#[cfg(madsim)]
 pub use world::{run, RunResult};
