@@ -8,42 +8,35 @@ use ticketsim::trace::{Event as T, Record};
 
 #[test]
 fn an_unacked_message_is_redelivered_after_the_ack_wait_flagged_redelivered() {
-    with_world(Occ::On, 2, |w| {
-        // Version 2 on a replica at version 0: refused on every delivery.
-        w.orders_db
-            .borrow_mut()
-            .insert(replica(7, 0, "concert", 20))
-            .unwrap();
-        publish_at(w, 0, Event::TicketUpdated(data(7, Some(2), "gig", 30)));
-        run_to_end(w);
-        let trace = w.trace();
-        let records = trace.records();
-        let sent = records
-            .iter()
-            .find(|r| matches!(r.event, T::Send { .. }))
-            .unwrap();
-        let redeliveries: Vec<&Record> = records
-            .iter()
-            .filter(|r| matches!(r.event, T::Redeliver { .. }))
-            .collect();
-        assert_eq!(redeliveries.len(), 19);
-        // Each redelivery comes exactly one ack wait (5000 ms) after the previous send.
-        let mut last_send = sent.t_us;
-        for r in &redeliveries {
-            assert_eq!(r.t_us, last_send + 5_000_000);
-            last_send = r.t_us;
-        }
-        let flags: Vec<bool> = records
-            .iter()
-            .filter_map(|r| match r.event {
-                T::Deliver { redelivered, .. } => Some(redelivered),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(flags.len(), 20);
-        assert!(!flags[0]);
-        assert!(flags[1..].iter().all(|&f| f));
-    });
+    // Version 2 on a replica at version 0: refused on every delivery.
+    let stored = replica(7, 0, "concert", 20);
+    let event = Event::TicketUpdated(data(7, Some(2), "gig", 30));
+    let (_, records) = deliver_once(Occ::On, 2, Some(stored), event);
+    let sent = records
+        .iter()
+        .find(|r| matches!(r.event, T::Send { .. }))
+        .unwrap();
+    let redeliveries: Vec<&Record> = records
+        .iter()
+        .filter(|r| matches!(r.event, T::Redeliver { .. }))
+        .collect();
+    assert_eq!(redeliveries.len(), 19);
+    // Each redelivery comes exactly one ack wait (5000 ms) after the previous send.
+    let mut last_send = sent.t_us;
+    for r in &redeliveries {
+        assert_eq!(r.t_us, last_send + 5_000_000);
+        last_send = r.t_us;
+    }
+    let flags: Vec<bool> = records
+        .iter()
+        .filter_map(|r| match r.event {
+            T::Deliver { redelivered, .. } => Some(redelivered),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(flags.len(), 20);
+    assert!(!flags[0]);
+    assert!(flags[1..].iter().all(|&f| f));
 }
 
 /// Replays a trace's sends, redeliveries and acks, and checks that every message went to a

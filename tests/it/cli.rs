@@ -79,7 +79,8 @@ fn json_has_the_documented_fields() {
 #[test]
 fn without_a_seed_one_is_picked_printed_and_reproducible() {
     let (code, stdout, stderr) = ticketsim(&["run", "scenarios/price-burst.toml", "--json"]);
-    assert_eq!(code, 0);
+    // The seed is random, so the run may meet its expectation (0) or not (1); either way it ran.
+    assert!(code == 0 || code == 1, "{stderr}");
     let seed: u64 = stderr
         .trim()
         .strip_prefix("no --seed given: picked seed ")

@@ -23,19 +23,25 @@ fn diverged_without_occ(name: &str, seeds: std::ops::Range<u64>) -> Vec<(u64, us
         .collect()
 }
 
+/// Every report of seeds 0..20 with `on` and with `dedup`.
+fn with_occ(name: &str) -> Vec<ticketsim::Report> {
+    let scenario = scenario(name);
+    [Occ::On, Occ::Dedup]
+        .into_iter()
+        .flat_map(|occ| (0..20).map(move |seed| (occ, seed)))
+        .map(|(occ, seed)| ticketsim::run(&scenario, seed, occ).report)
+        .collect()
+}
+
 #[test]
 fn did_it_work_converges_on_seeds_0_to_20_with_occ() {
-    let scenario = scenario("did-it-work");
-    for occ in [Occ::On, Occ::Dedup] {
-        for seed in 0..20 {
-            let report = ticketsim::run(&scenario, seed, occ).report;
-            assert_eq!(report.outcome, Outcome::Converged, "seed {seed} occ {occ}");
-            assert_eq!(report.price_counts.len(), 1, "seed {seed} occ {occ}");
-            assert_eq!(
-                report.price_counts[0].orders_db, 200,
-                "seed {seed} occ {occ}"
-            );
-        }
+    let reports = with_occ("did-it-work");
+    assert_eq!(reports.len(), 40);
+    for report in reports {
+        let at = &report.reproduce;
+        assert_eq!(report.outcome, Outcome::Converged, "{at}");
+        assert_eq!(report.price_counts.len(), 1, "{at}");
+        assert_eq!(report.price_counts[0].orders_db, 200, "{at}");
     }
 }
 
@@ -71,12 +77,8 @@ const PINNED_DID_IT_WORK_OFF: &[(u64, usize)] = &[
 
 #[test]
 fn price_burst_converges_on_seeds_0_to_20_with_occ() {
-    let scenario = scenario("price-burst");
-    for occ in [Occ::On, Occ::Dedup] {
-        for seed in 0..20 {
-            let report = ticketsim::run(&scenario, seed, occ).report;
-            assert_eq!(report.outcome, Outcome::Converged, "seed {seed} occ {occ}");
-        }
+    for report in with_occ("price-burst") {
+        assert_eq!(report.outcome, Outcome::Converged, "{}", report.reproduce);
     }
 }
 

@@ -105,3 +105,24 @@ pub fn kinds(records: &[Record]) -> Vec<String> {
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_ticketsim")
 }
+
+/// Publish one event at time 0 into a world with `replicas` replicas whose orders database holds
+/// `stored`, run to the end, and return the orders database's copy of the event's ticket and the
+/// trace.
+pub fn deliver_once(
+    occ: Occ,
+    replicas: u32,
+    stored: Option<ReplicaTicket>,
+    event: Event,
+) -> (Option<ReplicaTicket>, Vec<Record>) {
+    with_world(occ, replicas, |w| {
+        if let Some(doc) = stored {
+            w.orders_db.borrow_mut().insert(doc).unwrap();
+        }
+        let id = event.ticket().id;
+        publish_at(w, 0, event);
+        run_to_end(w);
+        let doc = w.orders_db.borrow().find(id);
+        (doc, w.trace().records().to_vec())
+    })
+}
