@@ -45,6 +45,8 @@ impl World {
     /// A world at time 0 with the scenario's topology, drawing from madsim's RNG. Must be
     /// called inside a madsim runtime.
     pub fn new(scenario: &Scenario, occ: Occ) -> Rc<World> {
+        // madsim's `thread_rng` is not rand's OS-seeded one: it is the runtime's single RNG,
+        // seeded with the run's seed, whose draws `Runtime::check_determinism` verifies.
         let exec = Rc::new(Executor::new(madsim::rand::thread_rng()));
         let replicas: Vec<Node> = (1..=scenario.topology.orders_replicas)
             .map(|n| Node::Orders(n as u8))
