@@ -354,28 +354,10 @@ impl Scenario {
 
     /// Parse and validate scenario text; `file` names it in errors.
     pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
-        let error = |span: Option<Range<usize>>, key: Option<String>, message: String| {
-            let located = span.map(|span| locate(text, span));
-            ScenarioError {
-                file: file.to_owned(),
-                position: located.as_ref().map(|l| l.0),
-                key,
-                message,
-                snippet: located.map(|l| l.1),
-            }
-        };
-        let de = toml::Deserializer::parse(text)
-            .map_err(|e| error(e.span(), None, first_line(e.message())))?;
-        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
-            let key = Some(e.path().to_string()).filter(|k| k != ".");
-            let inner = e.into_inner();
-            error(inner.span(), key, first_line(inner.message()))
-        })?;
-        let mut scenario = scenario;
+        let mut scenario: Scenario = from_toml(text, file)?;
         scenario.source = file.to_owned();
         if let Err(invalid) = scenario.validate() {
-            let span = key_span(text, &invalid.path);
-            return Err(error(span, Some(invalid.path_string()), invalid.message));
+            return Err(invalid.into_error(text, file));
         }
         Ok(scenario)
     }
@@ -543,18 +525,26 @@ fn check_at(at_ms: u64, limit_ms: u64, path: &[Seg]) -> Result<(), Invalid> {
     }
 }
 
+/// One step of a key path: a table key or an array index.
 #[derive(Clone, Copy, Debug)]
-enum Seg {
+pub(crate) enum Seg {
     Key(&'static str),
     Idx(usize),
 }
 
-struct Invalid {
-    path: Vec<Seg>,
-    message: String,
+/// A value that parsed but is out of range: its key path and what is wrong.
+pub(crate) struct Invalid {
+    pub(crate) path: Vec<Seg>,
+    pub(crate) message: String,
 }
 
 impl Invalid {
+    /// The error, pointing at the key in `text`.
+    pub(crate) fn into_error(self, text: &str, file: &Path) -> ScenarioError {
+        let span = key_span(text, &self.path);
+        located_error(text, file, span, Some(self.path_string()), self.message)
+    }
+
     fn path_string(&self) -> String {
         let mut s = String::new();
         for seg in &self.path {
@@ -573,6 +563,38 @@ impl Invalid {
 
 /// The span of the deepest part of `path` present in the document, so a validation error points
 /// at the offending value, or at its table when the key was left to its default.
+/// Deserialize a TOML document into `T`; a syntax error, an unknown key or a wrong type becomes
+/// an error naming `file`, the line and column, and the key.
+pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &Path,
+) -> Result<T, ScenarioError> {
+    let de = toml::Deserializer::parse(text)
+        .map_err(|e| located_error(text, file, e.span(), None, first_line(e.message())))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = Some(e.path().to_string()).filter(|k| k != ".");
+        let inner = e.into_inner();
+        located_error(text, file, inner.span(), key, first_line(inner.message()))
+    })
+}
+
+fn located_error(
+    text: &str,
+    file: &Path,
+    span: Option<Range<usize>>,
+    key: Option<String>,
+    message: String,
+) -> ScenarioError {
+    let located = span.map(|span| locate(text, span));
+    ScenarioError {
+        file: file.to_owned(),
+        position: located.as_ref().map(|l| l.0),
+        key,
+        message,
+        snippet: located.map(|l| l.1),
+    }
+}
+
 fn key_span(text: &str, path: &[Seg]) -> Option<Range<usize>> {
     let root = toml::de::DeTable::parse(text).ok()?;
     let mut span = None;
