@@ -13,7 +13,7 @@ use crate::domain::{Occ, Price, Subject, TicketId};
 use crate::exec::{Halt, Node};
 use crate::store::Db;
 use crate::trace::{DocState, Event, Trace};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -95,7 +95,7 @@ pub enum Violation {
 }
 
 /// Counts over the trace.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     /// Tickets in the tickets database at the end.
     pub tickets: u64,
@@ -119,6 +119,49 @@ pub struct Stats {
     pub db_writes: u64,
     /// Failed database writes (version conflicts, duplicate keys).
     pub db_conflicts: u64,
+}
+
+impl Stats {
+    /// Add another run's counts to these.
+    pub fn add(&mut self, other: &Stats) {
+        let Stats {
+            tickets,
+            http_requests,
+            http_errors,
+            published,
+            delivered,
+            redelivered,
+            acked,
+            dropped,
+            failed_handlers,
+            db_writes,
+            db_conflicts,
+        } = other;
+        self.tickets += tickets;
+        self.http_requests += http_requests;
+        self.http_errors += http_errors;
+        self.published += published;
+        self.delivered += delivered;
+        self.redelivered += redelivered;
+        self.acked += acked;
+        self.dropped += dropped;
+        self.failed_handlers += failed_handlers;
+        self.db_writes += db_writes;
+        self.db_conflicts += db_conflicts;
+    }
+}
+
+impl Violation {
+    /// Whether this breaks an invariant of the system (as opposed to a run that did not
+    /// finish: a redelivery loop or a limit, which make the run stuck).
+    pub fn is_invariant(&self) -> bool {
+        match self {
+            Violation::VersionRegressed { .. } => true,
+            Violation::RedeliveryLoop { .. }
+            | Violation::TimeLimit { .. }
+            | Violation::StepLimit { .. } => false,
+        }
+    }
 }
 
 /// How many tickets each database holds at a price: the course's own check ("how many tickets

@@ -1,12 +1,15 @@
 //! The command line: one `Args` struct per subcommand, whose doc comments are the help text.
 
+use crate::baseline::{self, Baseline};
 use crate::domain::Occ;
 use crate::error::Error;
 use crate::scenario::Scenario;
-use clap::{Args, Parser, Subcommand};
+use crate::sweep::{self, Plan, Seeds, Shard, SweepReport};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::fs::File;
-use std::io::BufWriter;
-use std::path::PathBuf;
+use std::io::{BufWriter, IsTerminal};
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
 
 /// Deterministic concurrency simulator for the tickets and orders services of the
 /// "Microservices with Node JS and React" course.
@@ -31,6 +34,11 @@ pub struct Cli {
 pub enum Command {
     /// Run one scenario under one seed and check whether the databases converge.
     Run(RunArgs),
+    /// Run scenarios over a range of seeds in every mode, judge their expectations, and
+    /// compare with the committed baselines.
+    Sweep(SweepArgs),
+    /// Combine the --json reports of every shard of a sweep into the whole sweep's report.
+    Merge(MergeArgs),
 }
 
 /// `ticketsim run`.
@@ -53,12 +61,216 @@ pub struct RunArgs {
     pub trace: Option<PathBuf>,
 }
 
+/// Which modes a sweep runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Modes {
+    /// Without OCC.
+    Off,
+    /// With OCC as taught.
+    On,
+    /// With OCC and deduplication.
+    Dedup,
+    /// All three.
+    All,
+}
+
+impl Modes {
+    fn list(self) -> Vec<Occ> {
+        match self {
+            Modes::Off => vec![Occ::Off],
+            Modes::On => vec![Occ::On],
+            Modes::Dedup => vec![Occ::Dedup],
+            Modes::All => Occ::ALL.to_vec(),
+        }
+    }
+}
+
+/// `ticketsim sweep`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ticketsim sweep                                     every scenario, seeds 0..100, every mode
+  ticketsim sweep scenarios/did-it-work.toml --seeds 0..10000 --occ off
+  ticketsim sweep --check                             compare with reports/*.baseline.toml
+  ticketsim sweep --update-baselines                  record the outcomes as the new baselines
+  ticketsim sweep --shard 1/2 --json > a.json         half the runs, for one of two CI jobs
+
+Exit codes: 0 every expectation held (and, with --check, every seed matched its baseline);
+1 an expectation failed, a seed's outcome changed, or a run panicked; 2 bad input or usage.")]
+pub struct SweepArgs {
+    /// Scenario files. Without any, every *.toml in scenarios/.
+    pub scenarios: Vec<PathBuf>,
+    /// The seeds: A..B (B excluded) or A..=B.
+    #[arg(long, value_name = "A..B", default_value_t = Seeds::REGRESSION, conflicts_with = "check")]
+    pub seeds: Seeds,
+    /// The concurrency-control modes to run.
+    #[arg(long, value_enum, default_value_t = Modes::All)]
+    pub occ: Modes,
+    /// Worker threads. Default: one per core. The results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+    /// Run only part K of N of the sweep, so that N CI jobs share it (`ticketsim merge`
+    /// combines their --json reports).
+    #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
+    pub shard: Shard,
+    /// Print the report as JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Run each scenario's baseline range and fail on any seed whose outcome changed.
+    #[arg(long)]
+    pub check: bool,
+    /// Write each scenario's outcomes as its new baseline (every mode; seeds from --seeds).
+    #[arg(long, conflicts_with_all = ["check", "occ", "shard"])]
+    pub update_baselines: bool,
+    /// Where the baselines live.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub reports: PathBuf,
+}
+
+/// `ticketsim merge`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  ticketsim merge shard-1.json shard-2.json")]
+pub struct MergeArgs {
+    /// The `ticketsim sweep --shard K/N --json` reports, one per shard.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Print the merged report as JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Run the parsed command; returns the exit code for a command that did its job (0, or 1 when
 /// an expectation failed).
 pub fn execute(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Run(args) => run(args),
+        Command::Sweep(args) => run_sweep(args),
+        Command::Merge(args) => merge(args),
     }
+}
+
+/// The scenario files a sweep without arguments runs: `scenarios/*.toml`, by name.
+fn bundled_scenarios() -> Result<Vec<PathBuf>, Error> {
+    let dir = Path::new("scenarios");
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Error::Usage(format!(
+            "no scenario files given, and cannot read {}/ ({e}): run from the repository root or name the files",
+            dir.display()
+        ))
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}/ holds no .toml scenario files",
+            dir.display()
+        )));
+    }
+    Ok(paths)
+}
+
+fn run_sweep(args: SweepArgs) -> Result<u8, Error> {
+    let paths = if args.scenarios.is_empty() {
+        bundled_scenarios()?
+    } else {
+        args.scenarios.clone()
+    };
+    let scenarios = paths
+        .iter()
+        .map(|p| Scenario::load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let baselines = if args.check {
+        let loaded = scenarios
+            .iter()
+            .map(|s| Baseline::load_for(&args.reports, s))
+            .collect::<Result<Vec<_>, _>>()?;
+        Some(loaded)
+    } else {
+        None
+    };
+    let modes = if args.update_baselines {
+        Occ::ALL.to_vec()
+    } else {
+        args.occ.list()
+    };
+    let seeds = |i: usize| baselines.as_ref().map_or(args.seeds, |b| b[i].seeds);
+    let plan = Plan::grid(scenarios.len(), &modes, seeds, args.shard);
+    let jobs = args.jobs.unwrap_or_else(sweep::default_jobs);
+    let bar = progress_bar(plan.shard_runs());
+    let outcomes = sweep::run(&scenarios, &plan, jobs, &|| bar.inc(1));
+    bar.finish_and_clear();
+
+    let check = baselines.map(|b| baseline::check(&plan, &scenarios, &b, &outcomes.tallies));
+    if args.update_baselines {
+        if !outcomes.panics.is_empty() {
+            return Err(Error::Usage(format!(
+                "{} runs panicked; not writing baselines (run without --update-baselines to see them)",
+                outcomes.panics.len()
+            )));
+        }
+        std::fs::create_dir_all(&args.reports).map_err(|source| Error::Write {
+            path: args.reports.clone(),
+            source,
+        })?;
+        for (i, s) in scenarios.iter().enumerate() {
+            let t = &outcomes.tallies[i * 3..i * 3 + 3];
+            let text = Baseline::render(s, args.seeds, [&t[0], &t[1], &t[2]]);
+            let path = Baseline::path(&args.reports, s);
+            std::fs::write(&path, text).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    let report = SweepReport::new(&scenarios, &plan, outcomes, check);
+    print_sweep(&report, args.json);
+    Ok(u8::from(!report.passed))
+}
+
+fn progress_bar(runs: u64) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(runs), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "sweeping [{bar:32}] {human_pos}/{human_len} runs · {per_sec} · {eta} left",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+fn print_sweep(report: &SweepReport, json: bool) {
+    if json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.render());
+    }
+}
+
+fn merge(args: MergeArgs) -> Result<u8, Error> {
+    let mut parts = Vec::with_capacity(args.reports.len());
+    for path in &args.reports {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Input {
+            path: path.clone(),
+            message: format!("cannot read it: {e}"),
+        })?;
+        let part: SweepReport = serde_json::from_str(&text).map_err(|e| Error::Input {
+            path: path.clone(),
+            message: format!("is not a `ticketsim sweep --json` report: {e}"),
+        })?;
+        parts.push(part);
+    }
+    let report = SweepReport::merge(parts).map_err(Error::Usage)?;
+    print_sweep(&report, args.json);
+    Ok(u8::from(!report.passed))
 }
 
 fn run(args: RunArgs) -> Result<u8, Error> {

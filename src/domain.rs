@@ -3,7 +3,7 @@
 //! shells in [`crate::services`] call these functions between their awaits, and the unit tests
 //! below exercise them without a runtime.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::rc::Rc;
 
@@ -17,7 +17,19 @@ pub type Price = u32;
 pub type UserId = u32;
 
 /// The concurrency-control mode of the whole system (DESIGN §4), the `--occ` switch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Occ {
     /// No versions: events carry none, saves are last-write-wins.

@@ -9,6 +9,17 @@ pub enum Error {
     /// A scenario file is missing or invalid.
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
+    /// A command line that asks for something impossible.
+    #[error("{0}")]
+    Usage(String),
+    /// An input file (other than a scenario) is missing or not what it should be.
+    #[error("{path}: {message}")]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// An output file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {

@@ -17,7 +17,8 @@
 //! Layout, one concept per module: [`domain`] (records, events and the pure decisions the
 //! services make), [`store`] (MongoDB with the version plugin), [`exec`] (the scheduler model
 //! futures run on), [`bus`] (NATS Streaming), [`services`] (the async handlers), [`world`] (all
-//! mutable state of one run and the run loop), [`trace`], [`check`], [`report`], [`scenario`].
+//! mutable state of one run and the run loop), [`trace`], [`check`], [`report`], [`scenario`]; and over many runs,
+//! [`sweep`] (seed sweeps on worker threads) and [`baseline`] (committed regression outcomes).
 
 #[cfg(not(madsim))]
 compile_error!(
@@ -27,6 +28,8 @@ compile_error!(
 );
 
 // Without madsim the crate is only the error above, not a page of follow-on errors.
+#[cfg(madsim)]
+pub mod baseline;
 #[cfg(madsim)]
 pub mod bus;
 #[cfg(madsim)]
@@ -47,6 +50,8 @@ pub mod scenario;
 pub mod services;
 #[cfg(madsim)]
 pub mod store;
+#[cfg(madsim)]
+pub mod sweep;
 #[cfg(madsim)]
 pub mod trace;
 #[cfg(madsim)]

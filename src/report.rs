@@ -127,10 +127,7 @@ impl Report {
             trace_hash: trace.hash(),
             sim_time_ms: sim_time_us(trace, ending) / 1000,
             expectation,
-            reproduce: format!(
-                "ticketsim run {} --seed {seed} --occ {occ}",
-                scenario.source.display()
-            ),
+            reproduce: reproduce(scenario, seed, occ),
         }
     }
 
@@ -293,6 +290,14 @@ impl Report {
             }
         }
     }
+}
+
+/// The command that reproduces one run of `scenario`.
+pub fn reproduce(scenario: &Scenario, seed: u64, occ: Occ) -> String {
+    format!(
+        "ticketsim run {} --seed {seed} --occ {occ}",
+        scenario.source.display()
+    )
 }
 
 /// A borderless key/value table, without the padding tabled leaves at line ends.

@@ -1,20 +1,6 @@
 //! The command line as a user meets it: help, seeds, exit codes, output formats.
 
 use crate::support::*;
-use std::process::Command;
-
-fn ticketsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(bin())
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
 
 #[test]
 fn run_prints_the_seed_parameters_outcome_and_reproducing_command() {

@@ -7,4 +7,5 @@ mod listeners;
 mod pinned;
 mod scenario_errors;
 mod support;
+mod sweep;
 mod trace;

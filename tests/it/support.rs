@@ -106,6 +106,20 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_ticketsim")
 }
 
+/// Run the binary from the crate root: (exit code, stdout, stderr).
+pub fn ticketsim(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(bin())
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
 /// Publish one event at time 0 into a world with `replicas` replicas whose orders database holds
 /// `stored`, run to the end, and return the orders database's copy of the event's ticket and the
 /// trace.
