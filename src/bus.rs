@@ -17,7 +17,7 @@
 use crate::domain::{Event, Subject};
 use crate::exec::{Node, Signal};
 use crate::services::{self, Handled};
-use crate::trace::Event as TraceEvent;
+use crate::trace::{Event as TraceEvent, Loss};
 use crate::world::World;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
@@ -150,6 +150,11 @@ impl Bus {
         (0..groups.len())
             .filter(|&g| groups[g].subject == subject)
             .collect()
+    }
+
+    /// Members of group `group`.
+    pub fn member_count(&self, group: usize) -> usize {
+        self.groups.borrow()[group].members.len()
     }
 
     /// The node of member `member` of group `group`, and the group's listener.
@@ -292,11 +297,28 @@ pub fn fewest_pending(pending: &[u32], pick: impl FnOnce(usize) -> usize) -> usi
         .expect("nth < tied")
 }
 
+/// A publish that did not reach the bus: the event is lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublishFailed;
+
 /// Publish `event` from `node`: the call travels to the bus (publish latency), gets its sequence
-/// number, and is sent to one member of every group subscribed to its channel.
-pub async fn publish(world: &World, node: Node, event: Event) {
+/// number, and is sent to one member of every group subscribed to its channel. Fails when
+/// `node` is partitioned from the bus.
+pub async fn publish(world: &World, node: Node, event: Event) -> Result<(), PublishFailed> {
     let latency = world.draw(&world.latency().publish);
     world.exec.sleep(latency).await;
+    if world.is_partitioned(node) {
+        let data = event.ticket();
+        world.record(
+            node,
+            TraceEvent::PublishFailed {
+                subject: event.subject(),
+                ticket: data.id,
+                version: data.version,
+            },
+        );
+        return Err(PublishFailed);
+    }
     let message = world.bus.append(event);
     let data = message.event.ticket();
     world.record(
@@ -310,6 +332,24 @@ pub async fn publish(world: &World, node: Node, event: Event) {
             price: data.price,
         },
     );
+    send_to_groups(world, &message);
+    if world.strikes(world.faults().duplicate_delivery) {
+        let copy = world.bus.append(message.event.clone());
+        world.record(
+            Node::Bus,
+            TraceEvent::Duplicate {
+                subject: copy.subject,
+                seq: copy.seq,
+                of: message.seq,
+            },
+        );
+        send_to_groups(world, &copy);
+    }
+    Ok(())
+}
+
+/// Send a freshly appended message to one member of every group subscribed to its channel.
+fn send_to_groups(world: &World, message: &Rc<Message>) {
     for group in world.bus.groups_for(message.subject) {
         let now = world.exec.now_us();
         let (member, wake) = world
@@ -340,6 +380,18 @@ fn spawn_delivery(
     redelivered: bool,
 ) {
     let (node, _) = world.bus.member(group, member);
+    if world.exec.is_down(node) {
+        world.record(
+            Node::Bus,
+            TraceEvent::Lost {
+                subject: message.subject,
+                seq: message.seq,
+                replica: node,
+                reason: Loss::Down,
+            },
+        );
+        return;
+    }
     let w = world.handle();
     world.exec.spawn(node, async move {
         deliver(&w, group, member, message, redelivered).await
@@ -358,6 +410,18 @@ pub async fn deliver(
     world.exec.sleep(latency).await;
     let (replica, listener) = world.bus.member(group, member);
     let (subject, seq) = (message.subject, message.seq);
+    if world.is_partitioned(replica) {
+        world.record(
+            Node::Bus,
+            TraceEvent::Lost {
+                subject,
+                seq,
+                replica,
+                reason: Loss::Partition,
+            },
+        );
+        return;
+    }
     world.record(
         replica,
         TraceEvent::Deliver {
@@ -370,7 +434,6 @@ pub async fn deliver(
     let handled = services::listen(world, replica, listener, &message.event).await;
     match handled {
         Handled::Ack => {
-            world.bus.ack(group, seq);
             world.record(
                 replica,
                 TraceEvent::Ack {
@@ -379,9 +442,9 @@ pub async fn deliver(
                     replica,
                 },
             );
+            send_ack(world, group, replica, subject, seq);
         }
         Handled::Drop(reason) => {
-            world.bus.ack(group, seq);
             world.record(
                 replica,
                 TraceEvent::Drop {
@@ -391,10 +454,37 @@ pub async fn deliver(
                     reason,
                 },
             );
+            send_ack(world, group, replica, subject, seq);
         }
         Handled::Nack(reason) => world.record(
             replica,
             TraceEvent::Nack {
+                subject,
+                seq,
+                replica,
+                reason,
+            },
+        ),
+    }
+}
+
+/// The listener's ack on its way to the bus, unless a partition or the `lost-ack` fault
+/// swallows it.
+fn send_ack(world: &World, group: usize, replica: Node, subject: Subject, seq: u64) {
+    let lost = if world.is_partitioned(replica) {
+        Some(Loss::Partition)
+    } else if world.strikes(world.faults().lost_ack) {
+        Some(Loss::Dropped)
+    } else {
+        None
+    };
+    match lost {
+        None => {
+            world.bus.ack(group, seq);
+        }
+        Some(reason) => world.record(
+            replica,
+            TraceEvent::AckLost {
                 subject,
                 seq,
                 replica,

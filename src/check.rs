@@ -119,6 +119,22 @@ pub struct Stats {
     pub db_writes: u64,
     /// Failed database writes (version conflicts, duplicate keys).
     pub db_conflicts: u64,
+    /// Acks that never reached the bus (lost, or from a partitioned replica).
+    pub acks_lost: u64,
+    /// Deliveries that never reached their replica (partitioned or crashed).
+    pub deliveries_lost: u64,
+    /// Messages the bus held twice.
+    pub duplicates: u64,
+    /// Publishes that failed: events lost.
+    pub publishes_failed: u64,
+    /// Listener runs that stalled mid-handler.
+    pub stalls: u64,
+    /// Crashes of a node.
+    pub crashes: u64,
+    /// Pauses of a node.
+    pub pauses: u64,
+    /// Partitions of a node from the bus.
+    pub partitions: u64,
 }
 
 impl Stats {
@@ -136,6 +152,14 @@ impl Stats {
             failed_handlers,
             db_writes,
             db_conflicts,
+            acks_lost,
+            deliveries_lost,
+            duplicates,
+            publishes_failed,
+            stalls,
+            crashes,
+            pauses,
+            partitions,
         } = other;
         self.tickets += tickets;
         self.http_requests += http_requests;
@@ -148,6 +172,14 @@ impl Stats {
         self.failed_handlers += failed_handlers;
         self.db_writes += db_writes;
         self.db_conflicts += db_conflicts;
+        self.acks_lost += acks_lost;
+        self.deliveries_lost += deliveries_lost;
+        self.duplicates += duplicates;
+        self.publishes_failed += publishes_failed;
+        self.stalls += stalls;
+        self.crashes += crashes;
+        self.pauses += pauses;
+        self.partitions += partitions;
     }
 }
 
@@ -340,7 +372,21 @@ fn stats(trace: &Trace, state: &BTreeMap<(Db, TicketId), DocState>) -> Stats {
             Event::Nack { .. } => s.failed_handlers += 1,
             Event::DbWrite { .. } => s.db_writes += 1,
             Event::DbConflict { .. } => s.db_conflicts += 1,
-            Event::Send { .. } | Event::Redeliver { .. } | Event::RedeliveryLoop { .. } => {}
+            Event::AckLost { .. } => s.acks_lost += 1,
+            Event::Lost { .. } => s.deliveries_lost += 1,
+            Event::Duplicate { .. } => s.duplicates += 1,
+            Event::PublishFailed { .. } => s.publishes_failed += 1,
+            Event::Stall { .. } => s.stalls += 1,
+            Event::Crash { .. } => s.crashes += 1,
+            Event::Pause { .. } => s.pauses += 1,
+            Event::Partition { .. } => s.partitions += 1,
+            Event::Send { .. }
+            | Event::Redeliver { .. }
+            | Event::RedeliveryLoop { .. }
+            | Event::Restart { .. }
+            | Event::Resume { .. }
+            | Event::PartitionHealed { .. }
+            | Event::Heal => {}
         }
     }
     s

@@ -33,6 +33,8 @@ pub enum Node {
     Orders(u8),
     /// The NATS Streaming server.
     Bus,
+    /// The fault injector: crashes, pauses, partitions and the heal happen here.
+    Faults,
 }
 
 impl fmt::Display for Node {
@@ -42,6 +44,7 @@ impl fmt::Display for Node {
             Node::Tickets => f.write_str("tickets"),
             Node::Orders(n) => write!(f, "orders-{n}"),
             Node::Bus => f.write_str("bus"),
+            Node::Faults => f.write_str("faults"),
         }
     }
 }
@@ -95,6 +98,11 @@ pub struct Executor {
     live: Cell<usize>,
     steps: Cell<u64>,
     rng: RefCell<GlobalRng>,
+    /// Crashed nodes: a task spawned on one is dropped at once.
+    down: RefCell<Vec<Node>>,
+    /// Paused nodes: their ready tasks wait in `held` until the node resumes.
+    paused: RefCell<Vec<Node>>,
+    held: RefCell<Vec<TaskId>>,
 }
 
 impl Executor {
@@ -112,6 +120,9 @@ impl Executor {
             live: Cell::new(0),
             steps: Cell::new(0),
             rng: RefCell::new(rng),
+            down: RefCell::new(Vec::new()),
+            paused: RefCell::new(Vec::new()),
+            held: RefCell::new(Vec::new()),
         }
     }
 
@@ -141,7 +152,12 @@ impl Executor {
     }
 
     /// Spawn a task on `node`. It first runs when the scheduler next picks from the ready set.
-    pub fn spawn(&self, node: Node, future: impl Future<Output = ()> + 'static) -> TaskId {
+    pub fn spawn(&self, node: Node, future: impl Future<Output = ()> + 'static) -> Option<TaskId> {
+        if self.is_down(node) {
+            // Dropped here, with no borrow held: dropping may close a reply channel.
+            drop(future);
+            return None;
+        }
         let future: TaskFuture = Box::pin(future);
         let mut slots = self.slots.borrow_mut();
         let id = match self.free.borrow_mut().pop() {
@@ -171,7 +187,7 @@ impl Executor {
         };
         self.live.set(self.live.get() + 1);
         self.ready.borrow_mut().push(id);
-        id
+        Some(id)
     }
 
     /// The task being polled. Leaf futures use it to know whom to wake.
@@ -259,15 +275,79 @@ impl Executor {
     }
 
     fn pick_ready(&self) -> Option<TaskId> {
-        let mut ready = self.ready.borrow_mut();
-        match ready.len() {
-            0 => None,
-            1 => ready.pop(),
-            n => {
-                let i = self.rng.borrow_mut().gen_range(0..n);
-                Some(ready.swap_remove(i))
+        loop {
+            let task = {
+                let mut ready = self.ready.borrow_mut();
+                match ready.len() {
+                    0 => None,
+                    1 => ready.pop(),
+                    n => {
+                        let i = self.rng.borrow_mut().gen_range(0..n);
+                        Some(ready.swap_remove(i))
+                    }
+                }
+            }?;
+            let paused = self.paused.borrow();
+            if paused.is_empty() {
+                return Some(task);
             }
+            let node = self.slots.borrow()[task.index as usize].node;
+            if !paused.contains(&node) {
+                return Some(task);
+            }
+            self.held.borrow_mut().push(task);
         }
+    }
+
+    /// Whether `node` is crashed.
+    pub fn is_down(&self, node: Node) -> bool {
+        self.down.borrow().contains(&node)
+    }
+
+    /// Whether `node` is paused.
+    pub fn is_paused(&self, node: Node) -> bool {
+        self.paused.borrow().contains(&node)
+    }
+
+    /// Crash `node`: drop every task it has and refuse new ones until [`Executor::restart`].
+    /// Returns how many tasks were dropped.
+    pub fn crash(&self, node: Node) -> usize {
+        if !self.is_down(node) {
+            self.down.borrow_mut().push(node);
+        }
+        self.kill(node)
+    }
+
+    /// Let `node` run tasks again after a crash (it starts empty).
+    pub fn restart(&self, node: Node) {
+        self.down.borrow_mut().retain(|&n| n != node);
+    }
+
+    /// Stop running `node`'s tasks until [`Executor::resume`]; its timers still fire, and the
+    /// tasks they wake wait.
+    pub fn pause(&self, node: Node) {
+        if !self.is_paused(node) {
+            self.paused.borrow_mut().push(node);
+        }
+    }
+
+    /// Run `node`'s tasks again, each from where it stopped.
+    pub fn resume(&self, node: Node) {
+        self.paused.borrow_mut().retain(|&n| n != node);
+        let slots = self.slots.borrow();
+        let mut held = self.held.borrow_mut();
+        let mut ready = self.ready.borrow_mut();
+        held.retain(|task| {
+            let slot = &slots[task.index as usize];
+            if slot.generation != task.generation {
+                return false; // killed while held
+            }
+            if slot.node == node {
+                ready.push(*task);
+                return false;
+            }
+            true
+        });
     }
 
     fn poll(&self, task: TaskId) {
@@ -341,6 +421,7 @@ impl Executor {
             .filter_map(|s| s.future.take())
             .collect();
         self.ready.borrow_mut().clear();
+        self.held.borrow_mut().clear();
         self.timers.borrow_mut().clear();
         drop(futures);
     }

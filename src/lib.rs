@@ -27,6 +27,25 @@ compile_error!(
      (RUSTFLAGS=\"--cfg madsim ...\") or unset it."
 );
 
+/// Serialize a type as its `Display` string and deserialize it through `FromStr`, so that JSON
+/// and baselines spell it as the command line does (`0..500`, `1/4`).
+macro_rules! serde_as_string {
+    ($t:ty) => {
+        impl From<$t> for String {
+            fn from(value: $t) -> String {
+                value.to_string()
+            }
+        }
+
+        impl TryFrom<String> for $t {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                s.parse()
+            }
+        }
+    };
+}
+
 // Without madsim the crate is only the error above, not a page of follow-on errors.
 #[cfg(madsim)]
 pub mod baseline;

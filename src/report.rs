@@ -174,6 +174,9 @@ impl Report {
         for step in describe_workload(scenario) {
             params.push_record(["workload".to_owned(), step]);
         }
+        for line in describe_faults(&scenario.faults) {
+            params.push_record(["faults".to_owned(), line]);
+        }
         params.push_record([
             "limits".to_owned(),
             format!(
@@ -200,6 +203,15 @@ impl Report {
             "database".to_owned(),
             format!("{} writes · {} conflicts", s.db_writes, s.db_conflicts),
         ]);
+        if scenario.faults.any() {
+            counts.push_record([
+                "faults".to_owned(),
+                format!(
+                    "{} acks lost · {} deliveries lost · {} duplicates · {} stalls · {} crashes · {} pauses · {} partitions · {} publishes failed",
+                    s.acks_lost, s.deliveries_lost, s.duplicates, s.stalls, s.crashes, s.pauses, s.partitions, s.publishes_failed
+                ),
+            ]);
+        }
         let _ = writeln!(out, "{}\n", blank_table(counts));
 
         let _ = writeln!(out, "outcome: {}", self.headline());
@@ -341,6 +353,60 @@ fn describe_workload(scenario: &Scenario) -> Vec<String> {
         )
     });
     creates.chain(chains).collect()
+}
+
+fn describe_faults(f: &crate::scenario::Faults) -> Vec<String> {
+    let mut out = Vec::new();
+    let pct = |p: f64| format!("{}%", p * 100.0);
+    let mut odds = Vec::new();
+    if f.lost_ack > 0.0 {
+        odds.push(format!("{} of acks lost", pct(f.lost_ack)));
+    }
+    if f.duplicate_delivery > 0.0 {
+        odds.push(format!(
+            "{} of messages duplicated",
+            pct(f.duplicate_delivery)
+        ));
+    }
+    if let Some(s) = f.slow_handler {
+        odds.push(format!(
+            "{} of handlers stall {}–{} ms",
+            pct(s.probability),
+            s.min_ms,
+            s.max_ms
+        ));
+    }
+    if !odds.is_empty() {
+        out.push(odds.join(" · "));
+    }
+    for c in &f.crash {
+        out.push(format!(
+            "at {} ms: {} crashes, restarts {} ms later",
+            c.at_ms, c.node, c.restart_after_ms
+        ));
+    }
+    if let Some(r) = f.crash_rate {
+        out.push(format!(
+            "a random orders replica crashes every {} ms on average, restarts {} ms later",
+            r.mean_interval_ms, r.restart_after_ms
+        ));
+    }
+    for p in &f.pause {
+        out.push(format!(
+            "at {} ms: {} pauses for {} ms",
+            p.at_ms, p.node, p.for_ms
+        ));
+    }
+    for p in &f.partition {
+        out.push(format!(
+            "at {} ms: {} is cut off from the bus for {} ms",
+            p.at_ms, p.node, p.for_ms
+        ));
+    }
+    if let Some(h) = f.heal_at_ms {
+        out.push(format!("at {h} ms: faults stop (heal)"));
+    }
+    out
 }
 
 fn describe_violation(v: &Violation) -> String {

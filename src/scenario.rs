@@ -36,6 +36,9 @@ pub struct Scenario {
     /// Bounds that turn a run that cannot finish into a result.
     #[serde(default)]
     pub limits: Limits,
+    /// Faults to inject (none unless named).
+    #[serde(default)]
+    pub faults: Faults,
     /// The scripted client traffic.
     pub workload: Workload,
     /// What must hold, per OCC mode.
@@ -190,6 +193,127 @@ impl Default for Limits {
         }
     }
 }
+
+/// Faults injected into a run (DESIGN §3). Every one is off unless the scenario names it, and
+/// every draw comes from the run's seed. After `heal-at-ms` no fault starts and every crashed,
+/// paused or partitioned node is back: the run then has to converge and quiesce on its own.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Faults {
+    /// When faults stop (default: never; required by `crash-rate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heal_at_ms: Option<u64>,
+    /// Probability that a listener's ack never reaches the bus, which redelivers the message
+    /// after the ack wait (default 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lost_ack: f64,
+    /// Probability that a published message is stored twice: the publisher's confirmation was
+    /// lost and it published again, so the bus holds and delivers two copies under two
+    /// sequence numbers (default 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub duplicate_delivery: f64,
+    /// Listeners that stall mid-handler, between reading and writing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_handler: Option<SlowHandler>,
+    /// Crashes at given times.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crash: Vec<Crash>,
+    /// Crashes of random orders replicas at random times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash_rate: Option<CrashRate>,
+    /// A node stops running for an interval, then resumes where it was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pause: Vec<Window>,
+    /// A node is cut off from the bus for an interval: deliveries to it, its acks and its
+    /// publishes are lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partition: Vec<Window>,
+}
+
+impl Faults {
+    /// Whether the scenario injects any fault.
+    pub fn any(&self) -> bool {
+        self != &Faults::default()
+    }
+}
+
+/// `slow-handler = { probability = 0.01, min-ms = 6000, max-ms = 8000 }`.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SlowHandler {
+    /// Probability that a listener run stalls.
+    pub probability: f64,
+    /// Shortest stall.
+    pub min_ms: u64,
+    /// Longest stall.
+    pub max_ms: u64,
+}
+
+/// `[[faults.crash]]`: `node` crashes at `at-ms`, losing its in-flight work, and restarts
+/// `restart-after-ms` later.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Crash {
+    /// `tickets` or `orders-N`.
+    pub node: NodeName,
+    /// When.
+    pub at_ms: u64,
+    /// Down for how long.
+    pub restart_after_ms: u64,
+}
+
+/// `crash-rate = { mean-interval-ms = 20000, restart-after-ms = 2000 }`: until the heal, a
+/// random orders replica crashes at exponentially distributed intervals.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CrashRate {
+    /// Mean time between crashes.
+    pub mean_interval_ms: u64,
+    /// Down for how long.
+    pub restart_after_ms: u64,
+}
+
+/// `[[faults.pause]]` and `[[faults.partition]]`: `node` from `at-ms` for `for-ms`.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Window {
+    /// `tickets` or `orders-N`.
+    pub node: NodeName,
+    /// When it starts.
+    pub at_ms: u64,
+    /// How long it lasts.
+    pub for_ms: u64,
+}
+
+/// A service instance a fault can hit: `tickets` or `orders-N` (N from 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct NodeName(pub crate::exec::Node);
+
+impl fmt::Display for NodeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for NodeName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        use crate::exec::Node;
+        if s == "tickets" {
+            return Ok(NodeName(Node::Tickets));
+        }
+        s.strip_prefix("orders-")
+            .and_then(|n| n.parse::<u8>().ok())
+            .filter(|&n| n >= 1)
+            .map(|n| NodeName(Node::Orders(n)))
+            .ok_or_else(|| {
+                format!("`{s}` is not a node: write \"tickets\" or \"orders-N\" (N from 1)")
+            })
+    }
+}
+
+serde_as_string!(NodeName);
 
 /// The scripted client traffic. Every step starts at its `at-ms`.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -462,6 +586,7 @@ impl Scenario {
             &[Key("limits"), Key("deliveries-per-message")],
             format!("must be between 2 and 10000, not {deliveries}"),
         )?;
+        self.validate_faults(limit)?;
         let w = &self.workload;
         check(
             !w.create_tickets.is_empty() || !w.price_chain.is_empty(),
@@ -563,6 +688,99 @@ impl Invalid {
 
 /// The span of the deepest part of `path` present in the document, so a validation error points
 /// at the offending value, or at its table when the key was left to its default.
+impl Scenario {
+    fn validate_faults(&self, limit_ms: u64) -> Result<(), Invalid> {
+        use Seg::{Idx, Key};
+        let f = &self.faults;
+        let fail = |path: Vec<Seg>, message: String| Err(Invalid { path, message });
+        let probability = |p: f64, path: Vec<Seg>| {
+            if (0.0..=1.0).contains(&p) {
+                Ok(())
+            } else {
+                fail(
+                    path,
+                    format!("must be a probability between 0 and 1, not {p}"),
+                )
+            }
+        };
+        let heal = f.heal_at_ms;
+        if let Some(h) = heal {
+            if h > limit_ms {
+                return fail(
+                    vec![Key("faults"), Key("heal-at-ms")],
+                    format!("must be within limits.sim-time-ms ({limit_ms}), not {h}"),
+                );
+            }
+        }
+        probability(f.lost_ack, vec![Key("faults"), Key("lost-ack")])?;
+        probability(
+            f.duplicate_delivery,
+            vec![Key("faults"), Key("duplicate-delivery")],
+        )?;
+        if let Some(s) = f.slow_handler {
+            let at = |k| vec![Key("faults"), Key("slow-handler"), Key(k)];
+            probability(s.probability, at("probability"))?;
+            if s.min_ms > s.max_ms || s.max_ms > 3_600_000 {
+                return fail(
+                    at("max-ms"),
+                    format!(
+                        "needs min-ms <= max-ms <= 3600000, not {}..{}",
+                        s.min_ms, s.max_ms
+                    ),
+                );
+            }
+        }
+        if let Some(r) = f.crash_rate {
+            let at = |k| vec![Key("faults"), Key("crash-rate"), Key(k)];
+            if heal.is_none() {
+                return fail(
+                    at("mean-interval-ms"),
+                    "needs faults.heal-at-ms: crashes at a rate must stop for the run to end"
+                        .into(),
+                );
+            }
+            if r.mean_interval_ms == 0 {
+                return fail(at("mean-interval-ms"), "must be at least 1".into());
+            }
+        }
+        let replicas = self.topology.orders_replicas;
+        let node_ok = |n: NodeName, path: Vec<Seg>| match n.0 {
+            crate::exec::Node::Orders(k) if u32::from(k) > replicas => fail(
+                path,
+                format!("names {n}, but topology.orders-replicas is {replicas}"),
+            ),
+            _ => Ok(()),
+        };
+        let start_ok = |at_ms: u64, path: Vec<Seg>| match heal {
+            Some(h) if at_ms >= h => fail(
+                path,
+                format!("{at_ms} is not before faults.heal-at-ms ({h})"),
+            ),
+            _ if at_ms >= limit_ms => fail(
+                path,
+                format!("{at_ms} is not before limits.sim-time-ms ({limit_ms})"),
+            ),
+            _ => Ok(()),
+        };
+        for (i, c) in f.crash.iter().enumerate() {
+            let at = |k| vec![Key("faults"), Key("crash"), Idx(i), Key(k)];
+            node_ok(c.node, at("node"))?;
+            start_ok(c.at_ms, at("at-ms"))?;
+        }
+        for (name, windows) in [("pause", &f.pause), ("partition", &f.partition)] {
+            for (i, w) in windows.iter().enumerate() {
+                let at = |k| vec![Key("faults"), Key(name), Idx(i), Key(k)];
+                node_ok(w.node, at("node"))?;
+                start_ok(w.at_ms, at("at-ms"))?;
+                if w.for_ms == 0 {
+                    return fail(at("for-ms"), "must be at least 1".into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Deserialize a TOML document into `T`; a syntax error, an unknown key or a wrong type becomes
 /// an error naming `file`, the line and column, and the key.
 pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(

@@ -106,7 +106,10 @@ async fn create_ticket(world: &World, title: Rc<str>, price: Price, user_id: Use
         Err(_) => return Response::error(500, Some(id)),
     };
     let event = Event::TicketCreated(saved.event_data(world.occ));
-    bus::publish(world, Node::Tickets, event).await;
+    if bus::publish(world, Node::Tickets, event).await.is_err() {
+        // The ticket is saved, its event lost; the course's error handler answers 500.
+        return Response::error(500, Some(id));
+    }
     Response {
         status: 201,
         ticket: Some(id),
@@ -128,7 +131,9 @@ async fn update_ticket(world: &World, id: TicketId, title: Rc<str>, price: Price
         }
     };
     let event = Event::TicketUpdated(saved.event_data(world.occ));
-    bus::publish(world, Node::Tickets, event).await;
+    if bus::publish(world, Node::Tickets, event).await.is_err() {
+        return Response::error(500, Some(id));
+    }
     Response {
         status: 200,
         ticket: Some(id),
@@ -153,6 +158,7 @@ pub async fn listen(world: &World, replica: Node, listener: Listener, event: &Ev
 
 /// The orders service's `TicketCreatedListener`: build the replica, save, ack.
 async fn ticket_created(world: &World, replica: Node, data: &TicketData) -> Handled {
+    world.stall(replica).await;
     match world
         .insert(replica, &world.orders_db, replica_from_created(data))
         .await
@@ -168,6 +174,7 @@ async fn ticket_created(world: &World, replica: Node, data: &TicketData) -> Hand
 /// The orders service's `TicketUpdatedListener`: find, set title and price, save, ack.
 async fn ticket_updated(world: &World, replica: Node, data: &TicketData) -> Handled {
     let stored = world.find(&world.orders_db, data.id).await;
+    world.stall(replica).await;
     match decide_ticket_updated(world.occ, stored.as_ref(), data) {
         UpdateDecision::Apply { doc, conditional } => {
             let mode = if conditional {

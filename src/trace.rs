@@ -36,6 +36,18 @@ pub enum DropReason {
     Duplicate,
 }
 
+/// Why a message or an ack did not arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Loss {
+    /// The `lost-ack` fault.
+    Dropped,
+    /// The node was partitioned from the bus.
+    Partition,
+    /// The node was crashed.
+    Down,
+}
+
 /// What happened. The serialized `kind` names are stable: tools parse them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind")]
@@ -172,6 +184,105 @@ pub enum Event {
         /// Why the write failed.
         error: WriteError,
     },
+    /// A listener's ack did not reach the bus; the message stays pending.
+    #[serde(rename = "ack-lost")]
+    AckLost {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The replica whose ack was lost.
+        replica: Node,
+        /// Why.
+        reason: Loss,
+    },
+    /// A message sent to a replica never arrived; its ack wait runs out and it is redelivered.
+    #[serde(rename = "lost")]
+    Lost {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The replica it was sent to.
+        replica: Node,
+        /// Why.
+        reason: Loss,
+    },
+    /// The publisher published a message again (its confirmation was lost): the bus holds a
+    /// second copy under a new sequence number.
+    #[serde(rename = "duplicate")]
+    Duplicate {
+        /// Channel.
+        subject: Subject,
+        /// The copy's sequence number.
+        seq: u64,
+        /// The original's.
+        of: u64,
+    },
+    /// A publish failed (the publisher was partitioned from the bus): the event is lost.
+    #[serde(rename = "publish-failed")]
+    PublishFailed {
+        /// Channel.
+        subject: Subject,
+        /// The ticket the event was about.
+        ticket: TicketId,
+        /// Its version.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<u64>,
+    },
+    /// A listener stalled mid-handler.
+    #[serde(rename = "stall")]
+    Stall {
+        /// The replica.
+        replica: Node,
+        /// For how long.
+        ms: u64,
+    },
+    /// A node crashed: its in-flight work is gone.
+    #[serde(rename = "crash")]
+    Crash {
+        /// The node.
+        target: Node,
+        /// Tasks dropped (handlers and deliveries in flight).
+        dropped_tasks: usize,
+    },
+    /// A crashed node started again, empty.
+    #[serde(rename = "restart")]
+    Restart {
+        /// The node.
+        target: Node,
+    },
+    /// A node stopped running for a while.
+    #[serde(rename = "pause")]
+    Pause {
+        /// The node.
+        target: Node,
+        /// For how long.
+        for_ms: u64,
+    },
+    /// A paused node runs again, from where each task stopped.
+    #[serde(rename = "resume")]
+    Resume {
+        /// The node.
+        target: Node,
+    },
+    /// A node was cut off from the bus.
+    #[serde(rename = "partition")]
+    Partition {
+        /// The node.
+        target: Node,
+        /// For how long.
+        for_ms: u64,
+    },
+    /// A partition ended.
+    #[serde(rename = "partition-healed")]
+    PartitionHealed {
+        /// The node.
+        target: Node,
+    },
+    /// Faults stop here; every node is up, running and connected.
+    #[serde(rename = "heal")]
+    Heal,
     /// A message exceeded the redelivery bound; the bus stops sending it and the run is stuck.
     #[serde(rename = "redelivery-loop")]
     RedeliveryLoop {

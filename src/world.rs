@@ -11,7 +11,7 @@ use crate::check::{self, Ending};
 use crate::domain::{Document, Occ, Price, ReplicaTicket, Subject, Ticket, TicketId, UserId};
 use crate::exec::{Executor, Node, Oneshot};
 use crate::report::Report;
-use crate::scenario::{Latencies, Latency, Pace, Scenario};
+use crate::scenario::{Faults, Latencies, Latency, Pace, Scenario};
 use crate::services::{self, Request, Response};
 use crate::store::{Collection, Db, Save, WriteError};
 use crate::trace::{Event, Record, Trace};
@@ -36,6 +36,11 @@ pub struct World {
     /// NATS Streaming.
     pub bus: Bus,
     trace: RefCell<Trace>,
+    faults: Faults,
+    /// Nodes cut off from the bus.
+    partitioned: RefCell<Vec<Node>>,
+    /// Faults have stopped.
+    healed: Cell<bool>,
     next_ticket_id: Cell<TicketId>,
     open_requests: Cell<u64>,
     me: Weak<World>,
@@ -78,6 +83,9 @@ impl World {
             orders_db: RefCell::new(Collection::new(Db::Orders)),
             bus,
             trace: RefCell::new(Trace::default()),
+            faults: scenario.faults.clone(),
+            partitioned: RefCell::new(Vec::new()),
+            healed: Cell::new(false),
             next_ticket_id: Cell::new(1),
             open_requests: Cell::new(0),
             me: me.clone(),
@@ -107,6 +115,35 @@ impl World {
     /// A uniform choice among `n` options.
     pub fn pick(&self, n: usize) -> usize {
         self.exec.gen_range(0..n as u64) as usize
+    }
+
+    /// The scenario's faults.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// A fault with probability `p` strikes now. Draws from the RNG only while faults are live
+    /// and `p > 0`, so a scenario without the fault makes exactly the draws it made before the
+    /// fault existed.
+    pub fn strikes(&self, p: f64) -> bool {
+        p > 0.0 && !self.healed.get() && self.exec.gen_bool(p)
+    }
+
+    /// Whether `node` is cut off from the bus.
+    pub fn is_partitioned(&self, node: Node) -> bool {
+        self.partitioned.borrow().contains(&node)
+    }
+
+    /// The `slow-handler` fault: maybe stall `replica`'s listener here, mid-handler.
+    pub async fn stall(&self, replica: Node) {
+        let Some(slow) = self.faults.slow_handler else {
+            return;
+        };
+        if self.strikes(slow.probability) {
+            let ms = self.exec.gen_range(slow.min_ms..slow.max_ms + 1);
+            self.record(replica, Event::Stall { replica, ms });
+            self.exec.sleep(ms * 1000).await;
+        }
     }
 
     /// Append to the trace at the current simulated time.
@@ -252,10 +289,135 @@ impl World {
         response
     }
 
-    /// Spawn the bus's ack-wait sweepers and the workload's clients.
+    /// Spawn the bus's ack-wait sweepers, the fault injector and the workload's clients.
     pub fn start(&self, scenario: &Scenario) {
         self.start_bus();
+        self.start_faults();
         self.start_workload(scenario);
+    }
+
+    /// Spawn the tasks that crash, pause, partition and heal nodes on the scenario's schedule.
+    pub fn start_faults(&self) {
+        let f = &self.faults;
+        for c in &f.crash {
+            let (node, at, down) = (c.node.0, c.at_ms * 1000, c.restart_after_ms * 1000);
+            self.at(at, move |w| {
+                w.crash(node);
+                w.at(w.exec.now_us() + down, move |w| w.restart(node));
+            });
+        }
+        for p in &f.pause {
+            let (node, at, len) = (p.node.0, p.at_ms * 1000, p.for_ms);
+            self.at(at, move |w| {
+                w.exec.pause(node);
+                w.record(
+                    Node::Faults,
+                    Event::Pause {
+                        target: node,
+                        for_ms: len,
+                    },
+                );
+                w.at(w.exec.now_us() + len * 1000, move |w| w.resume(node));
+            });
+        }
+        for p in &f.partition {
+            let (node, at, len) = (p.node.0, p.at_ms * 1000, p.for_ms);
+            self.at(at, move |w| {
+                w.partitioned.borrow_mut().push(node);
+                w.record(
+                    Node::Faults,
+                    Event::Partition {
+                        target: node,
+                        for_ms: len,
+                    },
+                );
+                w.at(w.exec.now_us() + len * 1000, move |w| w.end_partition(node));
+            });
+        }
+        if let (Some(rate), Some(heal_ms)) = (f.crash_rate, f.heal_at_ms) {
+            let world = self.handle();
+            let replicas = self.bus.member_count(0) as u64;
+            self.exec.spawn(Node::Faults, async move {
+                let mean_us = rate.mean_interval_ms as f64 * 1000.0;
+                loop {
+                    // Exponential gaps: a Poisson process of crashes.
+                    let u = world.exec.gen_range(0..1 << 53) as f64 / (1u64 << 53) as f64;
+                    let gap = (-mean_us * (1.0 - u).ln()) as u64;
+                    let at = world.exec.now_us() + gap.max(1);
+                    if at >= heal_ms * 1000 {
+                        break;
+                    }
+                    world.exec.sleep_until(at).await;
+                    let node = Node::Orders(world.exec.gen_range(0..replicas) as u8 + 1);
+                    if !world.exec.is_down(node) {
+                        world.crash(node);
+                        let back = world.exec.now_us() + rate.restart_after_ms * 1000;
+                        world.at(back, move |w| w.restart(node));
+                    }
+                }
+            });
+        }
+        if let Some(heal_ms) = f.heal_at_ms {
+            self.at(heal_ms * 1000, |w| w.heal());
+        }
+    }
+
+    /// Run `f` on the fault injector's node at `at_us`.
+    fn at(&self, at_us: u64, f: impl FnOnce(&World) + 'static) {
+        let world = self.handle();
+        self.exec.spawn(Node::Faults, async move {
+            world.exec.sleep_until(at_us).await;
+            f(&world);
+        });
+    }
+
+    fn crash(&self, node: Node) {
+        if self.healed.get() {
+            return;
+        }
+        let dropped_tasks = self.exec.crash(node);
+        self.record(
+            Node::Faults,
+            Event::Crash {
+                target: node,
+                dropped_tasks,
+            },
+        );
+    }
+
+    fn restart(&self, node: Node) {
+        if self.exec.is_down(node) {
+            self.exec.restart(node);
+            self.record(Node::Faults, Event::Restart { target: node });
+        }
+    }
+
+    fn resume(&self, node: Node) {
+        if self.exec.is_paused(node) {
+            self.exec.resume(node);
+            self.record(Node::Faults, Event::Resume { target: node });
+        }
+    }
+
+    fn end_partition(&self, node: Node) {
+        let was = self.is_partitioned(node);
+        self.partitioned.borrow_mut().retain(|&n| n != node);
+        if was {
+            self.record(Node::Faults, Event::PartitionHealed { target: node });
+        }
+    }
+
+    /// Faults stop: every node is restarted, resumed and reconnected.
+    fn heal(&self) {
+        self.healed.set(true);
+        self.record(Node::Faults, Event::Heal);
+        let mut nodes = vec![Node::Tickets];
+        nodes.extend((1..=self.bus.member_count(0)).map(|n| Node::Orders(n as u8)));
+        for node in nodes {
+            self.restart(node);
+            self.resume(node);
+            self.end_partition(node);
+        }
     }
 
     /// Spawn the bus's ack-wait sweepers (one per subscription).

@@ -23,25 +23,6 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// Serialize a type as its `Display` string and deserialize it through `FromStr`, so that JSON
-/// and baselines spell it as the command line does (`0..500`, `1/4`).
-macro_rules! serde_as_string {
-    ($t:ty) => {
-        impl From<$t> for String {
-            fn from(value: $t) -> String {
-                value.to_string()
-            }
-        }
-
-        impl TryFrom<String> for $t {
-            type Error = String;
-            fn try_from(s: String) -> Result<Self, String> {
-                s.parse()
-            }
-        }
-    };
-}
-
 /// The seeds of a sweep: `A..B`, from A up to but not including B.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]

@@ -3,6 +3,7 @@
 mod bus;
 mod cli;
 mod determinism;
+mod faults;
 mod listeners;
 mod pinned;
 mod scenario_errors;
