@@ -303,7 +303,9 @@ impl World {
             let (node, at, down) = (c.node.0, c.at_ms * 1000, c.restart_after_ms * 1000);
             self.at(at, move |w| {
                 w.crash(node);
-                w.at(w.exec.now_us() + down, move |w| w.restart(node));
+                w.at(w.until_heal(w.exec.now_us() + down), move |w| {
+                    w.restart(node)
+                });
             });
         }
         for p in &f.pause {
@@ -317,7 +319,9 @@ impl World {
                         for_ms: len,
                     },
                 );
-                w.at(w.exec.now_us() + len * 1000, move |w| w.resume(node));
+                w.at(w.until_heal(w.exec.now_us() + len * 1000), move |w| {
+                    w.resume(node)
+                });
             });
         }
         for p in &f.partition {
@@ -331,7 +335,9 @@ impl World {
                         for_ms: len,
                     },
                 );
-                w.at(w.exec.now_us() + len * 1000, move |w| w.end_partition(node));
+                w.at(w.until_heal(w.exec.now_us() + len * 1000), move |w| {
+                    w.end_partition(node)
+                });
             });
         }
         if let (Some(rate), Some(heal_ms)) = (f.crash_rate, f.heal_at_ms) {
@@ -351,7 +357,8 @@ impl World {
                     let node = Node::Orders(world.exec.gen_range(0..replicas) as u8 + 1);
                     if !world.exec.is_down(node) {
                         world.crash(node);
-                        let back = world.exec.now_us() + rate.restart_after_ms * 1000;
+                        let back =
+                            world.until_heal(world.exec.now_us() + rate.restart_after_ms * 1000);
                         world.at(back, move |w| w.restart(node));
                     }
                 }
@@ -360,6 +367,12 @@ impl World {
         if let Some(heal_ms) = f.heal_at_ms {
             self.at(heal_ms * 1000, |w| w.heal());
         }
+    }
+
+    /// `t_us`, or the heal if that comes first: a fault's end is never scheduled after the heal,
+    /// which ends it anyway, so no leftover timer keeps a healed run alive.
+    fn until_heal(&self, t_us: u64) -> u64 {
+        self.faults.heal_at_ms.map_or(t_us, |h| t_us.min(h * 1000))
     }
 
     /// Run `f` on the fault injector's node at `at_us`.

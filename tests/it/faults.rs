@@ -293,6 +293,9 @@ fn after_the_heal_no_fault_strikes_and_every_node_is_back() {
         pause = [{ node = "orders-1", at-ms = 5, for-ms = 60000 }]
         "#,
     );
+    // Nothing of the 60 s faults is left to run after the heal: the run ends well within 40 s.
+    let mut s = s;
+    s.limits.sim_time_ms = 40_000;
     for seed in 0..3 {
         let run = ticketsim::run(&s, seed, Occ::Dedup);
         let recs = records(&run);
@@ -304,7 +307,13 @@ fn after_the_heal_no_fault_strikes_and_every_node_is_back() {
                 assert!(t < heal, "{r}");
             }
         }
-        // The long pause and the crashes' 60 s downtime end at the heal.
+        // The long pause and the crashes' 60 s downtime end at the heal, and nothing of them
+        // is left to run afterwards.
+        assert!(
+            run.report.sim_time_ms < 60_000,
+            "seed {seed}: {}",
+            run.report.sim_time_ms
+        );
         assert_eq!(of_kind(&recs, "resume")[0]["t_us"], 8_000_000);
         let crashes = of_kind(&recs, "crash").len();
         assert!(crashes >= 2, "seed {seed}: {crashes}");
