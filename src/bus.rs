@@ -152,11 +152,6 @@ impl Bus {
             .collect()
     }
 
-    /// Members of group `group`.
-    pub fn member_count(&self, group: usize) -> usize {
-        self.groups.borrow()[group].members.len()
-    }
-
     /// The node of member `member` of group `group`, and the group's listener.
     pub fn member(&self, group: usize, member: usize) -> (Node, Listener) {
         let groups = self.groups.borrow();
@@ -381,15 +376,7 @@ fn spawn_delivery(
 ) {
     let (node, _) = world.bus.member(group, member);
     if world.exec.is_down(node) {
-        world.record(
-            Node::Bus,
-            TraceEvent::Lost {
-                subject: message.subject,
-                seq: message.seq,
-                replica: node,
-                reason: Loss::Down,
-            },
-        );
+        record_lost(world, &message, node, Loss::Down);
         return;
     }
     let w = world.handle();
@@ -411,15 +398,7 @@ pub async fn deliver(
     let (replica, listener) = world.bus.member(group, member);
     let (subject, seq) = (message.subject, message.seq);
     if world.is_partitioned(replica) {
-        world.record(
-            Node::Bus,
-            TraceEvent::Lost {
-                subject,
-                seq,
-                replica,
-                reason: Loss::Partition,
-            },
-        );
+        record_lost(world, &message, replica, Loss::Partition);
         return;
     }
     world.record(
@@ -466,6 +445,19 @@ pub async fn deliver(
             },
         ),
     }
+}
+
+/// A message sent to `replica` that never reached it.
+fn record_lost(world: &World, message: &Message, replica: Node, reason: Loss) {
+    world.record(
+        Node::Bus,
+        TraceEvent::Lost {
+            subject: message.subject,
+            seq: message.seq,
+            replica,
+            reason,
+        },
+    );
 }
 
 /// The listener's ack on its way to the bus, unless a partition or the `lost-ack` fault

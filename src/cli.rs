@@ -215,8 +215,11 @@ fn run_sweep(args: SweepArgs) -> Result<u8, Error> {
             path: args.reports.clone(),
             source,
         })?;
-        for (i, s) in scenarios.iter().enumerate() {
-            let t = &outcomes.tallies[i * 3..i * 3 + 3];
+        // The plan is scenario-major over `Occ::ALL`: one chunk of tallies per scenario.
+        for (s, t) in scenarios
+            .iter()
+            .zip(outcomes.tallies.chunks(Occ::ALL.len()))
+        {
             let text = Baseline::render(s, args.seeds, [&t[0], &t[1], &t[2]]);
             let path = Baseline::path(&args.reports, s);
             std::fs::write(&path, text).map_err(|source| Error::Write {

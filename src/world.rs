@@ -41,6 +41,8 @@ pub struct World {
     partitioned: RefCell<Vec<Node>>,
     /// Faults have stopped.
     healed: Cell<bool>,
+    /// The orders replicas, in the queue groups' member order.
+    replicas: Vec<Node>,
     next_ticket_id: Cell<TicketId>,
     open_requests: Cell<u64>,
     me: Weak<World>,
@@ -67,7 +69,7 @@ impl World {
                 "orders-service",
                 Subject::TicketUpdated,
                 Listener::OrdersTicketUpdated,
-                replicas,
+                replicas.clone(),
             ),
         ];
         let bus = Bus::new(
@@ -86,6 +88,7 @@ impl World {
             faults: scenario.faults.clone(),
             partitioned: RefCell::new(Vec::new()),
             healed: Cell::new(false),
+            replicas,
             next_ticket_id: Cell::new(1),
             open_requests: Cell::new(0),
             me: me.clone(),
@@ -342,7 +345,7 @@ impl World {
         }
         if let (Some(rate), Some(heal_ms)) = (f.crash_rate, f.heal_at_ms) {
             let world = self.handle();
-            let replicas = self.bus.member_count(0) as u64;
+            let replicas = self.replicas.len() as u64;
             self.exec.spawn(Node::Faults, async move {
                 let mean_us = rate.mean_interval_ms as f64 * 1000.0;
                 loop {
@@ -354,7 +357,7 @@ impl World {
                         break;
                     }
                     world.exec.sleep_until(at).await;
-                    let node = Node::Orders(world.exec.gen_range(0..replicas) as u8 + 1);
+                    let node = world.replicas[world.exec.gen_range(0..replicas) as usize];
                     if !world.exec.is_down(node) {
                         world.crash(node);
                         let back =
@@ -424,9 +427,7 @@ impl World {
     fn heal(&self) {
         self.healed.set(true);
         self.record(Node::Faults, Event::Heal);
-        let mut nodes = vec![Node::Tickets];
-        nodes.extend((1..=self.bus.member_count(0)).map(|n| Node::Orders(n as u8)));
-        for node in nodes {
+        for &node in [Node::Tickets].iter().chain(&self.replicas) {
             self.restart(node);
             self.resume(node);
             self.end_partition(node);
