@@ -41,6 +41,10 @@ pub enum Listener {
     OrdersTicketCreated,
     /// The orders service's `ticket:updated` listener.
     OrdersTicketUpdated,
+    /// The tickets service's `order:created` listener.
+    TicketsOrderCreated,
+    /// The tickets service's `order:cancelled` listener.
+    TicketsOrderCancelled,
 }
 
 /// A durable queue subscription: one per (subject, queue group).
@@ -303,28 +307,31 @@ pub async fn publish(world: &World, node: Node, event: Event) -> Result<(), Publ
     let latency = world.draw(&world.latency().publish);
     world.exec.sleep(latency).await;
     if world.is_partitioned(node) {
-        let data = event.ticket();
         world.record(
             node,
             TraceEvent::PublishFailed {
                 subject: event.subject(),
-                ticket: data.id,
-                version: data.version,
+                ticket: event.ticket_id(),
+                version: event.version(),
             },
         );
         return Err(PublishFailed);
     }
     let message = world.bus.append(event);
-    let data = message.event.ticket();
+    let (title, price) = match &message.event {
+        Event::TicketCreated(t) | Event::TicketUpdated(t) => (Some(t.title.clone()), Some(t.price)),
+        Event::OrderCreated(o) | Event::OrderCancelled(o) => (None, o.price),
+    };
     world.record(
         node,
         TraceEvent::Publish {
             subject: message.subject,
             seq: message.seq,
-            ticket: data.id,
-            version: data.version,
-            title: data.title.clone(),
-            price: data.price,
+            ticket: message.event.ticket_id(),
+            version: message.event.version(),
+            title,
+            price,
+            order: message.event.order_id(),
         },
     );
     send_to_groups(world, &message);
@@ -410,7 +417,7 @@ pub async fn deliver(
             redelivered,
         },
     );
-    let handled = services::listen(world, replica, listener, &message.event).await;
+    let handled = services::listen(world, replica, listener, &message).await;
     match handled {
         Handled::Ack => {
             world.record(
@@ -520,14 +527,13 @@ pub async fn sweep(world: &World, group: usize) {
                     message,
                     deliveries,
                 } => {
-                    let data = message.event.ticket();
                     world.record(
                         Node::Bus,
                         TraceEvent::RedeliveryLoop {
                             subject: message.subject,
                             seq: message.seq,
-                            ticket: data.id,
-                            version: data.version,
+                            ticket: message.event.ticket_id(),
+                            version: message.event.version(),
                             deliveries,
                         },
                     );

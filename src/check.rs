@@ -5,17 +5,129 @@
 //! - **Quiescence** (liveness): every message acked and every request answered within the
 //!   limits; a message delivered more often than the bound is a redelivery loop.
 //! - **Versions** never go backwards in the orders database.
+//! - **Reservations**: at most one order that reserves a ticket at any time; at quiescence a
+//!   ticket's `order_id` names the order reserving it, or is empty when none does; no edit of a
+//!   ticket is accepted while it is reserved.
+//! - **Sometimes-properties**: whether the run exercised what its scenario is meant to
+//!   exercise (a reordering, a redelivery, a version conflict, ...), so a scenario cannot
+//!   silently test nothing.
 //!
 //! Both databases' final states come from the trace's `db.write` lines, which is also the proof
 //! that the trace carries enough to recompute them.
 
-use crate::domain::{Occ, Price, Subject, TicketId};
+use crate::domain::{Occ, OrderId, Price, Subject, TicketId};
 use crate::exec::{Halt, Node};
-use crate::store::Db;
-use crate::trace::{DocState, Event, Trace};
+use crate::store::{Db, WriteError};
+use crate::trace::{Cause, DocState, Event, FinalState, Route, Trace};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// An invariant of the system (DESIGN §5), as expectations and reports name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Invariant {
+    /// At most one order that reserves a ticket (status not cancelled) at any time.
+    AtMostOneActiveOrder,
+    /// At quiescence a ticket's `order_id` names the order reserving it, or is empty when no
+    /// order does.
+    OrderIdNamesActiveOrder,
+    /// No edit of a ticket is accepted while it is reserved.
+    NoEditOfReservedTicket,
+    /// A replica's version of a ticket never goes backwards.
+    VersionsNeverGoBack,
+}
+
+impl Invariant {
+    /// Every invariant.
+    pub const ALL: [Invariant; 4] = [
+        Invariant::AtMostOneActiveOrder,
+        Invariant::OrderIdNamesActiveOrder,
+        Invariant::NoEditOfReservedTicket,
+        Invariant::VersionsNeverGoBack,
+    ];
+
+    /// The name scenario files and reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Invariant::AtMostOneActiveOrder => "at-most-one-active-order",
+            Invariant::OrderIdNamesActiveOrder => "order-id-names-active-order",
+            Invariant::NoEditOfReservedTicket => "no-edit-of-reserved-ticket",
+            Invariant::VersionsNeverGoBack => "versions-never-go-back",
+        }
+    }
+}
+
+/// Something a scenario is meant to exercise; a run reports whether it did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Property {
+    /// A ticket's event was delivered before an event published earlier about the same ticket
+    /// was first delivered.
+    Reordering,
+    /// A message was delivered again after its ack wait.
+    Redelivery,
+    /// The bus held a message twice.
+    DuplicateDelivery,
+    /// A conditional save failed its version check.
+    VersionConflict,
+    /// Two create-order requests for one ticket were between their is-reserved check and their
+    /// insert at the same time.
+    OrdersRaced,
+    /// A crash dropped work in flight on the node it hit.
+    CrashMidHandler,
+}
+
+impl Property {
+    /// Every property.
+    pub const ALL: [Property; 6] = [
+        Property::Reordering,
+        Property::Redelivery,
+        Property::DuplicateDelivery,
+        Property::VersionConflict,
+        Property::OrdersRaced,
+        Property::CrashMidHandler,
+    ];
+
+    /// The name scenario files and reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Property::Reordering => "reordering",
+            Property::Redelivery => "redelivery",
+            Property::DuplicateDelivery => "duplicate-delivery",
+            Property::VersionConflict => "version-conflict",
+            Property::OrdersRaced => "orders-raced",
+            Property::CrashMidHandler => "crash-mid-handler",
+        }
+    }
+}
+
+macro_rules! named_enum {
+    ($t:ty, $what:literal) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                <$t>::ALL
+                    .into_iter()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = <$t>::ALL.iter().map(|v| v.as_str()).collect();
+                        format!("`{s}` is not {}: write one of {}", $what, names.join(", "))
+                    })
+            }
+        }
+    };
+}
+named_enum!(Invariant, "an invariant");
+named_enum!(Property, "a property");
 
 /// How a run ended, as the world saw it.
 #[derive(Clone, Copy, Debug)]
@@ -61,6 +173,37 @@ pub enum Violation {
         /// Deliveries made.
         deliveries: u32,
         /// When the bus gave up.
+        t_us: u64,
+    },
+    /// Two or more orders reserved one ticket at the same time (the is-reserved check and the
+    /// insert of concurrent requests interleaved).
+    DoubleReservation {
+        /// The ticket.
+        ticket: TicketId,
+        /// The orders reserving it, by id.
+        orders: Vec<OrderId>,
+        /// When the second one was written.
+        t_us: u64,
+    },
+    /// At quiescence the ticket's `order_id` does not name the order reserving it.
+    StaleReservation {
+        /// The ticket.
+        ticket: TicketId,
+        /// What the tickets database says reserves it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order_id: Option<OrderId>,
+        /// The orders that reserve it in the orders database.
+        reserving_orders: Vec<OrderId>,
+        /// When the run quiesced.
+        t_us: u64,
+    },
+    /// An edit of the ticket's title or price was saved while an order reserved it.
+    ReservedTicketEdited {
+        /// The ticket.
+        ticket: TicketId,
+        /// The order holding it.
+        order: OrderId,
+        /// When the edit was saved.
         t_us: u64,
     },
     /// A replica's version of a ticket went down.
@@ -135,6 +278,10 @@ pub struct Stats {
     pub pauses: u64,
     /// Partitions of a node from the bus.
     pub partitions: u64,
+    /// Orders placed (inserted by the orders service).
+    pub orders: u64,
+    /// Orders cancelled.
+    pub cancellations: u64,
 }
 
 impl Stats {
@@ -160,6 +307,8 @@ impl Stats {
             crashes,
             pauses,
             partitions,
+            orders,
+            cancellations,
         } = other;
         self.tickets += tickets;
         self.http_requests += http_requests;
@@ -180,19 +329,29 @@ impl Stats {
         self.crashes += crashes;
         self.pauses += pauses;
         self.partitions += partitions;
+        self.orders += orders;
+        self.cancellations += cancellations;
     }
 }
 
 impl Violation {
-    /// Whether this breaks an invariant of the system (as opposed to a run that did not
-    /// finish: a redelivery loop or a limit, which make the run stuck).
-    pub fn is_invariant(&self) -> bool {
+    /// The invariant this breaks, if any (a redelivery loop or a limit breaks none: it makes
+    /// the run stuck).
+    pub fn invariant(&self) -> Option<Invariant> {
         match self {
-            Violation::VersionRegressed { .. } => true,
+            Violation::DoubleReservation { .. } => Some(Invariant::AtMostOneActiveOrder),
+            Violation::StaleReservation { .. } => Some(Invariant::OrderIdNamesActiveOrder),
+            Violation::ReservedTicketEdited { .. } => Some(Invariant::NoEditOfReservedTicket),
+            Violation::VersionRegressed { .. } => Some(Invariant::VersionsNeverGoBack),
             Violation::RedeliveryLoop { .. }
             | Violation::TimeLimit { .. }
-            | Violation::StepLimit { .. } => false,
+            | Violation::StepLimit { .. } => None,
         }
+    }
+
+    /// Whether this breaks an invariant of the system.
+    pub fn is_invariant(&self) -> bool {
+        self.invariant().is_some()
     }
 }
 
@@ -223,12 +382,15 @@ pub struct Findings {
     pub stats: Stats,
     /// Tickets per price in each database.
     pub price_counts: Vec<PriceCount>,
+    /// Which of the properties asked about the run exercised, in the order asked.
+    pub exercised: Vec<Property>,
 }
 
-/// Run every check over a finished run.
-pub fn judge(occ: Occ, trace: &Trace, ending: &Ending) -> Findings {
+/// Run every check over a finished run; `wanted` are the properties the scenario is meant to
+/// exercise (only those are looked for).
+pub fn judge(occ: Occ, trace: &Trace, ending: &Ending, wanted: &[Property]) -> Findings {
     let state = trace.final_state();
-    let divergences = divergences(occ, &state);
+    let divergences = divergences(occ, &state.tickets);
     let mut violations = history_violations(trace);
     match ending.halt {
         Halt::Idle => {}
@@ -247,13 +409,190 @@ pub fn judge(occ: Occ, trace: &Trace, ending: &Ending) -> Findings {
         .any(|v| matches!(v, Violation::RedeliveryLoop { .. }));
     let quiescent =
         ending.halt == Halt::Idle && ending.unacked == 0 && ending.open_requests == 0 && !looped;
+    if quiescent {
+        let at = trace.records().last().map_or(0, |r| r.t_us);
+        violations.extend(stale_reservations(&state, at));
+    }
     Findings {
         converged: divergences.is_empty(),
         quiescent,
         divergences,
         violations,
-        stats: stats(trace, &state),
-        price_counts: price_counts(&state),
+        stats: stats(trace, &state.tickets),
+        price_counts: price_counts(&state.tickets),
+        exercised: wanted
+            .iter()
+            .copied()
+            .filter(|&p| exercised(trace, p))
+            .collect(),
+    }
+}
+
+/// At quiescence, every ticket's `order_id` against the orders that reserve it.
+fn stale_reservations(state: &FinalState, t_us: u64) -> Vec<Violation> {
+    let mut reserving: BTreeMap<TicketId, Vec<OrderId>> = BTreeMap::new();
+    for (&id, order) in &state.orders {
+        if order.status.reserves() {
+            reserving.entry(order.ticket).or_default().push(id);
+        }
+    }
+    let mut out = Vec::new();
+    let tickets = state
+        .tickets
+        .range((Db::Tickets, 0)..=(Db::Tickets, TicketId::MAX));
+    for (&(_, ticket), doc) in tickets {
+        let orders = reserving.remove(&ticket).unwrap_or_default();
+        let ok = match doc.order_id {
+            Some(id) => orders.contains(&id),
+            None => orders.is_empty(),
+        };
+        if !ok {
+            out.push(Violation::StaleReservation {
+                ticket,
+                order_id: doc.order_id,
+                reserving_orders: orders,
+                t_us,
+            });
+        }
+    }
+    out
+}
+
+/// Whether the run exercised `property`.
+fn exercised(trace: &Trace, property: Property) -> bool {
+    let records = trace.records();
+    match property {
+        Property::Redelivery => records.iter().any(|r| {
+            matches!(
+                r.event,
+                Event::Deliver {
+                    redelivered: true,
+                    ..
+                }
+            )
+        }),
+        Property::DuplicateDelivery => records
+            .iter()
+            .any(|r| matches!(r.event, Event::Duplicate { .. })),
+        Property::VersionConflict => records.iter().any(|r| {
+            matches!(
+                r.event,
+                Event::DbConflict {
+                    error: WriteError::VersionConflict,
+                    ..
+                } | Event::OrderConflict {
+                    error: WriteError::VersionConflict,
+                    ..
+                }
+            )
+        }),
+        Property::CrashMidHandler => records
+            .iter()
+            .any(|r| matches!(r.event, Event::Crash { dropped_tasks, .. } if dropped_tasks > 0)),
+        Property::OrdersRaced => {
+            // Requests past a passed is-reserved check and not yet inserted, per ticket.
+            let mut open: BTreeMap<TicketId, u32> = BTreeMap::new();
+            records.iter().any(|r| match &r.event {
+                Event::ReservedCheck {
+                    ticket,
+                    order: None,
+                    ..
+                } => {
+                    let n = open.entry(*ticket).or_default();
+                    *n += 1;
+                    *n > 1
+                }
+                Event::OrderWrite {
+                    ticket,
+                    by: Cause::Request(Route::CreateOrder),
+                    ..
+                }
+                | Event::OrderConflict {
+                    ticket,
+                    by: Cause::Request(Route::CreateOrder),
+                    ..
+                } => {
+                    if let Some(n) = open.get_mut(ticket) {
+                        *n = n.saturating_sub(1);
+                    }
+                    false
+                }
+                _ => false,
+            })
+        }
+        Property::Reordering => {
+            // Per stream (a ticket's events, an order's events: ids are dense from 1), how many
+            // of its events were published, which were delivered, and the first undelivered.
+            #[derive(Default)]
+            struct Stream {
+                first_undelivered: usize,
+                delivered: Vec<bool>,
+            }
+            let slot = |v: &mut Vec<Stream>, id: u32| {
+                let i = id as usize;
+                if v.len() <= i {
+                    v.resize_with(i + 1, Stream::default);
+                }
+                i
+            };
+            let (mut tickets, mut orders) = (Vec::<Stream>::new(), Vec::<Stream>::new());
+            // By subject and seq: (is an order stream, stream id, position in the stream).
+            let mut position: [Vec<(bool, u32, usize)>; 4] = Default::default();
+            let channel = |s: &Subject| match s {
+                Subject::TicketCreated => 0,
+                Subject::TicketUpdated => 1,
+                Subject::OrderCreated => 2,
+                Subject::OrderCancelled => 3,
+            };
+            records.iter().any(|r| match &r.event {
+                Event::Publish {
+                    subject,
+                    seq,
+                    ticket,
+                    order,
+                    ..
+                } => {
+                    let (is_order, id) = match (subject, order) {
+                        (Subject::OrderCreated | Subject::OrderCancelled, Some(o)) => (true, *o),
+                        _ => (false, *ticket),
+                    };
+                    let streams = if is_order { &mut orders } else { &mut tickets };
+                    let i = slot(streams, id);
+                    let at = &mut position[channel(subject)];
+                    let n = *seq as usize;
+                    if at.len() < n {
+                        at.resize(n, (false, 0, usize::MAX));
+                    }
+                    at[n - 1] = (is_order, id, streams[i].delivered.len());
+                    streams[i].delivered.push(false);
+                    false
+                }
+                Event::Deliver { subject, seq, .. } => {
+                    let Some(&(is_order, id, i)) = position[channel(subject)]
+                        .get(*seq as usize - 1)
+                        .filter(|p| p.2 != usize::MAX)
+                    else {
+                        return false;
+                    };
+                    let stream = if is_order {
+                        &mut orders[id as usize]
+                    } else {
+                        &mut tickets[id as usize]
+                    };
+                    let overtook = i > stream.first_undelivered && !stream.delivered[i];
+                    stream.delivered[i] = true;
+                    while stream
+                        .delivered
+                        .get(stream.first_undelivered)
+                        .is_some_and(|&d| d)
+                    {
+                        stream.first_undelivered += 1;
+                    }
+                    overtook
+                }
+                _ => false,
+            })
+        }
     }
 }
 
@@ -311,8 +650,43 @@ fn divergences(occ: Occ, state: &BTreeMap<(Db, TicketId), DocState>) -> Vec<Dive
 fn history_violations(trace: &Trace) -> Vec<Violation> {
     let mut out = Vec::new();
     let mut versions: BTreeMap<TicketId, u64> = BTreeMap::new();
+    // Orders that reserve each ticket, and tickets already reported as doubly reserved.
+    let mut reserving: BTreeMap<TicketId, Vec<OrderId>> = BTreeMap::new();
+    let mut doubly: Vec<TicketId> = Vec::new();
     for record in trace.records() {
         match &record.event {
+            Event::DbWrite {
+                db: Db::Tickets,
+                by: Cause::Request(Route::UpdateTicket),
+                ticket,
+                order_id: Some(order),
+                ..
+            } => out.push(Violation::ReservedTicketEdited {
+                ticket: *ticket,
+                order: *order,
+                t_us: record.t_us,
+            }),
+            Event::OrderWrite {
+                order,
+                status,
+                ticket,
+                ..
+            } => {
+                let orders = reserving.entry(*ticket).or_default();
+                orders.retain(|o| o != order);
+                if status.reserves() {
+                    orders.push(*order);
+                    orders.sort_unstable();
+                }
+                if orders.len() > 1 && !doubly.contains(ticket) {
+                    doubly.push(*ticket);
+                    out.push(Violation::DoubleReservation {
+                        ticket: *ticket,
+                        orders: orders.clone(),
+                        t_us: record.t_us,
+                    });
+                }
+            }
             Event::DbWrite {
                 db: Db::Orders,
                 ticket,
@@ -371,16 +745,25 @@ fn stats(trace: &Trace, state: &BTreeMap<(Db, TicketId), DocState>) -> Stats {
             Event::Drop { .. } => s.dropped += 1,
             Event::Nack { .. } => s.failed_handlers += 1,
             Event::DbWrite { .. } => s.db_writes += 1,
-            Event::DbConflict { .. } => s.db_conflicts += 1,
+            Event::DbConflict { .. } | Event::OrderConflict { .. } => s.db_conflicts += 1,
             Event::AckLost { .. } => s.acks_lost += 1,
             Event::Lost { .. } => s.deliveries_lost += 1,
             Event::Duplicate { .. } => s.duplicates += 1,
+            Event::OrderWrite { by, .. } => {
+                s.db_writes += 1;
+                match by {
+                    Cause::Request(Route::CreateOrder) => s.orders += 1,
+                    Cause::Request(Route::CancelOrder) => s.cancellations += 1,
+                    _ => {}
+                }
+            }
             Event::PublishFailed { .. } => s.publishes_failed += 1,
             Event::Stall { .. } => s.stalls += 1,
             Event::Crash { .. } => s.crashes += 1,
             Event::Pause { .. } => s.pauses += 1,
             Event::Partition { .. } => s.partitions += 1,
             Event::Send { .. }
+            | Event::ReservedCheck { .. }
             | Event::Redeliver { .. }
             | Event::RedeliveryLoop { .. }
             | Event::Restart { .. }
@@ -414,6 +797,7 @@ fn price_counts(state: &BTreeMap<(Db, TicketId), DocState>) -> Vec<PriceCount> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::OrderStatus;
     use crate::trace::Record;
 
     fn write(t_us: u64, db: Db, ticket: TicketId, version: u64, price: Price) -> Record {
@@ -426,10 +810,12 @@ mod tests {
             },
             event: Event::DbWrite {
                 db,
+                by: Cause::Request(Route::UpdateTicket),
                 ticket,
                 version,
                 title: "t".into(),
                 price,
+                order_id: None,
             },
         }
     }
@@ -448,7 +834,7 @@ mod tests {
         let mut trace = Trace::default();
         trace.push(write(1, Db::Tickets, 1, 0, 15));
         trace.push(write(2, Db::Orders, 1, 0, 10));
-        let findings = judge(Occ::Off, &trace, &idle());
+        let findings = judge(Occ::Off, &trace, &idle(), &[]);
         assert!(!findings.converged);
         assert_eq!(
             findings.divergences,
@@ -481,8 +867,8 @@ mod tests {
         let mut trace = Trace::default();
         trace.push(write(1, Db::Tickets, 1, 2, 15));
         trace.push(write(2, Db::Orders, 1, 1, 15));
-        assert!(judge(Occ::Off, &trace, &idle()).converged);
-        let on = judge(Occ::On, &trace, &idle());
+        assert!(judge(Occ::Off, &trace, &idle(), &[]).converged);
+        let on = judge(Occ::On, &trace, &idle(), &[]);
         assert_eq!(on.divergences[0].field, "version");
     }
 
@@ -490,7 +876,7 @@ mod tests {
     fn a_missing_replica_is_a_divergence() {
         let mut trace = Trace::default();
         trace.push(write(1, Db::Tickets, 4, 0, 5));
-        let findings = judge(Occ::On, &trace, &idle());
+        let findings = judge(Occ::On, &trace, &idle(), &[]);
         assert_eq!(findings.divergences[0].field, "exists");
     }
 
@@ -499,7 +885,7 @@ mod tests {
         let mut trace = Trace::default();
         trace.push(write(1, Db::Orders, 1, 2, 15));
         trace.push(write(2, Db::Orders, 1, 1, 10));
-        let findings = judge(Occ::On, &trace, &idle());
+        let findings = judge(Occ::On, &trace, &idle(), &[]);
         assert_eq!(
             findings.violations,
             vec![Violation::VersionRegressed {
@@ -519,17 +905,277 @@ mod tests {
             unacked: 1,
             ..idle()
         };
-        assert!(!judge(Occ::On, &trace, &unacked).quiescent);
+        assert!(!judge(Occ::On, &trace, &unacked, &[]).quiescent);
         let limit = Ending {
             halt: Halt::TimeLimit,
             ..idle()
         };
-        let findings = judge(Occ::On, &trace, &limit);
+        let findings = judge(Occ::On, &trace, &limit, &[]);
         assert!(!findings.quiescent);
         assert!(matches!(
             findings.violations[0],
             Violation::TimeLimit { .. }
         ));
-        assert!(judge(Occ::On, &trace, &idle()).quiescent);
+        assert!(judge(Occ::On, &trace, &idle(), &[]).quiescent);
+    }
+
+    fn at(t_us: u64, node: Node, event: Event) -> Record {
+        Record { t_us, node, event }
+    }
+
+    fn order(t_us: u64, id: OrderId, ticket: TicketId, status: OrderStatus, by: Route) -> Record {
+        at(
+            t_us,
+            Node::Orders(1),
+            Event::OrderWrite {
+                db: Db::Orders,
+                collection: "orders",
+                by: Cause::Request(by),
+                order: id,
+                version: 0,
+                status,
+                ticket,
+                user_id: 1,
+            },
+        )
+    }
+
+    fn reserved(t_us: u64, ticket: TicketId, order_id: Option<OrderId>, by: Cause) -> Record {
+        at(
+            t_us,
+            Node::Tickets,
+            Event::DbWrite {
+                db: Db::Tickets,
+                by,
+                ticket,
+                version: 1,
+                title: "t".into(),
+                price: 5,
+                order_id,
+            },
+        )
+    }
+
+    fn invariants(findings: &Findings) -> Vec<Invariant> {
+        findings
+            .violations
+            .iter()
+            .filter_map(Violation::invariant)
+            .collect()
+    }
+
+    #[test]
+    fn two_orders_reserving_one_ticket_is_reported_once_with_both_orders() {
+        use OrderStatus::*;
+        let mut trace = Trace::default();
+        trace.push(order(5, 1, 7, Created, Route::CreateOrder));
+        trace.push(order(6, 2, 7, Created, Route::CreateOrder));
+        trace.push(order(8, 3, 7, Created, Route::CreateOrder));
+        trace.push(order(9, 4, 8, Created, Route::CreateOrder));
+        let v = history_violations(&trace);
+        assert_eq!(
+            v,
+            [Violation::DoubleReservation {
+                ticket: 7,
+                orders: vec![1, 2],
+                t_us: 6
+            }]
+        );
+        // A cancellation in between frees the ticket: no violation.
+        let mut trace = Trace::default();
+        trace.push(order(5, 1, 7, Created, Route::CreateOrder));
+        trace.push(order(6, 1, 7, Cancelled, Route::CancelOrder));
+        trace.push(order(8, 2, 7, Created, Route::CreateOrder));
+        assert_eq!(history_violations(&trace), []);
+    }
+
+    #[test]
+    fn at_quiescence_the_order_id_must_name_the_reserving_order() {
+        use OrderStatus::*;
+        let by = Cause::Message(Subject::OrderCreated, 1);
+        // Reserved by a cancelled order: stale.
+        let mut trace = Trace::default();
+        trace.push(order(1, 1, 7, Created, Route::CreateOrder));
+        trace.push(order(2, 1, 7, Cancelled, Route::CancelOrder));
+        trace.push(reserved(3, 7, Some(1), by));
+        let findings = judge(Occ::On, &trace, &idle(), &[]);
+        assert_eq!(
+            findings.violations,
+            [Violation::StaleReservation {
+                ticket: 7,
+                order_id: Some(1),
+                reserving_orders: vec![],
+                t_us: 3
+            }]
+        );
+        // The same state, but the run did not quiesce: nothing is judged yet.
+        let unfinished = Ending {
+            unacked: 1,
+            ..idle()
+        };
+        assert_eq!(invariants(&judge(Occ::On, &trace, &unfinished, &[])), []);
+        // Free but ordered: also stale.
+        let mut trace = Trace::default();
+        trace.push(order(1, 1, 7, Created, Route::CreateOrder));
+        trace.push(reserved(3, 7, None, by));
+        assert_eq!(
+            invariants(&judge(Occ::On, &trace, &idle(), &[])),
+            [Invariant::OrderIdNamesActiveOrder]
+        );
+        // Reserved by the order that holds it: fine.
+        let mut trace = Trace::default();
+        trace.push(order(1, 1, 7, Created, Route::CreateOrder));
+        trace.push(reserved(3, 7, Some(1), by));
+        assert_eq!(invariants(&judge(Occ::On, &trace, &idle(), &[])), []);
+    }
+
+    #[test]
+    fn only_an_edit_saved_onto_a_reserved_ticket_breaks_the_edit_invariant() {
+        let mut trace = Trace::default();
+        trace.push(reserved(
+            1,
+            7,
+            Some(3),
+            Cause::Message(Subject::OrderCreated, 1),
+        ));
+        trace.push(reserved(2, 8, None, Cause::Request(Route::UpdateTicket)));
+        trace.push(reserved(4, 7, Some(3), Cause::Request(Route::UpdateTicket)));
+        assert_eq!(
+            history_violations(&trace),
+            [Violation::ReservedTicketEdited {
+                ticket: 7,
+                order: 3,
+                t_us: 4
+            }]
+        );
+    }
+
+    fn publish(subject: Subject, seq: u64, ticket: TicketId, order: Option<OrderId>) -> Record {
+        at(
+            0,
+            Node::Tickets,
+            Event::Publish {
+                subject,
+                seq,
+                ticket,
+                version: None,
+                title: None,
+                price: None,
+                order,
+            },
+        )
+    }
+
+    fn deliver(subject: Subject, seq: u64, redelivered: bool) -> Record {
+        at(
+            1,
+            Node::Orders(1),
+            Event::Deliver {
+                subject,
+                seq,
+                replica: Node::Orders(1),
+                redelivered,
+            },
+        )
+    }
+
+    fn trace_of(records: Vec<Record>) -> Trace {
+        let mut trace = Trace::default();
+        for r in records {
+            trace.push(r);
+        }
+        trace
+    }
+
+    #[test]
+    fn reordering_is_a_later_event_of_a_stream_delivered_before_an_earlier_one() {
+        use Subject::*;
+        let in_order = trace_of(vec![
+            publish(TicketCreated, 1, 1, None),
+            publish(TicketUpdated, 1, 1, None),
+            publish(TicketCreated, 2, 2, None),
+            deliver(TicketCreated, 2, false),
+            deliver(TicketCreated, 1, false),
+            deliver(TicketUpdated, 1, false),
+            // A redelivery of an event already delivered overtakes nothing.
+            deliver(TicketCreated, 1, true),
+        ]);
+        assert!(!exercised(&in_order, Property::Reordering));
+        let overtaken = trace_of(vec![
+            publish(TicketCreated, 1, 1, None),
+            publish(TicketUpdated, 1, 1, None),
+            deliver(TicketUpdated, 1, false),
+        ]);
+        assert!(exercised(&overtaken, Property::Reordering));
+        // An order's cancellation before its creation, across two channels.
+        let orders = trace_of(vec![
+            publish(OrderCreated, 1, 9, Some(4)),
+            publish(OrderCancelled, 1, 9, Some(4)),
+            deliver(OrderCancelled, 1, false),
+        ]);
+        assert!(exercised(&orders, Property::Reordering));
+        assert!(!exercised(&orders, Property::Redelivery));
+        assert!(exercised(&in_order, Property::Redelivery));
+    }
+
+    #[test]
+    fn orders_race_when_two_checks_pass_before_an_insert() {
+        let check = |ticket| {
+            at(
+                1,
+                Node::Orders(1),
+                Event::ReservedCheck {
+                    replica: Node::Orders(1),
+                    ticket,
+                    order: None,
+                },
+            )
+        };
+        let one_after_the_other = trace_of(vec![
+            check(7),
+            order(2, 1, 7, OrderStatus::Created, Route::CreateOrder),
+            check(7),
+            check(8),
+        ]);
+        assert!(!exercised(&one_after_the_other, Property::OrdersRaced));
+        let raced = trace_of(vec![check(7), check(8), check(7)]);
+        assert!(exercised(&raced, Property::OrdersRaced));
+    }
+
+    #[test]
+    fn a_crash_exercises_a_handler_only_if_it_dropped_work() {
+        let crash = |dropped_tasks| {
+            trace_of(vec![at(
+                1,
+                Node::Faults,
+                Event::Crash {
+                    target: Node::Orders(2),
+                    dropped_tasks,
+                },
+            )])
+        };
+        assert!(!exercised(&crash(0), Property::CrashMidHandler));
+        assert!(exercised(&crash(2), Property::CrashMidHandler));
+        assert_eq!(
+            judge(Occ::On, &crash(2), &idle(), &Property::ALL).exercised,
+            [Property::CrashMidHandler],
+            "only the properties exercised, of those asked for"
+        );
+    }
+
+    #[test]
+    fn invariant_and_property_names_round_trip() {
+        for i in Invariant::ALL {
+            assert_eq!(i.as_str().parse(), Ok(i));
+            assert_eq!(serde_json::to_value(i).unwrap(), i.as_str());
+        }
+        for p in Property::ALL {
+            assert_eq!(p.as_str().parse(), Ok(p));
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+        assert!("reorder"
+            .parse::<Property>()
+            .unwrap_err()
+            .contains("reordering"));
     }
 }

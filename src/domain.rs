@@ -13,8 +13,14 @@ pub type TicketId = u32;
 /// A price in whole currency units. The course's scripts use whole prices (5, 10, 15).
 pub type Price = u32;
 
-/// Identifier of the user who owns a ticket.
+/// Identifier of the user who owns a ticket or places an order.
 pub type UserId = u32;
+
+/// Identifier of an order (MongoDB's `_id`), assigned by the orders service in creation order.
+pub type OrderId = u32;
+
+/// How long a new order holds its ticket (the course's `EXPIRATION_WINDOW_SECONDS`), in ms.
+pub const ORDER_EXPIRATION_MS: u64 = 60_000;
 
 /// The concurrency-control mode of the whole system (DESIGN §4), the `--occ` switch.
 #[derive(
@@ -76,6 +82,12 @@ pub enum Subject {
     /// `ticket:updated`
     #[serde(rename = "ticket:updated")]
     TicketUpdated,
+    /// `order:created`
+    #[serde(rename = "order:created")]
+    OrderCreated,
+    /// `order:cancelled`
+    #[serde(rename = "order:cancelled")]
+    OrderCancelled,
 }
 
 impl Subject {
@@ -84,6 +96,8 @@ impl Subject {
         match self {
             Subject::TicketCreated => "ticket:created",
             Subject::TicketUpdated => "ticket:updated",
+            Subject::OrderCreated => "order:created",
+            Subject::OrderCancelled => "order:cancelled",
         }
     }
 }
@@ -107,6 +121,54 @@ pub struct TicketData {
     pub price: Price,
     /// Owner.
     pub user_id: UserId,
+    /// The order reserving the ticket (`ticket:updated` only; absent when not reserved).
+    pub order_id: Option<OrderId>,
+}
+
+/// The status of an order (the course's `OrderStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum OrderStatus {
+    /// Created; the ticket is reserved.
+    #[serde(rename = "created")]
+    Created,
+    /// Cancelled by the user (or expired): the ticket is free again.
+    #[serde(rename = "cancelled")]
+    Cancelled,
+    /// Waiting for the payment.
+    #[serde(rename = "awaiting:payment")]
+    AwaitingPayment,
+    /// Paid.
+    #[serde(rename = "complete")]
+    Complete,
+}
+
+impl OrderStatus {
+    /// Whether an order in this status reserves its ticket (the course's `isReserved` query:
+    /// any status but cancelled).
+    pub fn reserves(self) -> bool {
+        self != OrderStatus::Cancelled
+    }
+}
+
+/// The data of `order:created` and `order:cancelled` (DESIGN §2). `order:cancelled` carries
+/// only the id, the version and the ticket's id; the other fields are then those of the order
+/// as saved, and listeners do not read them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OrderData {
+    /// The order's id.
+    pub id: OrderId,
+    /// The order's version; `None` when OCC is off.
+    pub version: Option<u64>,
+    /// Status at the time of the save.
+    pub status: OrderStatus,
+    /// Who ordered.
+    pub user_id: UserId,
+    /// When the reservation expires, in simulated ms.
+    pub expires_at_ms: u64,
+    /// The ticket ordered (`ticket.id`).
+    pub ticket: TicketId,
+    /// Its price as the orders service knew it (`ticket.price`, `order:created` only).
+    pub price: Option<Price>,
 }
 
 /// A message's payload on the bus.
@@ -116,6 +178,10 @@ pub enum Event {
     TicketCreated(TicketData),
     /// Published by the tickets service after saving a change to a ticket.
     TicketUpdated(TicketData),
+    /// Published by the orders service after inserting an order.
+    OrderCreated(OrderData),
+    /// Published by the orders service after cancelling an order.
+    OrderCancelled(OrderData),
 }
 
 impl Event {
@@ -124,13 +190,33 @@ impl Event {
         match self {
             Event::TicketCreated(_) => Subject::TicketCreated,
             Event::TicketUpdated(_) => Subject::TicketUpdated,
+            Event::OrderCreated(_) => Subject::OrderCreated,
+            Event::OrderCancelled(_) => Subject::OrderCancelled,
         }
     }
 
-    /// The ticket data the event carries.
-    pub fn ticket(&self) -> &TicketData {
+    /// The ticket the event is about (for an order event, the ordered ticket).
+    pub fn ticket_id(&self) -> TicketId {
         match self {
-            Event::TicketCreated(t) | Event::TicketUpdated(t) => t,
+            Event::TicketCreated(t) | Event::TicketUpdated(t) => t.id,
+            Event::OrderCreated(o) | Event::OrderCancelled(o) => o.ticket,
+        }
+    }
+
+    /// The version the event carries (of the ticket, or of the order); `None` without OCC.
+    pub fn version(&self) -> Option<u64> {
+        match self {
+            Event::TicketCreated(t) | Event::TicketUpdated(t) => t.version,
+            Event::OrderCreated(o) | Event::OrderCancelled(o) => o.version,
+        }
+    }
+
+    /// The order the event concerns: an order event's own id, or the order reserving the
+    /// ticket of a `ticket:updated`.
+    pub fn order_id(&self) -> Option<OrderId> {
+        match self {
+            Event::TicketCreated(t) | Event::TicketUpdated(t) => t.order_id,
+            Event::OrderCreated(o) | Event::OrderCancelled(o) => Some(o.id),
         }
     }
 }
@@ -138,15 +224,15 @@ impl Event {
 /// A document in a versioned MongoDB collection.
 pub trait Document: Clone {
     /// The document's `_id`.
-    fn id(&self) -> TicketId;
+    fn id(&self) -> u32;
     /// The version field the update-if-current plugin maintains.
     fn version(&self) -> u64;
     /// Sets the version (only the store does this, when a save succeeds).
     fn set_version(&mut self, version: u64);
-    /// Title, for the trace's `db.write` lines.
-    fn title(&self) -> &Rc<str>;
-    /// Price, for the trace's `db.write` lines.
-    fn price(&self) -> Price;
+    /// mongoose's `save()` of a loaded document sends `$set` of its modified paths only: copy
+    /// into `self` (the stored document) each field on which `doc` differs from `read`, the
+    /// state it was loaded in. A field another writer changed meanwhile is left as it is.
+    fn set_modified(&mut self, read: &Self, doc: &Self);
 }
 
 /// The tickets service's record of a ticket: the source of truth.
@@ -162,6 +248,8 @@ pub struct Ticket {
     pub price: Price,
     /// Owner.
     pub user_id: UserId,
+    /// The order reserving it, if any.
+    pub order_id: Option<OrderId>,
 }
 
 impl Ticket {
@@ -173,6 +261,40 @@ impl Ticket {
             title: self.title.clone(),
             price: self.price,
             user_id: self.user_id,
+            order_id: self.order_id,
+        }
+    }
+}
+
+/// The orders service's record of an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    /// `_id`.
+    pub id: OrderId,
+    /// Version.
+    pub version: u64,
+    /// Status.
+    pub status: OrderStatus,
+    /// Who ordered.
+    pub user_id: UserId,
+    /// When the reservation expires, in simulated ms.
+    pub expires_at_ms: u64,
+    /// The ticket ordered.
+    pub ticket: TicketId,
+}
+
+impl Order {
+    /// The data the orders service publishes after saving this order; `price` is the ticket's
+    /// price for `order:created`.
+    pub fn event_data(&self, occ: Occ, price: Option<Price>) -> OrderData {
+        OrderData {
+            id: self.id,
+            version: occ.versioned().then_some(self.version),
+            status: self.status,
+            user_id: self.user_id,
+            expires_at_ms: self.expires_at_ms,
+            ticket: self.ticket,
+            price,
         }
     }
 }
@@ -191,9 +313,9 @@ pub struct ReplicaTicket {
 }
 
 macro_rules! impl_document {
-    ($ty:ty) => {
+    ($ty:ty { $($field:ident),* }) => {
         impl Document for $ty {
-            fn id(&self) -> TicketId {
+            fn id(&self) -> u32 {
                 self.id
             }
             fn version(&self) -> u64 {
@@ -202,17 +324,27 @@ macro_rules! impl_document {
             fn set_version(&mut self, version: u64) {
                 self.version = version;
             }
-            fn title(&self) -> &Rc<str> {
-                &self.title
-            }
-            fn price(&self) -> Price {
-                self.price
+            fn set_modified(&mut self, read: &Self, doc: &Self) {
+                $(
+                    if doc.$field != read.$field {
+                        self.$field = doc.$field.clone();
+                    }
+                )*
             }
         }
     };
 }
-impl_document!(Ticket);
-impl_document!(ReplicaTicket);
+// The fields a handler can change; ids, owners and versions are never `$set` by a handler.
+impl_document!(Ticket {
+    title,
+    price,
+    order_id
+});
+impl_document!(ReplicaTicket { title, price });
+impl_document!(Order {
+    status,
+    expires_at_ms
+});
 
 /// Why a listener did not ack a message (it "threw", in the course's words).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -224,6 +356,8 @@ pub enum Refusal {
     VersionConflict,
     /// `insert` of an id that exists (E11000 duplicate key).
     DuplicateKey,
+    /// The listener's own publish failed (its publisher was cut off from the bus).
+    PublishFailed,
 }
 
 impl Refusal {
@@ -233,6 +367,7 @@ impl Refusal {
             Refusal::NotFound => "not-found",
             Refusal::VersionConflict => "version-conflict",
             Refusal::DuplicateKey => "duplicate-key",
+            Refusal::PublishFailed => "publish-failed",
         }
     }
 }
@@ -328,6 +463,7 @@ mod tests {
             title: "concert".into(),
             price,
             user_id: 9,
+            order_id: None,
         }
     }
 
@@ -399,6 +535,39 @@ mod tests {
     }
 
     #[test]
+    fn a_save_sets_only_the_fields_the_handler_changed() {
+        let read = Ticket {
+            id: 3,
+            version: 0,
+            title: "t".into(),
+            price: 10,
+            user_id: 1,
+            order_id: None,
+        };
+        // Meanwhile the order:created listener reserved the ticket.
+        let mut stored = Ticket {
+            order_id: Some(4),
+            ..read.clone()
+        };
+        let edited = Ticket {
+            price: 20,
+            ..read.clone()
+        };
+        stored.set_modified(&read, &edited);
+        assert_eq!((stored.price, stored.order_id), (20, Some(4)));
+    }
+
+    #[test]
+    fn only_cancelled_orders_leave_the_ticket_free() {
+        use OrderStatus::*;
+        let reserving: Vec<_> = [Created, Cancelled, AwaitingPayment, Complete]
+            .into_iter()
+            .filter(|s| s.reserves())
+            .collect();
+        assert_eq!(reserving, [Created, AwaitingPayment, Complete]);
+    }
+
+    #[test]
     fn events_carry_versions_only_with_occ() {
         let t = Ticket {
             id: 3,
@@ -406,6 +575,7 @@ mod tests {
             title: "t".into(),
             price: 5,
             user_id: 1,
+            order_id: None,
         };
         assert_eq!(t.event_data(Occ::Off).version, None);
         assert_eq!(t.event_data(Occ::On).version, Some(2));

@@ -1,9 +1,9 @@
 //! A run's report (DESIGN §8): a JSON document with stable field names, and a human summary
 //! that leads with the seed and resolved parameters and ends with the reproducing command.
 
-use crate::check::{Divergence, Ending, Findings, PriceCount, Stats, Violation};
+use crate::check::{Divergence, Ending, Findings, PriceCount, Property, Stats, Violation};
 use crate::domain::Occ;
-use crate::scenario::{Expect, Pace, Scenario};
+use crate::scenario::{Claim, Pace, Scenario};
 use crate::trace::Trace;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -33,23 +33,38 @@ impl Outcome {
     }
 }
 
-/// Whether a declared expectation held for this run.
+/// What one run says of a declared expectation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
-    /// This run agrees with it.
+    /// This run agrees with it (for an "on some seed" claim: this seed is one).
     Held,
     /// This run refutes it.
     Failed,
-    /// It is about a range of seeds: `ticketsim sweep` judges it.
+    /// It is about a range of seeds and this seed does not show it: `ticketsim sweep` judges it.
     NeedsSweep,
+    /// This run did not exercise what the scenario is meant to exercise. Not a failure of
+    /// the run; a sweep where no seed exercises it fails.
+    NotExercised,
 }
 
-/// The scenario's expectation for the run's mode, and what the run says of it.
+impl Verdict {
+    /// How the human summary says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Verdict::Held => "held",
+            Verdict::Failed => "FAILED",
+            Verdict::NeedsSweep => "not on this seed; `ticketsim sweep` judges it over a range",
+            Verdict::NotExercised => "NOT EXERCISED by this run",
+        }
+    }
+}
+
+/// One of the scenario's expectations for the run's mode, and what the run says of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct ExpectationCheck {
     /// What the scenario declares for this mode.
-    pub expected: Expect,
+    pub expected: Claim,
     /// What this run says of it.
     pub verdict: Verdict,
 }
@@ -81,9 +96,12 @@ pub struct Report {
     pub trace_hash: String,
     /// Simulated time when the run ended.
     pub sim_time_ms: u64,
-    /// The scenario's expectation for this mode, if it declares one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expectation: Option<ExpectationCheck>,
+    /// Which of the properties the scenario is meant to exercise this run exercised.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exercised: Vec<Property>,
+    /// The scenario's expectations for this mode, each judged on this run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expectations: Vec<ExpectationCheck>,
     /// The command that reproduces this run.
     pub reproduce: String,
 }
@@ -105,14 +123,34 @@ impl Report {
         } else {
             Outcome::Converged
         };
-        let expectation = scenario.expect.get(occ).map(|expected| ExpectationCheck {
-            expected,
-            verdict: match expected {
-                Expect::Converges if outcome == Outcome::Converged => Verdict::Held,
-                Expect::Converges => Verdict::Failed,
-                Expect::DivergesOnSomeSeed | Expect::StuckOnSomeSeed => Verdict::NeedsSweep,
-            },
-        });
+        let broken = |i| findings.violations.iter().any(|v| v.invariant() == Some(i));
+        let invariants_hold = !findings.violations.iter().any(Violation::is_invariant);
+        let shows = |yes: bool| {
+            if yes {
+                Verdict::Held
+            } else {
+                Verdict::NeedsSweep
+            }
+        };
+        let expectations = scenario
+            .expect
+            .get(occ)
+            .into_iter()
+            .map(|expected| ExpectationCheck {
+                expected,
+                verdict: match expected {
+                    Claim::Converges if outcome == Outcome::Converged && invariants_hold => {
+                        Verdict::Held
+                    }
+                    Claim::Converges => Verdict::Failed,
+                    Claim::DivergesOnSomeSeed => shows(outcome == Outcome::Diverged),
+                    Claim::StuckOnSomeSeed => shows(outcome == Outcome::Stuck),
+                    Claim::Violates(i) => shows(broken(i)),
+                    Claim::Exercises(p) if findings.exercised.contains(&p) => Verdict::Held,
+                    Claim::Exercises(_) => Verdict::NotExercised,
+                },
+            })
+            .collect();
         Report {
             scenario: scenario.name.clone(),
             seed,
@@ -126,15 +164,17 @@ impl Report {
             price_counts: findings.price_counts,
             trace_hash: trace.hash(),
             sim_time_ms: sim_time_us(trace, ending) / 1000,
-            expectation,
+            exercised: findings.exercised,
+            expectations,
             reproduce: reproduce(scenario, seed, occ),
         }
     }
 
-    /// Whether the run contradicts its scenario's expectation (exit code 1).
+    /// Whether the run contradicts one of its scenario's expectations (exit code 1).
     pub fn expectation_failed(&self) -> bool {
-        self.expectation
-            .is_some_and(|e| e.verdict == Verdict::Failed)
+        self.expectations
+            .iter()
+            .any(|e| e.verdict == Verdict::Failed)
     }
 
     /// The report as pretty JSON.
@@ -171,6 +211,13 @@ impl Report {
                 l.http, l.db, l.publish, l.delivery
             ),
         ]);
+        if !scenario.tickets_service.publish_on_reserve {
+            params.push_record([
+                "tickets".to_owned(),
+                "publish-on-reserve = false: order:created is saved without publishing ticket:updated"
+                    .to_owned(),
+            ]);
+        }
         for step in describe_workload(scenario) {
             params.push_record(["workload".to_owned(), step]);
         }
@@ -203,6 +250,12 @@ impl Report {
             "database".to_owned(),
             format!("{} writes · {} conflicts", s.db_writes, s.db_conflicts),
         ]);
+        if !scenario.workload.reserve.is_empty() {
+            counts.push_record([
+                "orders".to_owned(),
+                format!("{} placed · {} cancelled", s.orders, s.cancellations),
+            ]);
+        }
         if scenario.faults.any() {
             counts.push_record([
                 "faults".to_owned(),
@@ -236,8 +289,16 @@ impl Report {
                 );
             }
         }
-        for v in &self.violations {
+        const SHOWN_VIOLATIONS: usize = 12;
+        for v in self.violations.iter().take(SHOWN_VIOLATIONS) {
             let _ = writeln!(out, "  violation: {}", describe_violation(v));
+        }
+        if self.violations.len() > SHOWN_VIOLATIONS {
+            let _ = writeln!(
+                out,
+                "  … and {} more violations (--json lists them all)",
+                self.violations.len() - SHOWN_VIOLATIONS
+            );
         }
         if !self.price_counts.is_empty() {
             let mut table = Builder::default();
@@ -255,20 +316,16 @@ impl Report {
                 table.build().with(Style::rounded())
             );
         }
-        if let Some(e) = self.expectation {
-            let verdict = match e.verdict {
-                Verdict::Held => "held".to_owned(),
-                Verdict::Failed => "FAILED".to_owned(),
-                Verdict::NeedsSweep => {
-                    "judged over a range of seeds by `ticketsim sweep`".to_owned()
-                }
-            };
-            let _ = writeln!(
-                out,
-                "\nexpectation (occ {}): {} — {verdict}",
-                self.occ,
-                e.expected.as_str()
-            );
+        if !self.expectations.is_empty() {
+            let _ = writeln!(out, "\nexpectations (occ {}):", self.occ);
+            for e in &self.expectations {
+                let verdict = match (e.verdict, e.expected) {
+                    (Verdict::Held, Claim::Converges | Claim::Exercises(_)) => "held",
+                    (Verdict::Held, _) => "held: this seed shows it",
+                    (v, _) => v.describe(),
+                };
+                let _ = writeln!(out, "  {} — {verdict}", e.expected);
+            }
         }
         let _ = writeln!(
             out,
@@ -279,6 +336,19 @@ impl Report {
     }
 
     fn headline(&self) -> String {
+        let broken = self.violations.iter().filter(|v| v.is_invariant()).count();
+        let mut line = self.outcome_line();
+        if broken > 0 {
+            let _ = write!(
+                line,
+                "; and {broken} invariant violation{}",
+                if broken == 1 { "" } else { "s" }
+            );
+        }
+        line
+    }
+
+    fn outcome_line(&self) -> String {
         let tickets = self.stats.tickets;
         match self.outcome {
             Outcome::Converged => format!(
@@ -339,9 +409,10 @@ fn describe_workload(scenario: &Scenario) -> Vec<String> {
     });
     let chains = w.price_chain.iter().map(|c| {
         let prices: Vec<String> = c.updates.iter().map(|p| p.to_string()).collect();
-        let pace = match c.pace {
-            Pace::AfterResponse => "each after the previous response",
-            Pace::Burst => "all at once, without waiting",
+        let pace = match (c.pace, c.think_ms) {
+            (Pace::AfterResponse, 0) => "each after the previous response".to_owned(),
+            (Pace::AfterResponse, ms) => format!("each {ms} ms after the previous response"),
+            (Pace::Burst, _) => "all at once, without waiting".to_owned(),
         };
         format!(
             "at {} ms: {} chains: create \"{}\" at {}, then update to {} ({pace})",
@@ -352,7 +423,35 @@ fn describe_workload(scenario: &Scenario) -> Vec<String> {
             prices.join(", ")
         )
     });
-    creates.chain(chains).collect()
+    let reserves = w.reserve.iter().map(|r| {
+        let mut line = format!(
+            "at {} ms: {} tickets \"{}\" at {}, {} ms later {} order{} each at once",
+            r.at_ms,
+            r.tickets,
+            r.title,
+            r.price,
+            r.wait_ms,
+            r.orders,
+            if r.orders == 1 { "" } else { "s" }
+        );
+        if !r.price_updates.is_empty() {
+            let prices: Vec<String> = r.price_updates.iter().map(|p| p.to_string()).collect();
+            let _ = write!(
+                line,
+                ", racing updates to {} ({} ms after the orders)",
+                prices.join(", "),
+                r.update_delay_ms
+            );
+        }
+        if let Some(after) = r.cancel_after_ms {
+            let _ = write!(
+                line,
+                ", each placed order cancelled {after} ms after its response"
+            );
+        }
+        line
+    });
+    creates.chain(chains).chain(reserves).collect()
 }
 
 fn describe_faults(f: &crate::scenario::Faults) -> Vec<String> {
@@ -425,6 +524,39 @@ fn describe_violation(v: &Violation) -> String {
                 t_us / 1000
             )
         }
+        Violation::DoubleReservation {
+            ticket,
+            orders,
+            t_us,
+        } => format!(
+            "ticket {ticket} reserved by {} orders at once ({}) at {} ms: their is-reserved checks ran before either insert",
+            orders.len(),
+            list(orders),
+            t_us / 1000
+        ),
+        Violation::StaleReservation {
+            ticket,
+            order_id,
+            reserving_orders,
+            t_us,
+        } => format!(
+            "at quiescence ({} ms) ticket {ticket}'s order_id is {}, but {}",
+            t_us / 1000,
+            order_id.map_or("empty".to_owned(), |o| format!("order {o}")),
+            if reserving_orders.is_empty() {
+                "no order reserves it".to_owned()
+            } else {
+                format!("it is reserved by order {}", list(reserving_orders))
+            }
+        ),
+        Violation::ReservedTicketEdited {
+            ticket,
+            order,
+            t_us,
+        } => format!(
+            "ticket {ticket} was edited at {} ms while order {order} reserved it",
+            t_us / 1000
+        ),
         Violation::VersionRegressed {
             ticket,
             node,
@@ -449,4 +581,9 @@ fn describe_violation(v: &Violation) -> String {
             "step limit reached with {unacked} messages unacked and {open_requests} requests open (a runaway model: please report it)"
         ),
     }
+}
+
+fn list(ids: &[u32]) -> String {
+    let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    ids.join(", ")
 }

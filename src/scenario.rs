@@ -6,6 +6,7 @@
 //! out-of-range values are errors that name the file, line and key; nothing is silently
 //! defaulted except keys that are absent, whose defaults are documented here.
 
+use crate::check::{Invariant, Property};
 use crate::domain::{Occ, Price};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -30,6 +31,9 @@ pub struct Scenario {
     /// Services and bus settings.
     #[serde(default)]
     pub topology: Topology,
+    /// How the tickets service behaves.
+    #[serde(default)]
+    pub tickets_service: TicketsService,
     /// Latency distributions.
     #[serde(default)]
     pub latency: Latencies,
@@ -70,6 +74,29 @@ impl Default for Topology {
         Self {
             orders_replicas: default_replicas(),
             ack_wait_ms: default_ack_wait_ms(),
+        }
+    }
+}
+
+/// `[tickets-service]`: switches on the tickets service's code.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct TicketsService {
+    /// Whether its `order:created` and `order:cancelled` listeners publish `ticket:updated`
+    /// after saving (default true, as taught). `false` reserves silently on `order:created`:
+    /// the orders service's replica falls a version behind.
+    #[serde(default = "yes")]
+    pub publish_on_reserve: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for TicketsService {
+    fn default() -> Self {
+        Self {
+            publish_on_reserve: true,
         }
     }
 }
@@ -325,6 +352,53 @@ pub struct Workload {
     /// Create tickets, then update each one's price through a list of values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub price_chain: Vec<PriceChain>,
+    /// Create tickets, then order each one (possibly several times at once), possibly racing
+    /// price updates, possibly cancelling.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reserve: Vec<Reserve>,
+}
+
+/// `[[workload.reserve]]`: for each of `tickets` tickets, create it at `price`; `wait-ms` after
+/// the response, send `orders` create-order requests for it at once (a reservation burst) and,
+/// `update-delay-ms` after those, each of `price-updates`; cancel each order that was placed
+/// `cancel-after-ms` after its response, if set.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Reserve {
+    /// When the tickets are created (default 0).
+    #[serde(default)]
+    pub at_ms: u64,
+    /// How many tickets (1..=100000).
+    pub tickets: u32,
+    /// Their title (default "ticket").
+    #[serde(default = "default_title")]
+    pub title: String,
+    /// The price each is created at.
+    pub price: Price,
+    /// Concurrent create-order requests per ticket, each from another user (default 1,
+    /// at most 1000).
+    #[serde(default = "one")]
+    pub orders: u32,
+    /// From the ticket's creation to its orders, so the orders service has its replica
+    /// (default 100 ms; sooner, create-order may answer 404).
+    #[serde(default = "default_wait_ms")]
+    pub wait_ms: u64,
+    /// Price updates sent with the orders, racing them (default none, at most 1000).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub price_updates: Vec<Price>,
+    /// How long after the orders the price updates are sent (default 0).
+    #[serde(default)]
+    pub update_delay_ms: u64,
+    /// Cancel each placed order this long after its response (default: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_after_ms: Option<u64>,
+}
+
+fn one() -> u32 {
+    1
+}
+fn default_wait_ms() -> u64 {
+    100
 }
 
 /// `[[workload.create-tickets]]`: `count` concurrent create requests.
@@ -363,6 +437,14 @@ pub struct PriceChain {
     /// Whether each update waits for the previous response (default "after-response").
     #[serde(default)]
     pub pace: Pace,
+    /// With `pace = "after-response"`, how long the client waits after a response (or a
+    /// dropped request) before its next update (default 0).
+    #[serde(default, skip_serializing_if = "is_zero_ms")]
+    pub think_ms: u64,
+}
+
+fn is_zero_ms(ms: &u64) -> bool {
+    *ms == 0
 }
 
 fn default_title() -> String {
@@ -380,52 +462,174 @@ pub enum Pace {
     Burst,
 }
 
-/// Expected outcomes per OCC mode; a mode without an entry expects nothing.
+/// `[expect]`: what must hold, per OCC mode, and what every run must exercise. A mode without
+/// an entry expects nothing.
+///
+/// ```toml
+/// [expect]
+/// off = "diverges-on-some-seed"
+/// on = ["converges", "exercises-redelivery"]
+/// dedup = "converges"
+/// exercises = ["reordering"]   # in every mode
+/// ```
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Expectations {
     /// With `--occ off`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub off: Option<Expect>,
+    #[serde(default, skip_serializing_if = "Claims::is_empty")]
+    pub off: Claims,
     /// With `--occ on`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub on: Option<Expect>,
+    #[serde(default, skip_serializing_if = "Claims::is_empty")]
+    pub on: Claims,
     /// With `--occ dedup`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dedup: Option<Expect>,
+    #[serde(default, skip_serializing_if = "Claims::is_empty")]
+    pub dedup: Claims,
+    /// What runs in every mode must exercise (on some seed of a sweep).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exercises: Vec<Property>,
 }
 
 impl Expectations {
-    /// The expectation for `occ`, if declared.
-    pub fn get(&self, occ: Occ) -> Option<Expect> {
-        match occ {
-            Occ::Off => self.off,
-            Occ::On => self.on,
-            Occ::Dedup => self.dedup,
+    /// Everything declared for `occ`: the mode's claims, then `exercises`.
+    pub fn get(&self, occ: Occ) -> Vec<Claim> {
+        let claims = match occ {
+            Occ::Off => &self.off,
+            Occ::On => &self.on,
+            Occ::Dedup => &self.dedup,
+        };
+        let mut all = claims.0.clone();
+        for &p in &self.exercises {
+            if !all.contains(&Claim::Exercises(p)) {
+                all.push(Claim::Exercises(p));
+            }
+        }
+        all
+    }
+
+    /// Every property any mode must exercise: what a run looks for.
+    pub fn properties(&self) -> Vec<Property> {
+        let mut out: Vec<Property> = Occ::ALL
+            .into_iter()
+            .flat_map(|occ| self.get(occ))
+            .filter_map(|c| match c {
+                Claim::Exercises(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// The claims of one mode: one string or a list of them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Claims(pub Vec<Claim>);
+
+impl Claims {
+    /// Whether nothing is claimed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de> Deserialize<'de> for Claims {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Claims;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an expectation or a list of expectations")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Claims, E> {
+                s.parse().map(|c| Claims(vec![c])).map_err(E::custom)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Claims, A::Error> {
+                let mut claims = Vec::new();
+                while let Some(c) = seq.next_element::<Claim>()? {
+                    claims.push(c);
+                }
+                Ok(Claims(claims))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// One thing a scenario expects of a mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Claim {
+    /// Every seed converges and quiesces, and no invariant breaks. One run can refute it.
+    Converges,
+    /// Some seed of a sweep diverges.
+    DivergesOnSomeSeed,
+    /// Some seed of a sweep gets stuck.
+    StuckOnSomeSeed,
+    /// Some seed of a sweep breaks this invariant.
+    Violates(Invariant),
+    /// Some seed of a sweep exercises this property; a run that does not, says so.
+    Exercises(Property),
+}
+
+impl Claim {
+    /// Whether a single run can refute it (the others need a range of seeds).
+    pub fn refutable_by_one_run(self) -> bool {
+        self == Claim::Converges
+    }
+}
+
+impl fmt::Display for Claim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Claim::Converges => f.write_str("converges"),
+            Claim::DivergesOnSomeSeed => f.write_str("diverges-on-some-seed"),
+            Claim::StuckOnSomeSeed => f.write_str("stuck-on-some-seed"),
+            Claim::Violates(i) => write!(f, "violates-{i}-on-some-seed"),
+            Claim::Exercises(p) => write!(f, "exercises-{p}"),
         }
     }
 }
 
-/// What a scenario expects of a mode.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum Expect {
-    /// Every seed converges and quiesces. One run can refute it.
-    Converges,
-    /// Some seed of a sweep diverges. Only a sweep can judge it.
-    DivergesOnSomeSeed,
-    /// Some seed of a sweep gets stuck. Only a sweep can judge it.
-    StuckOnSomeSeed,
+impl std::str::FromStr for Claim {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "converges" => return Ok(Claim::Converges),
+            "diverges-on-some-seed" => return Ok(Claim::DivergesOnSomeSeed),
+            "stuck-on-some-seed" => return Ok(Claim::StuckOnSomeSeed),
+            _ => {}
+        }
+        if let Some(p) = s.strip_prefix("exercises-") {
+            return p.parse().map(Claim::Exercises);
+        }
+        if let Some(rest) = s.strip_prefix("violates-") {
+            let Some(i) = rest.strip_suffix("-on-some-seed") else {
+                return Err(format!("`{s}`: write violates-<invariant>-on-some-seed"));
+            };
+            return i.parse().map(Claim::Violates);
+        }
+        Err(format!(
+            "`{s}` is not an expectation: write converges, diverges-on-some-seed, \
+             stuck-on-some-seed, violates-<invariant>-on-some-seed or exercises-<property>"
+        ))
+    }
 }
 
-impl Expect {
-    /// The expectation as scenario files spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Expect::Converges => "converges",
-            Expect::DivergesOnSomeSeed => "diverges-on-some-seed",
-            Expect::StuckOnSomeSeed => "stuck-on-some-seed",
-        }
+serde_as_string!(Claim);
+
+impl Serialize for Claim {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Claim {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -500,7 +704,21 @@ impl Scenario {
             .iter()
             .map(|c| u64::from(c.tickets) * (1 + c.updates.len() as u64))
             .sum();
-        creates + chains
+        let reserves: u64 = self
+            .workload
+            .reserve
+            .iter()
+            .map(|r| {
+                let cancels = if r.cancel_after_ms.is_some() {
+                    r.orders
+                } else {
+                    0
+                };
+                u64::from(r.tickets)
+                    * (1 + u64::from(r.orders) + r.price_updates.len() as u64 + u64::from(cancels))
+            })
+            .sum();
+        creates + chains + reserves
     }
 
     /// Check ranges that the types alone cannot express.
@@ -589,10 +807,40 @@ impl Scenario {
         self.validate_faults(limit)?;
         let w = &self.workload;
         check(
-            !w.create_tickets.is_empty() || !w.price_chain.is_empty(),
+            !w.create_tickets.is_empty() || !w.price_chain.is_empty() || !w.reserve.is_empty(),
             &[Key("workload")],
-            "has no steps: add a [[workload.price-chain]] or [[workload.create-tickets]]".into(),
+            "has no steps: add a [[workload.price-chain]], [[workload.create-tickets]] or [[workload.reserve]]".into(),
         )?;
+        for (i, r) in w.reserve.iter().enumerate() {
+            let at = |field| [Key("workload"), Key("reserve"), Idx(i), Key(field)];
+            check(
+                (1..=100_000).contains(&r.tickets),
+                &at("tickets"),
+                format!("must be between 1 and 100000, not {}", r.tickets),
+            )?;
+            check(
+                (1..=1000).contains(&r.orders),
+                &at("orders"),
+                format!("must be between 1 and 1000, not {}", r.orders),
+            )?;
+            check(
+                r.price_updates.len() <= 1000,
+                &at("price-updates"),
+                format!(
+                    "has {} prices; at most 1000 are allowed",
+                    r.price_updates.len()
+                ),
+            )?;
+            check_title(&r.title, &at("title"))?;
+            check_at(r.at_ms, limit, &at("at-ms"))?;
+            for (key, ms) in [
+                ("wait-ms", r.wait_ms),
+                ("update-delay-ms", r.update_delay_ms),
+                ("cancel-after-ms", r.cancel_after_ms.unwrap_or(0)),
+            ] {
+                check_at(ms, limit, &at(key))?;
+            }
+        }
         for (i, c) in w.create_tickets.iter().enumerate() {
             let at = |field| [Key("workload"), Key("create-tickets"), Idx(i), Key(field)];
             check(
@@ -617,6 +865,12 @@ impl Scenario {
             )?;
             check_title(&c.title, &at("title"))?;
             check_at(c.at_ms, limit, &at("at-ms"))?;
+            check_at(c.think_ms, limit, &at("think-ms"))?;
+            check(
+                c.think_ms == 0 || c.pace == Pace::AfterResponse,
+                &at("think-ms"),
+                "needs pace = \"after-response\": a burst sends every update at once".into(),
+            )?;
         }
         let requests = self.total_requests();
         check(

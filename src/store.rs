@@ -5,7 +5,7 @@
 //! shell in [`crate::world`], so operations from different replicas interleave between their
 //! awaits while each operation's effect lands in one step.
 
-use crate::domain::{Document, TicketId};
+use crate::domain::Document;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -54,7 +54,18 @@ pub enum Save {
 #[derive(Clone, Debug)]
 pub struct Collection<D> {
     db: Db,
-    docs: BTreeMap<TicketId, D>,
+    docs: BTreeMap<u32, D>,
+}
+
+/// A successful save: the writer's copy as `save()` resolves it, and the stored document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Saved<D> {
+    /// The writer's in-memory document, with its version bumped by a conditional save. It is
+    /// what the course's handlers publish from, even where a field of the stored document was
+    /// changed by another writer meanwhile (possible only without the version plugin).
+    pub doc: D,
+    /// The whole stored document afterwards.
+    pub stored: D,
 }
 
 impl<D: Document> Collection<D> {
@@ -72,7 +83,7 @@ impl<D: Document> Collection<D> {
     }
 
     /// `findById`: a copy of the stored document, as mongoose hands out a detached document.
-    pub fn find(&self, id: TicketId) -> Option<D> {
+    pub fn find(&self, id: u32) -> Option<D> {
         self.docs.get(&id).cloned()
     }
 
@@ -85,8 +96,9 @@ impl<D: Document> Collection<D> {
         }
     }
 
-    /// `save()` of a document that was read earlier. Returns the document as stored.
-    pub fn save(&mut self, mut doc: D, mode: Save) -> Result<D, WriteError> {
+    /// `save()` of `doc`, loaded earlier as `read` and modified since: `$set` of the changed
+    /// fields, guarded by the version in the conditional mode.
+    pub fn save(&mut self, read: &D, mut doc: D, mode: Save) -> Result<Saved<D>, WriteError> {
         let Some(stored) = self.docs.get_mut(&doc.id()) else {
             // mongoose's update-if-current filters on (_id, version): no match is a VersionError.
             return Err(WriteError::VersionConflict);
@@ -96,9 +108,13 @@ impl<D: Document> Collection<D> {
                 return Err(WriteError::VersionConflict);
             }
             doc.set_version(doc.version() + 1);
+            stored.set_version(doc.version());
         }
-        *stored = doc;
-        Ok(stored.clone())
+        stored.set_modified(read, &doc);
+        Ok(Saved {
+            stored: stored.clone(),
+            doc,
+        })
     }
 
     /// Every document, in id order.
@@ -129,6 +145,7 @@ mod tests {
             title: "concert".into(),
             price: 5,
             user_id: 1,
+            order_id: None,
         }
     }
 
@@ -137,13 +154,15 @@ mod tests {
     fn a_stale_copy_cannot_be_saved() {
         let mut tickets = Collection::new(Db::Tickets);
         tickets.insert(ticket()).unwrap();
-        let mut first = tickets.find(7).unwrap();
-        let mut second = tickets.find(7).unwrap();
+        let read = tickets.find(7).unwrap();
+        let mut first = read.clone();
+        let mut second = read.clone();
         first.price = 10;
         second.price = 15;
-        assert_eq!(tickets.save(first, Save::Conditional).unwrap().version, 1);
+        let saved = tickets.save(&read, first, Save::Conditional).unwrap();
+        assert_eq!((saved.doc.version, saved.stored.version), (1, 1));
         assert_eq!(
-            tickets.save(second, Save::Conditional),
+            tickets.save(&read, second, Save::Conditional),
             Err(WriteError::VersionConflict)
         );
         assert_eq!(tickets.find(7).unwrap().price, 10);
@@ -156,7 +175,14 @@ mod tests {
         let mut versions = vec![tickets.insert(ticket()).unwrap().version];
         for _ in 0..2 {
             let doc = tickets.find(7).unwrap();
-            versions.push(tickets.save(doc, Save::Conditional).unwrap().version);
+            let read = doc.clone();
+            versions.push(
+                tickets
+                    .save(&read, doc, Save::Conditional)
+                    .unwrap()
+                    .stored
+                    .version,
+            );
         }
         assert_eq!(versions, [0, 1, 2]);
     }
@@ -165,13 +191,36 @@ mod tests {
     fn without_the_plugin_the_last_write_wins() {
         let mut tickets = Collection::new(Db::Tickets);
         tickets.insert(ticket()).unwrap();
-        let mut first = tickets.find(7).unwrap();
-        let mut second = tickets.find(7).unwrap();
+        let read = tickets.find(7).unwrap();
+        let mut first = read.clone();
+        let mut second = read.clone();
         first.price = 10;
         second.price = 15;
-        tickets.save(second, Save::Overwrite).unwrap();
-        let stored = tickets.save(first, Save::Overwrite).unwrap();
+        tickets.save(&read, second, Save::Overwrite).unwrap();
+        let stored = tickets.save(&read, first, Save::Overwrite).unwrap().stored;
         assert_eq!((stored.price, stored.version), (10, 0));
+    }
+
+    #[test]
+    fn without_the_plugin_a_concurrent_change_to_another_field_survives() {
+        let mut tickets = Collection::new(Db::Tickets);
+        tickets.insert(ticket()).unwrap();
+        let read = tickets.find(7).unwrap();
+        let reserved = Ticket {
+            order_id: Some(3),
+            ..read.clone()
+        };
+        let edited = Ticket {
+            price: 10,
+            ..read.clone()
+        };
+        tickets.save(&read, reserved, Save::Overwrite).unwrap();
+        let saved = tickets.save(&read, edited, Save::Overwrite).unwrap();
+        assert_eq!((saved.stored.price, saved.stored.order_id), (10, Some(3)));
+        assert_eq!(
+            saved.doc.order_id, None,
+            "the writer's copy never saw the order"
+        );
     }
 
     #[test]

@@ -3,19 +3,25 @@
 //! The trace is the single source the checks and statistics read (DESIGN §5, §8). Written out
 //! with `--trace FILE` it becomes JSON lines, one event per line, each with `t_us` (simulated
 //! microseconds), `node` and `kind`. Every `db.write` line carries the whole stored state of the
-//! ticket (id, version, title, price), so both databases' final contents can be recomputed from
-//! those lines alone (see [`Trace::final_state`]).
+//! document it wrote, so both databases' final contents can be recomputed from those lines alone
+//! (see [`Trace::final_state`]): ticket documents (in either database) by `ticket`, `version`,
+//! `title`, `price` and `order_id` when reserved; orders, which live in the orders database's
+//! `orders` collection, by `"collection": "orders"`, `order`, `version`, `status`, `ticket`.
+//! Each write also names what caused it (`by`): an HTTP route, or a message as `subject#seq`.
 
-use crate::domain::{Price, Refusal, Subject, TicketId};
+use crate::domain::{
+    Order, OrderId, OrderStatus, Price, Refusal, ReplicaTicket, Subject, Ticket, TicketId, UserId,
+};
 use crate::exec::Node;
 use crate::store::{Db, WriteError};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::io::{self, Write};
 use std::rc::Rc;
 
-/// An HTTP route of the tickets service.
+/// An HTTP route of the tickets or the orders service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Route {
     /// Create a ticket.
@@ -24,6 +30,53 @@ pub enum Route {
     /// Update a ticket's title and price.
     #[serde(rename = "PUT /api/tickets/:id")]
     UpdateTicket,
+    /// Order (reserve) a ticket.
+    #[serde(rename = "POST /api/orders")]
+    CreateOrder,
+    /// Cancel an order.
+    #[serde(rename = "DELETE /api/orders/:id")]
+    CancelOrder,
+}
+
+impl Route {
+    /// The route as the course writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::CreateTicket => "POST /api/tickets",
+            Route::UpdateTicket => "PUT /api/tickets/:id",
+            Route::CreateOrder => "POST /api/orders",
+            Route::CancelOrder => "DELETE /api/orders/:id",
+        }
+    }
+
+    /// Whether the orders service serves this route (the tickets service serves the others).
+    pub fn is_orders(self) -> bool {
+        matches!(self, Route::CreateOrder | Route::CancelOrder)
+    }
+}
+
+/// What made a service write to its database: a request to a route, or a delivered message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cause {
+    /// A route handler.
+    Request(Route),
+    /// A listener handling message `seq` of `subject`.
+    Message(Subject, u64),
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cause::Request(route) => f.write_str(route.as_str()),
+            Cause::Message(subject, seq) => write!(f, "{subject}#{seq}"),
+        }
+    }
+}
+
+impl Serialize for Cause {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// Why a delivered message was acked without being applied (`dedup` only).
@@ -52,7 +105,7 @@ pub enum Loss {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind")]
 pub enum Event {
-    /// The tickets service answered a request.
+    /// A service answered a request.
     #[serde(rename = "http")]
     Http {
         /// The route.
@@ -60,8 +113,12 @@ pub enum Event {
         /// The ticket concerned (the new id for a create), if any.
         #[serde(skip_serializing_if = "Option::is_none")]
         ticket: Option<TicketId>,
-        /// The price the request asked for.
-        price: Price,
+        /// The order concerned (the new id for an order), if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order: Option<OrderId>,
+        /// The price the request asked for (ticket routes).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        price: Option<Price>,
         /// HTTP status of the response.
         status: u16,
     },
@@ -72,15 +129,21 @@ pub enum Event {
         subject: Subject,
         /// Sequence number in the channel.
         seq: u64,
-        /// The ticket the event is about.
+        /// The ticket the event is about (an order event's ticket).
         ticket: TicketId,
-        /// The event's version (absent when OCC is off).
+        /// The event's version (of the ticket, or of the order; absent when OCC is off).
         #[serde(skip_serializing_if = "Option::is_none")]
         version: Option<u64>,
-        /// Title carried.
-        title: Rc<str>,
+        /// Title carried (ticket events).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        title: Option<Rc<str>>,
         /// Price carried.
-        price: Price,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        price: Option<Price>,
+        /// The order: an order event's own id, or the order a `ticket:updated` says reserves
+        /// the ticket.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order: Option<OrderId>,
     },
     /// The bus sent a message to a queue-group member for the first time; its ack wait starts.
     #[serde(rename = "send")]
@@ -154,11 +217,13 @@ pub enum Event {
         /// Why it was not applied.
         reason: DropReason,
     },
-    /// A document was written; the fields are its whole stored state afterwards.
+    /// A ticket document was written; the fields are its whole stored state afterwards.
     #[serde(rename = "db.write")]
     DbWrite {
         /// Which database.
         db: Db,
+        /// What wrote it.
+        by: Cause,
         /// Document id.
         ticket: TicketId,
         /// Stored version.
@@ -167,12 +232,17 @@ pub enum Event {
         title: Rc<str>,
         /// Stored price.
         price: Price,
+        /// The order reserving it (tickets database only; absent when free).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order_id: Option<OrderId>,
     },
-    /// A write failed; the fields are what the writer tried to store.
+    /// A write of a ticket document failed; the fields are what the writer tried to store.
     #[serde(rename = "db.conflict")]
     DbConflict {
         /// Which database.
         db: Db,
+        /// What tried to write it.
+        by: Cause,
         /// Document id.
         ticket: TicketId,
         /// The version the writer had read.
@@ -181,8 +251,64 @@ pub enum Event {
         title: Rc<str>,
         /// Price it tried to store.
         price: Price,
+        /// The order it tried to store.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order_id: Option<OrderId>,
         /// Why the write failed.
         error: WriteError,
+    },
+    /// An order was written (orders database, `orders` collection); the fields are its whole
+    /// stored state afterwards.
+    #[serde(rename = "db.write")]
+    OrderWrite {
+        /// Always the orders database.
+        db: Db,
+        /// Always `orders`: tells order lines from ticket lines.
+        collection: &'static str,
+        /// What wrote it.
+        by: Cause,
+        /// Order id.
+        order: OrderId,
+        /// Stored version.
+        version: u64,
+        /// Stored status.
+        status: OrderStatus,
+        /// The ticket ordered.
+        ticket: TicketId,
+        /// Who ordered.
+        user_id: UserId,
+    },
+    /// A write of an order failed; the fields are what the writer tried to store.
+    #[serde(rename = "db.conflict")]
+    OrderConflict {
+        /// Always the orders database.
+        db: Db,
+        /// Always `orders`.
+        collection: &'static str,
+        /// What tried to write it.
+        by: Cause,
+        /// Order id.
+        order: OrderId,
+        /// The version the writer had read.
+        version: u64,
+        /// The status it tried to store.
+        status: OrderStatus,
+        /// The ticket ordered.
+        ticket: TicketId,
+        /// Why the write failed.
+        error: WriteError,
+    },
+    /// The orders service's is-reserved check for a new order returned (DESIGN §2): `order`
+    /// is the reserving order it found; absent, the ticket looked free.
+    #[serde(rename = "reserved-check")]
+    ReservedCheck {
+        /// The replica handling the request.
+        replica: Node,
+        /// The ticket asked for.
+        ticket: TicketId,
+        /// The order found reserving it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order: Option<OrderId>,
     },
     /// A listener's ack did not reach the bus; the message stays pending.
     #[serde(rename = "ack-lost")]
@@ -312,7 +438,94 @@ pub struct Record {
     pub event: Event,
 }
 
-/// The stored state of one document as `db.write` lines describe it.
+/// How a document describes itself on `db.write` and `db.conflict` lines.
+pub trait Traced {
+    /// The `db.write` line after this document was stored in `db` because of `by`.
+    fn write_line(&self, db: Db, by: Cause) -> Event;
+    /// The `db.conflict` line of a failed attempt to store this document.
+    fn conflict_line(&self, db: Db, by: Cause, error: WriteError) -> Event;
+}
+
+impl Traced for Ticket {
+    fn write_line(&self, db: Db, by: Cause) -> Event {
+        Event::DbWrite {
+            db,
+            by,
+            ticket: self.id,
+            version: self.version,
+            title: self.title.clone(),
+            price: self.price,
+            order_id: self.order_id,
+        }
+    }
+    fn conflict_line(&self, db: Db, by: Cause, error: WriteError) -> Event {
+        Event::DbConflict {
+            db,
+            by,
+            ticket: self.id,
+            version: self.version,
+            title: self.title.clone(),
+            price: self.price,
+            order_id: self.order_id,
+            error,
+        }
+    }
+}
+
+impl Traced for ReplicaTicket {
+    fn write_line(&self, db: Db, by: Cause) -> Event {
+        Event::DbWrite {
+            db,
+            by,
+            ticket: self.id,
+            version: self.version,
+            title: self.title.clone(),
+            price: self.price,
+            order_id: None,
+        }
+    }
+    fn conflict_line(&self, db: Db, by: Cause, error: WriteError) -> Event {
+        Event::DbConflict {
+            db,
+            by,
+            ticket: self.id,
+            version: self.version,
+            title: self.title.clone(),
+            price: self.price,
+            order_id: None,
+            error,
+        }
+    }
+}
+
+impl Traced for Order {
+    fn write_line(&self, db: Db, by: Cause) -> Event {
+        Event::OrderWrite {
+            db,
+            collection: "orders",
+            by,
+            order: self.id,
+            version: self.version,
+            status: self.status,
+            ticket: self.ticket,
+            user_id: self.user_id,
+        }
+    }
+    fn conflict_line(&self, db: Db, by: Cause, error: WriteError) -> Event {
+        Event::OrderConflict {
+            db,
+            collection: "orders",
+            by,
+            order: self.id,
+            version: self.version,
+            status: self.status,
+            ticket: self.ticket,
+            error,
+        }
+    }
+}
+
+/// The stored state of one ticket document as `db.write` lines describe it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocState {
     /// Version.
@@ -321,6 +534,28 @@ pub struct DocState {
     pub title: Rc<str>,
     /// Price.
     pub price: Price,
+    /// The order reserving it (tickets database).
+    pub order_id: Option<OrderId>,
+}
+
+/// The stored state of one order as `db.write` lines describe it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderState {
+    /// Version.
+    pub version: u64,
+    /// Status.
+    pub status: OrderStatus,
+    /// The ticket ordered.
+    pub ticket: TicketId,
+}
+
+/// Both databases' contents as the `db.write` lines leave them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FinalState {
+    /// Ticket documents of both databases, by database and id.
+    pub tickets: BTreeMap<(Db, TicketId), DocState>,
+    /// The orders database's orders, by id.
+    pub orders: BTreeMap<OrderId, OrderState>,
 }
 
 /// A run's history.
@@ -358,25 +593,46 @@ impl Trace {
     }
 
     /// Both databases' final contents, recomputed from the `db.write` lines alone.
-    pub fn final_state(&self) -> BTreeMap<(Db, TicketId), DocState> {
-        let mut state = BTreeMap::new();
+    pub fn final_state(&self) -> FinalState {
+        let mut state = FinalState::default();
         for record in &self.records {
-            if let Event::DbWrite {
-                db,
-                ticket,
-                version,
-                title,
-                price,
-            } = &record.event
-            {
-                state.insert(
-                    (*db, *ticket),
-                    DocState {
-                        version: *version,
-                        title: title.clone(),
-                        price: *price,
-                    },
-                );
+            match &record.event {
+                Event::DbWrite {
+                    db,
+                    ticket,
+                    version,
+                    title,
+                    price,
+                    order_id,
+                    ..
+                } => {
+                    state.tickets.insert(
+                        (*db, *ticket),
+                        DocState {
+                            version: *version,
+                            title: title.clone(),
+                            price: *price,
+                            order_id: *order_id,
+                        },
+                    );
+                }
+                Event::OrderWrite {
+                    order,
+                    version,
+                    status,
+                    ticket,
+                    ..
+                } => {
+                    state.orders.insert(
+                        *order,
+                        OrderState {
+                            version: *version,
+                            status: *status,
+                            ticket: *ticket,
+                        },
+                    );
+                }
+                _ => {}
             }
         }
         state
@@ -478,23 +734,45 @@ mod tests {
     }
 
     #[test]
+    fn order_lines_say_their_collection_and_writes_their_cause() {
+        let order = Order {
+            id: 2,
+            version: 0,
+            status: OrderStatus::Created,
+            user_id: 5,
+            expires_at_ms: 60_000,
+            ticket: 1,
+        };
+        let line = serde_json::to_string(
+            &order.write_line(Db::Orders, Cause::Message(Subject::OrderCreated, 3)),
+        )
+        .unwrap();
+        assert_eq!(
+            line,
+            r#"{"kind":"db.write","db":"orders","collection":"orders","by":"order:created#3","order":2,"version":0,"status":"created","ticket":1,"user_id":5}"#
+        );
+    }
+
+    #[test]
     fn final_state_keeps_the_last_write_per_document() {
         let write = |t_us, db, version, price| Record {
             t_us,
             node: Node::Tickets,
             event: Event::DbWrite {
                 db,
+                by: Cause::Request(Route::UpdateTicket),
                 ticket: 1,
                 version,
                 title: "t".into(),
                 price,
+                order_id: None,
             },
         };
         let mut trace = Trace::default();
         trace.push(write(1, Db::Tickets, 0, 5));
         trace.push(write(2, Db::Orders, 0, 5));
         trace.push(write(3, Db::Tickets, 1, 10));
-        let state = trace.final_state();
+        let state = trace.final_state().tickets;
         assert_eq!(state[&(Db::Tickets, 1)].price, 10);
         assert_eq!(state[&(Db::Orders, 1)].price, 5);
     }

@@ -8,13 +8,15 @@
 
 use crate::bus::{self, Bus, Listener};
 use crate::check::{self, Ending};
-use crate::domain::{Document, Occ, Price, ReplicaTicket, Subject, Ticket, TicketId, UserId};
+use crate::domain::{
+    Document, Occ, Order, OrderId, Price, ReplicaTicket, Subject, Ticket, TicketId, UserId,
+};
 use crate::exec::{Executor, Node, Oneshot};
 use crate::report::Report;
-use crate::scenario::{Faults, Latencies, Latency, Pace, Scenario};
+use crate::scenario::{Faults, Latencies, Latency, Pace, Reserve, Scenario};
 use crate::services::{self, Request, Response};
 use crate::store::{Collection, Db, Save, WriteError};
-use crate::trace::{Event, Record, Trace};
+use crate::trace::{Cause, Event, Record, Trace, Traced};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
@@ -33,6 +35,10 @@ pub struct World {
     pub tickets_db: RefCell<Collection<Ticket>>,
     /// The orders service's `tickets` collection, shared by its replicas.
     pub orders_db: RefCell<Collection<ReplicaTicket>>,
+    /// The orders service's `orders` collection, in the same database.
+    pub orders: RefCell<Collection<Order>>,
+    /// Whether the tickets service publishes `ticket:updated` after reserving a ticket.
+    pub publish_on_reserve: bool,
     /// NATS Streaming.
     pub bus: Bus,
     trace: RefCell<Trace>,
@@ -44,6 +50,7 @@ pub struct World {
     /// The orders replicas, in the queue groups' member order.
     replicas: Vec<Node>,
     next_ticket_id: Cell<TicketId>,
+    next_order_id: Cell<OrderId>,
     open_requests: Cell<u64>,
     me: Weak<World>,
 }
@@ -58,7 +65,7 @@ impl World {
         let replicas: Vec<Node> = (1..=scenario.topology.orders_replicas)
             .map(|n| Node::Orders(n as u8))
             .collect();
-        let groups = vec![
+        let mut groups = vec![
             (
                 "orders-service",
                 Subject::TicketCreated,
@@ -72,6 +79,22 @@ impl World {
                 replicas.clone(),
             ),
         ];
+        // The tickets service's order listeners subscribe only when orders can be placed: an
+        // idle subscription's timer task would change the draws of scenarios without orders.
+        if !scenario.workload.reserve.is_empty() {
+            groups.push((
+                "tickets-service",
+                Subject::OrderCreated,
+                Listener::TicketsOrderCreated,
+                vec![Node::Tickets],
+            ));
+            groups.push((
+                "tickets-service",
+                Subject::OrderCancelled,
+                Listener::TicketsOrderCancelled,
+                vec![Node::Tickets],
+            ));
+        }
         let bus = Bus::new(
             groups,
             scenario.topology.ack_wait_ms * 1000,
@@ -83,6 +106,8 @@ impl World {
             latency: scenario.latency.clone(),
             tickets_db: RefCell::new(Collection::new(Db::Tickets)),
             orders_db: RefCell::new(Collection::new(Db::Orders)),
+            orders: RefCell::new(Collection::new(Db::Orders)),
+            publish_on_reserve: scenario.tickets_service.publish_on_reserve,
             bus,
             trace: RefCell::new(Trace::default()),
             faults: scenario.faults.clone(),
@@ -90,6 +115,7 @@ impl World {
             healed: Cell::new(false),
             replicas,
             next_ticket_id: Cell::new(1),
+            next_order_id: Cell::new(1),
             open_requests: Cell::new(0),
             me: me.clone(),
         })
@@ -166,6 +192,18 @@ impl World {
         id
     }
 
+    /// The id the orders service gives its next order.
+    pub fn next_order_id(&self) -> OrderId {
+        let id = self.next_order_id.get();
+        self.next_order_id.set(id + 1);
+        id
+    }
+
+    /// The orders replicas.
+    pub fn replicas(&self) -> &[Node] {
+        &self.replicas
+    }
+
     /// Requests sent and not yet answered.
     pub fn open_requests(&self) -> u64 {
         self.open_requests.get()
@@ -180,31 +218,54 @@ impl World {
     pub async fn find<D: Document>(
         &self,
         collection: &RefCell<Collection<D>>,
-        id: TicketId,
+        id: u32,
     ) -> Option<D> {
         self.db_latency().await;
         collection.borrow().find(id)
     }
 
+    /// The orders service's `isReserved` query after the database latency: an order for
+    /// `ticket` whose status reserves it (the first, by id).
+    pub async fn find_reserving_order(&self, ticket: TicketId) -> Option<OrderId> {
+        self.db_latency().await;
+        self.orders
+            .borrow()
+            .iter()
+            .find(|o| o.ticket == ticket && o.status.reserves())
+            .map(|o| o.id)
+    }
+
     /// `insert` after the database latency, recorded as `db.write` or `db.conflict`.
-    pub async fn insert<D: Document>(
+    pub async fn insert<D: Document + Traced>(
         &self,
         node: Node,
+        by: Cause,
         collection: &RefCell<Collection<D>>,
         doc: D,
     ) -> Result<D, WriteError> {
         self.db_latency().await;
-        let attempt = self.write_failure(collection.borrow().db(), &doc);
-        let result = collection.borrow_mut().insert(doc);
-        self.record_write(node, collection.borrow().db(), &result, attempt);
-        result
+        let db = collection.borrow().db();
+        let result = collection.borrow_mut().insert(doc.clone());
+        match result {
+            Ok(stored) => {
+                self.record(node, stored.write_line(db, by));
+                Ok(stored)
+            }
+            Err(error) => {
+                self.record(node, doc.conflict_line(db, by, error));
+                Err(error)
+            }
+        }
     }
 
-    /// `save` after the database latency, conditional when OCC is on.
-    pub async fn save<D: Document>(
+    /// `save` of `doc`, read as `read`, after the database latency; conditional when OCC is
+    /// on. Returns the writer's copy as mongoose's `save()` resolves it.
+    pub async fn save<D: Document + Traced>(
         &self,
         node: Node,
+        by: Cause,
         collection: &RefCell<Collection<D>>,
+        read: &D,
         doc: D,
     ) -> Result<D, WriteError> {
         let mode = if self.occ.versioned() {
@@ -212,75 +273,58 @@ impl World {
         } else {
             Save::Overwrite
         };
-        self.save_with(node, collection, doc, mode).await
+        self.save_with(node, by, collection, read, doc, mode).await
     }
 
     /// `save` after the database latency, in the given mode.
-    pub async fn save_with<D: Document>(
+    pub async fn save_with<D: Document + Traced>(
         &self,
         node: Node,
+        by: Cause,
         collection: &RefCell<Collection<D>>,
+        read: &D,
         doc: D,
         mode: Save,
     ) -> Result<D, WriteError> {
         self.db_latency().await;
-        let attempt = self.write_failure(collection.borrow().db(), &doc);
-        let result = collection.borrow_mut().save(doc, mode);
-        self.record_write(node, collection.borrow().db(), &result, attempt);
-        result
-    }
-
-    /// The `db.conflict` line a failed write of `doc` would record (built before the write
-    /// consumes the document).
-    fn write_failure<D: Document>(&self, db: Db, doc: &D) -> impl FnOnce(WriteError) -> Event {
-        let (ticket, version, title, price) =
-            (doc.id(), doc.version(), doc.title().clone(), doc.price());
-        move |error| Event::DbConflict {
-            db,
-            ticket,
-            version,
-            title,
-            price,
-            error,
+        let db = collection.borrow().db();
+        let attempt = doc.clone();
+        let result = collection.borrow_mut().save(read, doc, mode);
+        match result {
+            Ok(saved) => {
+                self.record(node, saved.stored.write_line(db, by));
+                Ok(saved.doc)
+            }
+            Err(error) => {
+                self.record(node, attempt.conflict_line(db, by, error));
+                Err(error)
+            }
         }
     }
 
-    fn record_write<D: Document>(
-        &self,
-        node: Node,
-        db: Db,
-        result: &Result<D, WriteError>,
-        failure: impl FnOnce(WriteError) -> Event,
-    ) {
-        let event = match result {
-            Ok(stored) => Event::DbWrite {
-                db,
-                ticket: stored.id(),
-                version: stored.version(),
-                title: stored.title().clone(),
-                price: stored.price(),
-            },
-            Err(error) => failure(*error),
-        };
-        self.record(node, event);
-    }
-
-    /// Send `request` to the tickets service and wait for its response; `None` if the service
-    /// dropped the request (its task was killed).
+    /// Send `request` to its service and wait for the response; `None` if the service dropped
+    /// the request (it was down, or crashed while handling it). Requests to the orders service
+    /// go to a replica chosen at random, as the cluster's load balancer does.
     pub async fn http(&self, request: Request) -> Option<Response> {
         self.open_requests.set(self.open_requests.get() + 1);
         let (reply, response) = Oneshot::channel(&self.exec);
         let world = self.handle();
-        self.exec.spawn(Node::Tickets, async move {
+        let node = if request.route().is_orders() {
+            self.replicas[self.pick(self.replicas.len())]
+        } else {
+            Node::Tickets
+        };
+        self.exec.spawn(node, async move {
             let latency = world.draw(&world.latency.http);
             world.exec.sleep(latency).await;
             let (route, price) = (request.route(), request.price());
-            let response = services::serve(&world, request).await;
+            let response = services::serve(&world, node, request).await;
             world.record(
-                Node::Tickets,
+                node,
                 Event::Http {
                     request: route,
                     ticket: response.ticket,
+                    order: response.order,
                     price,
                     status: response.status,
                 },
@@ -454,6 +498,7 @@ impl World {
                 c.price,
                 c.updates.as_slice(),
                 c.pace,
+                c.think_ms,
             )
         });
         let creates = scenario.workload.create_tickets.iter().map(|c| {
@@ -464,9 +509,10 @@ impl World {
                 c.price,
                 &[][..],
                 Pace::AfterResponse,
+                0,
             )
         });
-        for (at_ms, tickets, title, price, updates, pace) in creates.chain(chains) {
+        for (at_ms, tickets, title, price, updates, pace, think_ms) in creates.chain(chains) {
             let title: Rc<str> = title.as_str().into();
             let updates: Rc<[Price]> = updates.into();
             let first_user = user;
@@ -480,12 +526,27 @@ impl World {
                         price,
                         updates: updates.clone(),
                         pace,
+                        think_ms,
                         user_id: first_user + i + 1,
                     };
                     let w = world.clone();
                     world
                         .exec
                         .spawn(Node::Client, async move { chain.run(&w).await });
+                }
+            });
+        }
+        for step in &scenario.workload.reserve {
+            let script = Rc::new(ReserveScript::new(step, user));
+            user += step.tickets * (1 + step.orders);
+            let world = self.handle();
+            self.exec.spawn(Node::Client, async move {
+                world.exec.sleep_until(script.at_ms * 1000).await;
+                for i in 0..script.tickets {
+                    let (w, script) = (world.clone(), script.clone());
+                    world
+                        .exec
+                        .spawn(Node::Client, async move { script.run(&w, i).await });
                 }
             });
         }
@@ -507,12 +568,13 @@ struct Chain {
     price: Price,
     updates: Rc<[Price]>,
     pace: Pace,
+    think_ms: u64,
     user_id: UserId,
 }
 
 impl Chain {
     async fn run(self, world: &World) {
-        let create = Request::Create {
+        let create = Request::CreateTicket {
             title: self.title.clone(),
             price: self.price,
             user_id: self.user_id,
@@ -520,12 +582,13 @@ impl Chain {
         let Some(Response {
             status: 201,
             ticket: Some(id),
+            ..
         }) = world.http(create).await
         else {
             return;
         };
         for &price in self.updates.iter() {
-            let update = Request::Update {
+            let update = Request::UpdateTicket {
                 id,
                 title: self.title.clone(),
                 price,
@@ -533,6 +596,11 @@ impl Chain {
             match self.pace {
                 // The course's script sends the next update whatever the previous status was.
                 Pace::AfterResponse => {
+                    // No sleep at all when there is no think time: even a zero-length sleep is
+                    // an interleaving point, and would change every pinned run.
+                    if self.think_ms > 0 {
+                        world.exec.sleep(self.think_ms * 1000).await;
+                    }
                     world.http(update).await;
                 }
                 Pace::Burst => {
@@ -542,6 +610,91 @@ impl Chain {
                     });
                 }
             }
+        }
+    }
+}
+
+/// A `[[workload.reserve]]` step: per ticket, create it, wait, then send the orders (and any
+/// racing price updates) at once, and cancel each order that succeeded if asked to.
+struct ReserveScript {
+    at_ms: u64,
+    tickets: u32,
+    title: Rc<str>,
+    price: Price,
+    orders: u32,
+    wait_ms: u64,
+    updates: Vec<Price>,
+    update_delay_ms: u64,
+    cancel_after_ms: Option<u64>,
+    first_user: UserId,
+}
+
+impl ReserveScript {
+    fn new(step: &Reserve, first_user: UserId) -> Self {
+        Self {
+            at_ms: step.at_ms,
+            tickets: step.tickets,
+            title: step.title.as_str().into(),
+            price: step.price,
+            orders: step.orders,
+            wait_ms: step.wait_ms,
+            updates: step.price_updates.clone(),
+            update_delay_ms: step.update_delay_ms,
+            cancel_after_ms: step.cancel_after_ms,
+            first_user,
+        }
+    }
+
+    /// The script of the `i`th ticket. Its owner is one user, each of its orders another.
+    async fn run(self: Rc<Self>, world: &World, i: u32) {
+        let owner = self.first_user + 1 + i * (1 + self.orders);
+        let create = Request::CreateTicket {
+            title: self.title.clone(),
+            price: self.price,
+            user_id: owner,
+        };
+        let Some(Response {
+            status: 201,
+            ticket: Some(id),
+            ..
+        }) = world.http(create).await
+        else {
+            return;
+        };
+        world.exec.sleep(self.wait_ms * 1000).await;
+        for n in 0..self.orders {
+            let (w, cancel_after_ms) = (world.handle(), self.cancel_after_ms);
+            let order = Request::CreateOrder {
+                ticket: id,
+                user_id: owner + 1 + n,
+            };
+            world.exec.spawn(Node::Client, async move {
+                let response = w.http(order).await;
+                if let (
+                    Some(Response {
+                        status: 201,
+                        order: Some(order),
+                        ..
+                    }),
+                    Some(after),
+                ) = (response, cancel_after_ms)
+                {
+                    w.exec.sleep(after * 1000).await;
+                    w.http(Request::CancelOrder { order }).await;
+                }
+            });
+        }
+        for &price in &self.updates {
+            let (w, delay) = (world.handle(), self.update_delay_ms);
+            let update = Request::UpdateTicket {
+                id,
+                title: self.title.clone(),
+                price,
+            };
+            world.exec.spawn(Node::Client, async move {
+                w.exec.sleep(delay * 1000).await;
+                w.http(update).await;
+            });
         }
     }
 }
@@ -575,7 +728,7 @@ pub fn simulate(scenario: &Scenario, seed: u64, occ: Occ) -> RunResult {
     // Futures hold handles to the world; dropping them frees the run's memory.
     world.exec.clear();
     let trace = world.take_trace();
-    let findings = check::judge(occ, &trace, &ending);
+    let findings = check::judge(occ, &trace, &ending, &scenario.expect.properties());
     let report = Report::new(scenario, seed, occ, findings, &trace, &ending);
     RunResult { report, trace }
 }

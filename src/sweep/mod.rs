@@ -9,12 +9,13 @@ mod summary;
 
 pub use summary::{GroupReport, Judgement, Panicked, RangeVerdict, SweepReport};
 
-use crate::check::Stats;
+use crate::check::{Invariant, Property, Stats};
 use crate::domain::Occ;
 use crate::report::{reproduce, Outcome, Report};
 use crate::scenario::Scenario;
 use crate::trace::StableHasher;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::Hasher;
 use std::num::NonZeroUsize;
@@ -250,6 +251,12 @@ pub struct Tally {
     pub stuck_seeds: Vec<u64>,
     /// The seeds that broke an invariant, ascending.
     pub violation_seeds: Vec<u64>,
+    /// The seeds that broke each invariant, ascending (invariants no seed broke are absent).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub invariant_seeds: BTreeMap<Invariant, Vec<u64>>,
+    /// How many seeds exercised each property the scenario is meant to exercise.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub exercised: BTreeMap<Property, u64>,
     /// Counts over all runs.
     pub stats: Stats,
     /// The wrapping sum of the runs' report hashes, as 16 hex digits: independent of the
@@ -271,9 +278,15 @@ impl Tally {
                 self.stuck_seeds.push(seed);
             }
         }
-        if run.invariant_broken {
+        if !run.broken.is_empty() {
             self.violations += 1;
             self.violation_seeds.push(seed);
+        }
+        for &i in &run.broken {
+            self.invariant_seeds.entry(i).or_default().push(seed);
+        }
+        for &p in &run.exercised {
+            *self.exercised.entry(p).or_default() += 1;
         }
         self.stats.add(&run.stats);
         self.hash.add(run.digest);
@@ -289,6 +302,12 @@ impl Tally {
         merge_sorted(&mut self.diverged_seeds, other.diverged_seeds);
         merge_sorted(&mut self.stuck_seeds, other.stuck_seeds);
         merge_sorted(&mut self.violation_seeds, other.violation_seeds);
+        for (i, seeds) in other.invariant_seeds {
+            merge_sorted(self.invariant_seeds.entry(i).or_default(), seeds);
+        }
+        for (p, n) in other.exercised {
+            *self.exercised.entry(p).or_default() += n;
+        }
         self.stats.add(&other.stats);
         self.hash.add(other.hash.0);
     }
@@ -390,7 +409,9 @@ serde_as_string!(HashSum);
 /// What a sweep keeps of one run.
 struct RunSummary {
     outcome: Outcome,
-    invariant_broken: bool,
+    /// The invariants it broke, each once, in order.
+    broken: Vec<Invariant>,
+    exercised: Vec<Property>,
     stats: Stats,
     digest: u64,
 }
@@ -403,9 +424,17 @@ impl RunSummary {
         let json = serde_json::to_vec(&report).expect("a report always serializes");
         let mut h = StableHasher::default();
         h.write(&json);
+        let mut broken: Vec<Invariant> = report
+            .violations
+            .iter()
+            .filter_map(|v| v.invariant())
+            .collect();
+        broken.sort_unstable();
+        broken.dedup();
         RunSummary {
             outcome: report.outcome,
-            invariant_broken: report.violations.iter().any(|v| v.is_invariant()),
+            broken,
+            exercised: report.exercised,
             stats: report.stats,
             digest: h.finish(),
         }
@@ -565,9 +594,14 @@ mod tests {
 
     #[test]
     fn merged_tallies_do_not_depend_on_order() {
-        let run = |outcome, invariant_broken, digest| RunSummary {
+        let run = |outcome, invariant_broken: bool, digest| RunSummary {
             outcome,
-            invariant_broken,
+            broken: if invariant_broken {
+                vec![Invariant::AtMostOneActiveOrder]
+            } else {
+                vec![]
+            },
+            exercised: vec![Property::Redelivery],
             stats: Stats {
                 delivered: 3,
                 ..Stats::default()
@@ -593,6 +627,8 @@ mod tests {
             "1 + 2 + 5 + MAX"
         );
         assert_eq!(ab.stats.delivered, 12);
+        assert_eq!(ab.exercised[&Property::Redelivery], 4);
+        assert_eq!(ab.invariant_seeds[&Invariant::AtMostOneActiveOrder], [9]);
         assert_eq!(
             ab.class_of(9),
             SeedClass {

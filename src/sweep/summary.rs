@@ -5,7 +5,7 @@
 use super::{HashSum, Outcomes, Plan, Seeds, Shard, Tally};
 use crate::baseline::BaselineCheck;
 use crate::domain::Occ;
-use crate::scenario::{Expect, Scenario};
+use crate::scenario::{Claim, Scenario};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use tabled::builder::Builder;
@@ -52,15 +52,16 @@ pub struct GroupReport {
     pub first_failing_seed: Option<u64>,
     /// The command that reproduces that seed.
     pub reproduce: Option<String>,
-    /// The scenario's expectation for this mode, judged over the range.
-    pub expectation: Option<Judgement>,
+    /// The scenario's expectations for this mode, judged over the range.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expectations: Vec<Judgement>,
 }
 
 /// An expectation judged over a range of seeds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Judgement {
     /// What the scenario declares.
-    pub expected: Expect,
+    pub expected: Claim,
     /// What the sweep says of it.
     pub verdict: RangeVerdict,
     /// Why, in a sentence.
@@ -79,6 +80,17 @@ pub enum RangeVerdict {
     Undecided,
 }
 
+impl RangeVerdict {
+    /// The verdict as the summary spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RangeVerdict::Held => "held",
+            RangeVerdict::Failed => "FAILED",
+            RangeVerdict::Undecided => "undecided",
+        }
+    }
+}
+
 /// A run that panicked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Panicked {
@@ -94,16 +106,31 @@ pub struct Panicked {
     pub reproduce: String,
 }
 
-fn judge(expected: Expect, t: &Tally, whole: bool) -> Judgement {
+fn judge(expected: Claim, t: &Tally, whole: bool) -> Judgement {
     use RangeVerdict::{Failed, Held, Undecided};
     let first = |seeds: &[u64]| {
         seeds
             .first()
             .map_or(String::new(), |s| format!(" (first: seed {s})"))
     };
+    // An "on some seed" claim: held if `n` seeds show it, else failed, or undecided in a shard.
+    let some = |n: u64, what: String, seeds: &[u64]| match (n, whole) {
+        (0, true) => (Failed, format!("no seed of {} {what}", t.runs)),
+        (0, false) => (
+            Undecided,
+            format!(
+                "no seed of this shard's {} {what}; merge the shards to judge",
+                t.runs
+            ),
+        ),
+        (n, _) => (
+            Held,
+            format!("{n} of {} seeds {what}{}", t.runs, first(seeds)),
+        ),
+    };
     let (verdict, why) = match expected {
-        Expect::Converges => {
-            if t.converged == t.runs {
+        Claim::Converges => {
+            if t.converged == t.runs && t.violations == 0 {
                 (Held, format!("all {} seeds converged", t.runs))
             } else {
                 let mut failed = Vec::new();
@@ -117,37 +144,28 @@ fn judge(expected: Expect, t: &Tally, whole: bool) -> Judgement {
                 if t.stuck > 0 {
                     failed.push(format!("{} got stuck{}", t.stuck, first(&t.stuck_seeds)));
                 }
+                if t.violations > 0 {
+                    failed.push(format!(
+                        "{} broke an invariant{}",
+                        t.violations,
+                        first(&t.violation_seeds)
+                    ));
+                }
                 (
                     Failed,
-                    format!(
-                        "{} of {} seeds: {}",
-                        t.runs - t.converged,
-                        t.runs,
-                        failed.join(", ")
-                    ),
+                    format!("of {} seeds, {}", t.runs, failed.join(", ")),
                 )
             }
         }
-        Expect::DivergesOnSomeSeed | Expect::StuckOnSomeSeed => {
-            let (what, seeds) = if expected == Expect::DivergesOnSomeSeed {
-                ("diverged", &t.diverged_seeds)
-            } else {
-                ("got stuck", &t.stuck_seeds)
-            };
-            match (seeds.len(), whole) {
-                (0, true) => (Failed, format!("no seed of {} {what}", t.runs)),
-                (0, false) => (
-                    Undecided,
-                    format!(
-                        "no seed of this shard's {} {what}; merge the shards to judge",
-                        t.runs
-                    ),
-                ),
-                (n, _) => (
-                    Held,
-                    format!("{n} of {} seeds {what}{}", t.runs, first(seeds)),
-                ),
-            }
+        Claim::DivergesOnSomeSeed => some(t.diverged, "diverged".into(), &t.diverged_seeds),
+        Claim::StuckOnSomeSeed => some(t.stuck, "got stuck".into(), &t.stuck_seeds),
+        Claim::Violates(i) => {
+            let seeds = t.invariant_seeds.get(&i).map_or(&[][..], Vec::as_slice);
+            some(seeds.len() as u64, format!("broke {i}"), seeds)
+        }
+        Claim::Exercises(p) => {
+            let n = t.exercised.get(&p).copied().unwrap_or(0);
+            some(n, format!("exercised {p}"), &[])
         }
     };
     Judgement {
@@ -167,11 +185,16 @@ impl GroupReport {
             tally,
             first_failing_seed: None,
             reproduce: None,
-            expectation: scenario.expect.get(occ).map(|e| Judgement {
-                expected: e,
-                verdict: RangeVerdict::Undecided,
-                why: String::new(),
-            }),
+            expectations: scenario
+                .expect
+                .get(occ)
+                .into_iter()
+                .map(|e| Judgement {
+                    expected: e,
+                    verdict: RangeVerdict::Undecided,
+                    why: String::new(),
+                })
+                .collect(),
         };
         g.rejudge(whole);
         g
@@ -186,15 +209,20 @@ impl GroupReport {
                 self.file, self.occ
             )
         });
-        if let Some(j) = &mut self.expectation {
+        for j in &mut self.expectations {
             *j = judge(j.expected, &self.tally, whole);
         }
     }
 
+    fn count(&self, verdict: RangeVerdict) -> usize {
+        self.expectations
+            .iter()
+            .filter(|j| j.verdict == verdict)
+            .count()
+    }
+
     fn failed(&self) -> bool {
-        self.expectation
-            .as_ref()
-            .is_some_and(|j| j.verdict == RangeVerdict::Failed)
+        self.count(RangeVerdict::Failed) > 0
     }
 }
 
@@ -346,14 +374,16 @@ impl SweepReport {
         ]);
         for g in &self.groups {
             let t = &g.tally;
-            let expectation = g.expectation.as_ref().map_or("—".to_owned(), |j| {
-                let verdict = match j.verdict {
-                    RangeVerdict::Held => "held",
-                    RangeVerdict::Failed => "FAILED",
-                    RangeVerdict::Undecided => "undecided",
-                };
-                format!("{}: {verdict}", j.expected.as_str())
-            });
+            let n = g.expectations.len();
+            let expectation = match (
+                g.count(RangeVerdict::Failed),
+                g.count(RangeVerdict::Undecided),
+            ) {
+                _ if n == 0 => "—".to_owned(),
+                (0, 0) => format!("{n}/{n} held"),
+                (0, u) => format!("{}/{n} held, {u} undecided", n - u),
+                (f, _) => format!("{f}/{n} FAILED"),
+            };
             table.push_record([
                 g.scenario.clone(),
                 g.occ.to_string(),
@@ -368,6 +398,22 @@ impl SweepReport {
             ]);
         }
         let _ = writeln!(out, "{}", table.build().with(Style::rounded()));
+        let declared: Vec<&GroupReport> = self
+            .groups
+            .iter()
+            .filter(|g| !g.expectations.is_empty())
+            .collect();
+        if !declared.is_empty() {
+            let _ = writeln!(out, "\nexpectations:");
+            for g in declared {
+                let claims: Vec<String> = g
+                    .expectations
+                    .iter()
+                    .map(|j| format!("{} {}", j.expected, j.verdict.as_str()))
+                    .collect();
+                let _ = writeln!(out, "  {} · {}: {}", g.scenario, g.occ, claims.join(" · "));
+            }
+        }
 
         let failing: Vec<&GroupReport> = self
             .groups
@@ -386,31 +432,25 @@ impl SweepReport {
                 );
             }
         }
-        let failed: Vec<&GroupReport> = self.groups.iter().filter(|g| g.failed()).collect();
-        let undecided = self
+        let undecided: usize = self
             .groups
             .iter()
-            .filter(|g| {
-                g.expectation
-                    .as_ref()
-                    .is_some_and(|j| j.verdict == RangeVerdict::Undecided)
-            })
-            .count();
-        for g in &failed {
-            let j = g
-                .expectation
-                .as_ref()
-                .expect("failed implies an expectation");
-            let _ = writeln!(
-                out,
-                "\nEXPECTATION FAILED: {} · occ {} expects `{}`, but {}.",
-                g.scenario,
-                g.occ,
-                j.expected.as_str(),
-                j.why
-            );
-            if let Some(r) = &g.reproduce {
-                let _ = writeln!(out, "  reproduce: {r}");
+            .map(|g| g.count(RangeVerdict::Undecided))
+            .sum();
+        for g in &self.groups {
+            for j in g
+                .expectations
+                .iter()
+                .filter(|j| j.verdict == RangeVerdict::Failed)
+            {
+                let _ = writeln!(
+                    out,
+                    "\nEXPECTATION FAILED: {} · occ {} expects `{}`, but {}.",
+                    g.scenario, g.occ, j.expected, j.why
+                );
+                if let (Claim::Converges, Some(r)) = (j.expected, &g.reproduce) {
+                    let _ = writeln!(out, "  reproduce: {r}");
+                }
             }
         }
         if undecided > 0 {

@@ -98,7 +98,7 @@ fn a_failed_expectation_exits_1_and_says_how_to_reproduce() {
     ]);
     assert_eq!(code, 1, "{stdout}");
     assert!(
-        stdout.contains("expectation (occ off): converges — FAILED"),
+        stdout.contains("expectations (occ off):\n  converges — FAILED\n"),
         "{stdout}"
     );
     assert!(stdout.contains(

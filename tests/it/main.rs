@@ -6,6 +6,7 @@ mod determinism;
 mod faults;
 mod listeners;
 mod pinned;
+mod reservations;
 mod scenario_errors;
 mod support;
 mod sweep;

@@ -74,6 +74,7 @@ pub fn data(id: u32, version: Option<u64>, title: &str, price: u32) -> TicketDat
         title: title.into(),
         price,
         user_id: 1,
+        order_id: None,
     }
 }
 
@@ -135,7 +136,7 @@ pub fn deliver_once(
         if let Some(doc) = stored {
             w.orders_db.borrow_mut().insert(doc).unwrap();
         }
-        let id = event.ticket().id;
+        let id = event.ticket_id();
         publish_at(w, 0, event);
         run_to_end(w);
         let doc = w.orders_db.borrow().find(id);

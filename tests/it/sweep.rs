@@ -100,7 +100,7 @@ fn expectations_are_judged_over_the_range() {
         .groups
         .iter()
         .map(|g| {
-            let j = g.expectation.as_ref().unwrap();
+            let j = &g.expectations[0];
             (g.occ, j.verdict, j.why.as_str())
         })
         .collect();
@@ -110,7 +110,7 @@ fn expectations_are_judged_over_the_range() {
             (
                 Occ::Off,
                 RangeVerdict::Failed,
-                "9 of 10 seeds: 9 diverged (first: seed 0)"
+                "of 10 seeds, 9 diverged (first: seed 0)"
             ),
             (Occ::On, RangeVerdict::Failed, "no seed of 10 diverged"),
             (Occ::Dedup, RangeVerdict::Failed, "no seed of 10 got stuck"),
@@ -119,7 +119,7 @@ fn expectations_are_judged_over_the_range() {
     assert!(!report.passed);
     let text = report.render();
     assert!(
-        text.contains("EXPECTATION FAILED: did-it-work · occ off expects `converges`, but 9 of 10 seeds: 9 diverged (first: seed 0).\n  reproduce: ticketsim run scenarios/misjudged.toml --seed 0 --occ off"),
+        text.contains("EXPECTATION FAILED: did-it-work · occ off expects `converges`, but of 10 seeds, 9 diverged (first: seed 0).\n  reproduce: ticketsim run scenarios/misjudged.toml --seed 0 --occ off"),
         "{text}"
     );
     assert!(text.ends_with("FAILED\n"));
@@ -152,14 +152,14 @@ fn a_shard_leaves_some_seed_expectations_to_the_merge() {
         )
     };
     let second = part(2);
-    let j = second.groups[0].expectation.as_ref().unwrap();
+    let j = &second.groups[0].expectations[0];
     assert_eq!(j.verdict, RangeVerdict::Undecided);
     assert!(
         second.passed,
         "an undecided shard does not fail CI on its own"
     );
     let merged = SweepReport::merge(vec![part(1), second, part(3)]).unwrap();
-    let j = merged.groups[0].expectation.as_ref().unwrap();
+    let j = &merged.groups[0].expectations[0];
     assert_eq!(
         (j.verdict, j.why.as_str()),
         (RangeVerdict::Held, "2 of 3 seeds diverged (first: seed 0)")
@@ -266,7 +266,13 @@ fn sweep_prints_a_table_and_nothing_on_stderr_when_piped() {
         stdout.starts_with("ticketsim sweep · 1 scenario · seeds 0..10 · 30 runs\n"),
         "{stdout}"
     );
-    assert!(stdout.contains("│ did-it-work │ off   │ 10    │ 1         │ 9        │ 0     │ 0          │ 0             │ diverges-on-some-seed: held │"), "{stdout}");
+    assert!(stdout.contains("│ did-it-work │ off   │ 10    │ 1         │ 9        │ 0     │ 0          │ 0             │ 2/2 held    │"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "  did-it-work · off: diverges-on-some-seed held · exercises-reordering held\n"
+        ),
+        "{stdout}"
+    );
     assert!(
         stdout.contains(
             "  did-it-work · off: ticketsim run scenarios/did-it-work.toml --seed 0 --occ off\n"
@@ -299,7 +305,8 @@ fn sweep_json_has_the_documented_fields() {
     assert_eq!(g["converged"], 4);
     assert_eq!(g["diverged_seeds"], serde_json::json!([]));
     assert_eq!(g["first_failing_seed"], serde_json::Value::Null);
-    assert_eq!(g["expectation"]["verdict"], "held");
+    assert_eq!(g["expectations"][0]["expected"], "converges");
+    assert_eq!(g["expectations"][0]["verdict"], "held");
     // Totals over the four runs: 5 tickets, each created and updated 20 times, per seed.
     let stats = &g["stats"];
     assert_eq!(stats["tickets"], 20);
@@ -328,7 +335,7 @@ fn sweep_and_merge_usage_errors_exit_2() {
         (&["sweep", "--jobs", "0"], "--jobs"),
         (
             &["sweep", "--check", "--reports", "no/such/dir"],
-            "no/such/dir/did-it-work.baseline.toml",
+            "no/such/dir/did-it-work.baseline.toml: cannot read the baseline",
         ),
         (&["sweep", "scenarios/nope.toml"], "scenarios/nope.toml"),
         (

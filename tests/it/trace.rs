@@ -2,7 +2,7 @@
 //! and the `db.write` lines alone rebuild both databases.
 
 use crate::support::*;
-use ticketsim::domain::{Document, Occ};
+use ticketsim::domain::Occ;
 use ticketsim::store::Db;
 use ticketsim::world::{World, MAX_STEPS};
 
@@ -15,23 +15,23 @@ fn db_write_lines_rebuild_both_databases() {
             let world = World::new(&scenario, occ);
             world.start(&scenario);
             world.exec.run(u64::MAX, MAX_STEPS);
-            let rebuilt = world.trace().final_state();
+            let rebuilt = world.trace().final_state().tickets;
             let mut expected = Vec::new();
             for t in world.tickets_db.borrow().iter() {
                 expected.push((
-                    (Db::Tickets, t.id()),
-                    (t.version(), t.title().clone(), t.price()),
+                    (Db::Tickets, t.id),
+                    (t.version, t.title.clone(), t.price, t.order_id),
                 ));
             }
             for t in world.orders_db.borrow().iter() {
                 expected.push((
-                    (Db::Orders, t.id()),
-                    (t.version(), t.title().clone(), t.price()),
+                    (Db::Orders, t.id),
+                    (t.version, t.title.clone(), t.price, None),
                 ));
             }
             let rebuilt: Vec<_> = rebuilt
                 .into_iter()
-                .map(|(k, s)| (k, (s.version, s.title, s.price)))
+                .map(|(k, s)| (k, (s.version, s.title, s.price, s.order_id)))
                 .collect();
             assert_eq!(rebuilt, expected, "{occ}");
             assert_eq!(expected.len(), 10, "{occ}: 5 tickets in each database");
