@@ -1,6 +1,7 @@
 //! ticketsim's integration tests: one binary, one module per area.
 
 mod bus;
+mod catalogue;
 mod cli;
 mod determinism;
 mod faults;

@@ -60,5 +60,18 @@ fn every_bundled_scenario_is_valid_and_declares_what_it_expects() {
         names.push(scenario.name);
     }
     names.sort();
-    assert_eq!(names, ["did-it-work", "double-reservation", "price-burst"]);
+    assert_eq!(
+        names,
+        [
+            "cancelled-before-created",
+            "crash-before-publish",
+            "did-it-work",
+            "double-reservation",
+            "duplicate-update",
+            "edit-races-reservation",
+            "missing-update-event",
+            "price-burst",
+            "updated-before-created",
+        ]
+    );
 }
