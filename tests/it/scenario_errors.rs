@@ -75,3 +75,31 @@ fn every_bundled_scenario_is_valid_and_declares_what_it_expects() {
         ]
     );
 }
+
+#[test]
+fn workload_values_out_of_range_name_their_key() {
+    let cases = [
+        (
+            "[[workload.price-chain]]\ntickets = 1\nprice = 5\nupdates = [10]\npace = \"burst\"\nthink-ms = 5\n",
+            "workload.price-chain[0].think-ms",
+            "needs pace = \"after-response\"",
+        ),
+        (
+            "[[workload.reserve]]\ntickets = 1\nprice = 5\norders = 0\n",
+            "workload.reserve[0].orders",
+            "between 1 and 1000",
+        ),
+        (
+            "[[workload.reserve]]\ntickets = 1\nprice = 5\ncancel-after-ms = 999999999\n",
+            "workload.reserve[0].cancel-after-ms",
+            "is not before limits.sim-time-ms",
+        ),
+    ];
+    for (workload, key, message) in cases {
+        let text = format!("name = \"x\"\ndescription = \"x\"\n{workload}");
+        let err = ticketsim::Scenario::parse(&text, std::path::Path::new("x.toml")).unwrap_err();
+        assert_eq!(err.key.as_deref(), Some(key), "{err}");
+        assert!(err.message.contains(message), "{err}");
+        assert!(err.position.is_some(), "{err}");
+    }
+}
