@@ -82,23 +82,33 @@ fn different_seeds_give_different_traces() {
     assert_eq!(hashes.len(), 5);
 }
 
+/// madsim logs each draw from its RNG (with the simulated time) on the first run and panics at
+/// the first draw that differs on the second; its closure cannot capture, hence a macro.
+macro_rules! same_draws_twice {
+    ($name:literal) => {{
+        let hash =
+            madsim::runtime::Runtime::check_determinism(42, madsim::Config::default(), || async {
+                let text = include_str!(concat!("../../scenarios/", $name, ".toml"));
+                let scenario =
+                    ticketsim::Scenario::parse(text, std::path::Path::new($name)).unwrap();
+                ticketsim::world::simulate(&scenario, 42, Occ::On)
+                    .report
+                    .trace_hash
+            });
+        assert_eq!(
+            hash,
+            ticketsim::run(&scenario($name), 42, Occ::On)
+                .report
+                .trace_hash,
+            $name
+        );
+    }};
+}
+
 #[test]
 fn madsim_finds_every_random_draw_identical_on_a_second_run() {
-    // madsim logs each draw from its RNG (with the simulated time) on the first run and panics
-    // at the first draw that differs on the second.
-    let hash =
-        madsim::runtime::Runtime::check_determinism(42, madsim::Config::default(), || async {
-            let text = include_str!("../../scenarios/price-burst.toml");
-            let scenario =
-                ticketsim::Scenario::parse(text, std::path::Path::new("price-burst.toml")).unwrap();
-            ticketsim::world::simulate(&scenario, 42, Occ::On)
-                .report
-                .trace_hash
-        });
-    assert_eq!(
-        hash,
-        ticketsim::run(&scenario("price-burst"), 42, Occ::On)
-            .report
-            .trace_hash
-    );
+    // One scenario of each kind: reordering alone, reservations, a fault.
+    same_draws_twice!("price-burst");
+    same_draws_twice!("edit-races-reservation");
+    same_draws_twice!("duplicate-update");
 }

@@ -14,8 +14,17 @@ fn jobs(n: usize) -> NonZeroUsize {
     NonZeroUsize::new(n).unwrap()
 }
 
+/// Scenarios with every kind of step: reordering alone, reservations, faults.
 fn bundled() -> Vec<Scenario> {
-    vec![scenario("did-it-work"), scenario("price-burst")]
+    [
+        "did-it-work",
+        "price-burst",
+        "edit-races-reservation",
+        "cancelled-before-created",
+        "duplicate-update",
+    ]
+    .map(scenario)
+    .to_vec()
 }
 
 fn sweep(scenarios: &[Scenario], seeds: Seeds, shard: Shard, threads: usize) -> SweepReport {
@@ -33,7 +42,7 @@ fn the_number_of_threads_does_not_change_the_report() {
     let three = sweep(&scenarios, SEEDS, Shard::WHOLE, 3);
     assert_eq!(one.to_json(), three.to_json());
     assert_eq!(one.render(), three.render());
-    assert_eq!(one.runs, 2 * 3 * 40);
+    assert_eq!(one.runs, 5 * 3 * 40);
 }
 
 #[test]
