@@ -446,55 +446,70 @@ pub trait Traced {
     fn conflict_line(&self, db: Db, by: Cause, error: WriteError) -> Event;
 }
 
+/// The ticket-document lines, shared by both databases' ticket collections.
+fn ticket_lines(
+    (ticket, version, title, price, order_id): (TicketId, u64, &Rc<str>, Price, Option<OrderId>),
+    db: Db,
+    by: Cause,
+    error: Option<WriteError>,
+) -> Event {
+    let title = title.clone();
+    match error {
+        None => Event::DbWrite {
+            db,
+            by,
+            ticket,
+            version,
+            title,
+            price,
+            order_id,
+        },
+        Some(error) => Event::DbConflict {
+            db,
+            by,
+            ticket,
+            version,
+            title,
+            price,
+            order_id,
+            error,
+        },
+    }
+}
+
 impl Traced for Ticket {
     fn write_line(&self, db: Db, by: Cause) -> Event {
-        Event::DbWrite {
-            db,
-            by,
-            ticket: self.id,
-            version: self.version,
-            title: self.title.clone(),
-            price: self.price,
-            order_id: self.order_id,
-        }
+        ticket_lines(self.fields(), db, by, None)
     }
     fn conflict_line(&self, db: Db, by: Cause, error: WriteError) -> Event {
-        Event::DbConflict {
-            db,
-            by,
-            ticket: self.id,
-            version: self.version,
-            title: self.title.clone(),
-            price: self.price,
-            order_id: self.order_id,
-            error,
-        }
+        ticket_lines(self.fields(), db, by, Some(error))
     }
 }
 
 impl Traced for ReplicaTicket {
     fn write_line(&self, db: Db, by: Cause) -> Event {
-        Event::DbWrite {
-            db,
-            by,
-            ticket: self.id,
-            version: self.version,
-            title: self.title.clone(),
-            price: self.price,
-            order_id: None,
-        }
+        ticket_lines(self.fields(), db, by, None)
     }
     fn conflict_line(&self, db: Db, by: Cause, error: WriteError) -> Event {
-        Event::DbConflict {
-            db,
-            by,
-            ticket: self.id,
-            version: self.version,
-            title: self.title.clone(),
-            price: self.price,
-            order_id: None,
-            error,
-        }
+        ticket_lines(self.fields(), db, by, Some(error))
+    }
+}
+
+impl Ticket {
+    fn fields(&self) -> (TicketId, u64, &Rc<str>, Price, Option<OrderId>) {
+        (
+            self.id,
+            self.version,
+            &self.title,
+            self.price,
+            self.order_id,
+        )
+    }
+}
+
+impl ReplicaTicket {
+    fn fields(&self) -> (TicketId, u64, &Rc<str>, Price, Option<OrderId>) {
+        (self.id, self.version, &self.title, self.price, None)
     }
 }
 

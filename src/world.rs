@@ -562,6 +562,28 @@ impl World {
     }
 }
 
+/// A client's `POST /api/tickets`: the new ticket's id, if it was created.
+async fn create_ticket(
+    world: &World,
+    title: &Rc<str>,
+    price: Price,
+    user_id: UserId,
+) -> Option<TicketId> {
+    let create = Request::CreateTicket {
+        title: title.clone(),
+        price,
+        user_id,
+    };
+    match world.http(create).await {
+        Some(Response {
+            status: 201,
+            ticket: Some(id),
+            ..
+        }) => Some(id),
+        _ => None,
+    }
+}
+
 /// One client's script: create a ticket, then update its price through `updates`.
 struct Chain {
     title: Rc<str>,
@@ -574,17 +596,7 @@ struct Chain {
 
 impl Chain {
     async fn run(self, world: &World) {
-        let create = Request::CreateTicket {
-            title: self.title.clone(),
-            price: self.price,
-            user_id: self.user_id,
-        };
-        let Some(Response {
-            status: 201,
-            ticket: Some(id),
-            ..
-        }) = world.http(create).await
-        else {
+        let Some(id) = create_ticket(world, &self.title, self.price, self.user_id).await else {
             return;
         };
         for &price in self.updates.iter() {
@@ -648,17 +660,7 @@ impl ReserveScript {
     /// The script of the `i`th ticket. Its owner is one user, each of its orders another.
     async fn run(self: Rc<Self>, world: &World, i: u32) {
         let owner = self.first_user + 1 + i * (1 + self.orders);
-        let create = Request::CreateTicket {
-            title: self.title.clone(),
-            price: self.price,
-            user_id: owner,
-        };
-        let Some(Response {
-            status: 201,
-            ticket: Some(id),
-            ..
-        }) = world.http(create).await
-        else {
+        let Some(id) = create_ticket(world, &self.title, self.price, owner).await else {
             return;
         };
         world.exec.sleep(self.wait_ms * 1000).await;
