@@ -929,7 +929,7 @@ mod tests {
             Node::Orders(1),
             Event::OrderWrite {
                 db: Db::Orders,
-                collection: "orders",
+                collection: crate::trace::OrdersCollection,
                 by: Cause::Request(by),
                 order: id,
                 version: 0,

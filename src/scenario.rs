@@ -813,24 +813,13 @@ impl Scenario {
         )?;
         for (i, r) in w.reserve.iter().enumerate() {
             let at = |field| [Key("workload"), Key("reserve"), Idx(i), Key(field)];
-            check(
-                (1..=100_000).contains(&r.tickets),
-                &at("tickets"),
-                format!("must be between 1 and 100000, not {}", r.tickets),
-            )?;
+            check_tickets(r.tickets, &at("tickets"))?;
             check(
                 (1..=1000).contains(&r.orders),
                 &at("orders"),
                 format!("must be between 1 and 1000, not {}", r.orders),
             )?;
-            check(
-                r.price_updates.len() <= 1000,
-                &at("price-updates"),
-                format!(
-                    "has {} prices; at most 1000 are allowed",
-                    r.price_updates.len()
-                ),
-            )?;
+            check_prices(&r.price_updates, &at("price-updates"))?;
             check_title(&r.title, &at("title"))?;
             check_at(r.at_ms, limit, &at("at-ms"))?;
             for (key, ms) in [
@@ -843,26 +832,14 @@ impl Scenario {
         }
         for (i, c) in w.create_tickets.iter().enumerate() {
             let at = |field| [Key("workload"), Key("create-tickets"), Idx(i), Key(field)];
-            check(
-                (1..=100_000).contains(&c.count),
-                &at("count"),
-                format!("must be between 1 and 100000, not {}", c.count),
-            )?;
+            check_tickets(c.count, &at("count"))?;
             check_title(&c.title, &at("title"))?;
             check_at(c.at_ms, limit, &at("at-ms"))?;
         }
         for (i, c) in w.price_chain.iter().enumerate() {
             let at = |field| [Key("workload"), Key("price-chain"), Idx(i), Key(field)];
-            check(
-                (1..=100_000).contains(&c.tickets),
-                &at("tickets"),
-                format!("must be between 1 and 100000, not {}", c.tickets),
-            )?;
-            check(
-                c.updates.len() <= 1000,
-                &at("updates"),
-                format!("has {} prices; at most 1000 are allowed", c.updates.len()),
-            )?;
+            check_tickets(c.tickets, &at("tickets"))?;
+            check_prices(&c.updates, &at("updates"))?;
             check_title(&c.title, &at("title"))?;
             check_at(c.at_ms, limit, &at("at-ms"))?;
             check_at(c.think_ms, limit, &at("think-ms"))?;
@@ -878,6 +855,30 @@ impl Scenario {
             &[Key("workload")],
             format!("sends {requests} requests in all; at most {MAX_REQUESTS} are allowed"),
         )
+    }
+}
+
+/// How many tickets a workload step creates: 1 to 100000.
+fn check_tickets(n: u32, path: &[Seg]) -> Result<(), Invalid> {
+    if (1..=100_000).contains(&n) {
+        Ok(())
+    } else {
+        Err(Invalid {
+            path: path.to_vec(),
+            message: format!("must be between 1 and 100000, not {n}"),
+        })
+    }
+}
+
+/// A list of prices a workload step sends: at most 1000.
+fn check_prices(prices: &[Price], path: &[Seg]) -> Result<(), Invalid> {
+    if prices.len() <= 1000 {
+        Ok(())
+    } else {
+        Err(Invalid {
+            path: path.to_vec(),
+            message: format!("has {} prices; at most 1000 are allowed", prices.len()),
+        })
     }
 }
 

@@ -264,7 +264,7 @@ pub enum Event {
         /// Always the orders database.
         db: Db,
         /// Always `orders`: tells order lines from ticket lines.
-        collection: &'static str,
+        collection: OrdersCollection,
         /// What wrote it.
         by: Cause,
         /// Order id.
@@ -284,7 +284,7 @@ pub enum Event {
         /// Always the orders database.
         db: Db,
         /// Always `orders`.
-        collection: &'static str,
+        collection: OrdersCollection,
         /// What tried to write it.
         by: Cause,
         /// Order id.
@@ -438,6 +438,16 @@ pub struct Record {
     pub event: Event,
 }
 
+/// The `"collection": "orders"` of order lines: a constant, so it takes no room in a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OrdersCollection;
+
+impl Serialize for OrdersCollection {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("orders")
+    }
+}
+
 /// How a document describes itself on `db.write` and `db.conflict` lines.
 pub trait Traced {
     /// The `db.write` line after this document was stored in `db` because of `by`.
@@ -517,7 +527,7 @@ impl Traced for Order {
     fn write_line(&self, db: Db, by: Cause) -> Event {
         Event::OrderWrite {
             db,
-            collection: "orders",
+            collection: OrdersCollection,
             by,
             order: self.id,
             version: self.version,
@@ -529,7 +539,7 @@ impl Traced for Order {
     fn conflict_line(&self, db: Db, by: Cause, error: WriteError) -> Event {
         Event::OrderConflict {
             db,
-            collection: "orders",
+            collection: OrdersCollection,
             by,
             order: self.id,
             version: self.version,
