@@ -349,6 +349,18 @@ impl Violation {
         }
     }
 
+    /// The ticket it is about, if one.
+    pub fn ticket(&self) -> Option<TicketId> {
+        match self {
+            Violation::RedeliveryLoop { ticket, .. }
+            | Violation::DoubleReservation { ticket, .. }
+            | Violation::StaleReservation { ticket, .. }
+            | Violation::ReservedTicketEdited { ticket, .. }
+            | Violation::VersionRegressed { ticket, .. } => Some(*ticket),
+            Violation::TimeLimit { .. } | Violation::StepLimit { .. } => None,
+        }
+    }
+
     /// Whether this breaks an invariant of the system.
     pub fn is_invariant(&self) -> bool {
         self.invariant().is_some()

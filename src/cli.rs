@@ -39,6 +39,116 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Combine the --json reports of every shard of a sweep into the whole sweep's report.
     Merge(MergeArgs),
+    /// Watch the race, then watch OCC cure it: one seed without and with OCC side by side,
+    /// the story of one ticket, and the smallest run that fails the same way, drawn.
+    Demo(DemoArgs),
+    /// Shrink a failing run to the smallest scenario (and a seed) that fails the same way, and
+    /// write it as a scenario file that `ticketsim run` reproduces exactly.
+    Shrink(ShrinkArgs),
+}
+
+/// When to colour the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// When standard output is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorWhen {
+    fn paint(self) -> crate::demo::Paint {
+        let enabled = match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        crate::demo::Paint { enabled }
+    }
+}
+
+/// How hard shrinking looks.
+#[derive(Debug, Args)]
+pub struct ShrinkBudget {
+    /// Seeds to try for each smaller scenario before giving it up (the current seed first,
+    /// then 0, 1, 2, …).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub search: u64,
+    /// Worker threads for the seed search. Default: one per core. The result does not depend
+    /// on it.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+}
+
+impl ShrinkBudget {
+    fn budget(&self) -> crate::shrink::Budget {
+        crate::shrink::Budget {
+            seeds: self.search.max(1),
+            jobs: self.jobs.unwrap_or_else(sweep::default_jobs).get(),
+        }
+    }
+}
+
+/// `ticketsim demo`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ticketsim demo                                       the course's script (did-it-work), seed 4
+  ticketsim demo scenarios/edit-races-reservation.toml --seed 3
+  ticketsim demo --out /tmp/demo --color never
+
+Writes, under --out: <name>.md (the story, with Mermaid sequence diagrams), <name>.svg (the
+smallest failing run as sequence diagrams) and <name>.minimal.toml (that run as a scenario).")]
+pub struct DemoArgs {
+    /// The scenario file.
+    #[arg(default_value = crate::demo::DEFAULT_SCENARIO)]
+    pub scenario: PathBuf,
+    /// The seed to show. When it does not go wrong without OCC, the next one that does is shown.
+    #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Where to write the Markdown report, the SVG and the minimal scenario.
+    #[arg(long, value_name = "DIR", default_value = "reports/demo")]
+    pub out: PathBuf,
+    /// Colour the output.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub shrink: ShrinkBudget,
+}
+
+/// `ticketsim shrink`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Example:
+  ticketsim shrink scenarios/crash-before-publish.toml --seed 3 --occ on
+
+A run fails when it diverges, gets stuck (a redelivery loop, a limit) or breaks an invariant;
+\"the same way\" means the same broken invariant, the same loop's channel, or a divergence on the
+same field. Exit codes: 0 shrunk and written; 2 bad input, or the run does not fail.")]
+pub struct ShrinkArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// The seed of the failing run.
+    #[arg(long)]
+    pub seed: u64,
+    /// Concurrency control of the failing run.
+    #[arg(long, value_enum, default_value_t = Occ::On)]
+    pub occ: Occ,
+    /// Where to write the minimal scenario. Default: reports/shrunk/<name>-seed<N>-<occ>.toml.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print what was found as JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub shrink: ShrinkBudget,
 }
 
 /// `ticketsim run`.
@@ -146,6 +256,8 @@ pub fn execute(cli: Cli) -> Result<u8, Error> {
         Command::Run(args) => run(args),
         Command::Sweep(args) => run_sweep(args),
         Command::Merge(args) => merge(args),
+        Command::Demo(args) => demo(args),
+        Command::Shrink(args) => shrink(args),
     }
 }
 
@@ -250,6 +362,21 @@ fn progress_bar(runs: u64) -> indicatif::ProgressBar {
     bar
 }
 
+/// A spinner on stderr naming the last change shrinking kept (none when stderr is piped).
+fn shrink_spinner() -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressStyle};
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} shrinking… kept: {wide_msg}")
+            .expect("a valid template"),
+    );
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    spinner
+}
+
 fn print_sweep(report: &SweepReport, json: bool) {
     if json {
         println!("{}", report.to_json());
@@ -310,4 +437,106 @@ fn pick_seed() -> u64 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u8(0);
     hasher.finish() % 1_000_000_000
+}
+
+fn demo(args: DemoArgs) -> Result<u8, Error> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let spinner = shrink_spinner();
+    let demo = crate::demo::Demo::build(
+        &scenario,
+        args.seed,
+        args.shrink.budget(),
+        &args.out,
+        &|step| spinner.set_message(step.to_owned()),
+    )?;
+    spinner.finish_and_clear();
+    demo.write()?;
+    print!("{}", demo.render(args.color.paint()));
+    Ok(0)
+}
+
+/// What `ticketsim shrink --json` prints.
+#[derive(serde::Serialize)]
+struct ShrinkReport<'a> {
+    scenario: &'a str,
+    seed: u64,
+    occ: Occ,
+    failure: crate::shrink::Failure,
+    original: crate::shrink::Size,
+    minimal: crate::shrink::Size,
+    minimal_seed: u64,
+    steps: &'a [String],
+    tries: u64,
+    file: String,
+    reproduce: String,
+}
+
+fn shrink(args: ShrinkArgs) -> Result<u8, Error> {
+    use crate::shrink::{self, Failure, Size};
+    let scenario = Scenario::load(&args.scenario)?;
+    let (seed, occ) = (args.seed, args.occ);
+    let first = crate::run(&scenario, seed, occ).report;
+    let Some(failure) = Failure::of(&first) else {
+        return Err(Error::Usage(format!(
+            "{} converges with seed {seed} and --occ {occ}: there is no failure to shrink \
+             (`ticketsim sweep {} --occ {occ}` lists failing seeds)",
+            args.scenario.display(),
+            args.scenario.display()
+        )));
+    };
+    let path = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("reports/shrunk").join(format!("{}-seed{seed}-{occ}.toml", scenario.name))
+    });
+    let fails = move |s: &Scenario, seed: u64| failure.shown_by(&crate::run(s, seed, occ).report);
+    let spinner = shrink_spinner();
+    let shrunk = shrink::shrink(&scenario, seed, args.shrink.budget(), &fails, &|step| {
+        spinner.set_message(step.to_owned())
+    });
+    spinner.finish_and_clear();
+    let (minimal, text) = shrink::minimal_file(&shrunk, &scenario, seed, occ, failure, &path)?;
+    let rerun = crate::run(&minimal, shrunk.seed, occ).report;
+    shrink::write_minimal(&text, &path, shrunk.seed, occ, &rerun)?;
+    let reproduce = crate::report::reproduce(&minimal, shrunk.seed, occ);
+    if args.json {
+        let report = ShrinkReport {
+            scenario: &scenario.name,
+            seed,
+            occ,
+            failure,
+            original: Size::of(&scenario),
+            minimal: Size::of(&minimal),
+            minimal_seed: shrunk.seed,
+            steps: &shrunk.steps,
+            tries: shrunk.tries,
+            file: path.display().to_string(),
+            reproduce,
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("a shrink report serializes")
+        );
+    } else {
+        println!(
+            "ticketsim shrink · {} · seed {seed} · occ {occ}",
+            scenario.name
+        );
+        println!("  the run {failure}");
+        println!(
+            "  smallest found: {} (the original: {}), seed {}",
+            Size::of(&minimal),
+            Size::of(&scenario),
+            shrunk.seed
+        );
+        println!(
+            "  tried {} scenario-and-seed pairs, kept {} changes:",
+            shrunk.tries,
+            shrunk.steps.len()
+        );
+        for step in &shrunk.steps {
+            println!("    - {step}");
+        }
+        println!("wrote {}", path.display());
+        println!("reproduce: {reproduce}");
+    }
+    Ok(0)
 }

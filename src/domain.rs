@@ -143,6 +143,16 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// The status as the course spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Created => "created",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::AwaitingPayment => "awaiting:payment",
+            OrderStatus::Complete => "complete",
+        }
+    }
+
     /// Whether an order in this status reserves its ticket (the course's `isReserved` query:
     /// any status but cancelled).
     pub fn reserves(self) -> bool {

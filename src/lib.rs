@@ -56,6 +56,10 @@ pub mod check;
 #[cfg(madsim)]
 pub mod cli;
 #[cfg(madsim)]
+pub mod demo;
+#[cfg(madsim)]
+pub mod diagram;
+#[cfg(madsim)]
 pub mod domain;
 #[cfg(madsim)]
 pub mod error;
@@ -68,7 +72,11 @@ pub mod scenario;
 #[cfg(madsim)]
 pub mod services;
 #[cfg(madsim)]
+pub mod shrink;
+#[cfg(madsim)]
 pub mod store;
+#[cfg(madsim)]
+pub mod story;
 #[cfg(madsim)]
 pub mod sweep;
 #[cfg(madsim)]

@@ -721,6 +721,11 @@ impl Scenario {
         creates + chains + reserves
     }
 
+    /// Whether the scenario is within every range [`Scenario::parse`] enforces.
+    pub fn is_valid(&self) -> bool {
+        self.validate().is_ok()
+    }
+
     /// Check ranges that the types alone cannot express.
     fn validate(&self) -> Result<(), Invalid> {
         use Seg::{Idx, Key};

@@ -3,6 +3,7 @@
 mod bus;
 mod catalogue;
 mod cli;
+mod demo;
 mod determinism;
 mod faults;
 mod listeners;
