@@ -18,7 +18,9 @@
 //! services make), [`store`] (MongoDB with the version plugin), [`exec`] (the scheduler model
 //! futures run on), [`bus`] (NATS Streaming), [`services`] (the async handlers), [`world`] (all
 //! mutable state of one run and the run loop), [`trace`], [`check`], [`report`], [`scenario`]; and over many runs,
-//! [`sweep`] (seed sweeps on worker threads) and [`baseline`] (committed regression outcomes).
+//! [`sweep`] (seed sweeps on worker threads) and [`baseline`] (committed regression outcomes);
+//! and to show one: [`story`] (one ticket's history in words), [`shrink`] (the smallest run
+//! that fails the same way), [`diagram`] (Mermaid and SVG sequence diagrams) and [`demo`].
 
 #[cfg(not(madsim))]
 compile_error!(
