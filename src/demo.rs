@@ -96,10 +96,9 @@ impl Shown {
     fn story(&self, scenario: &Scenario, ticket: TicketId) -> Story {
         Story::of(
             &self.trace,
-            self.report.occ,
+            &self.report,
             scenario.topology.orders_replicas as u8,
             ticket,
-            self.report.outcome,
         )
     }
 }
@@ -276,8 +275,15 @@ impl Demo {
         );
         out.push_str(&self.shrink_summary(told, "  "));
         let _ = writeln!(out, "\n{}", paint.bold("Written"));
-        for (path, what) in self.written() {
-            let _ = writeln!(out, "  {:<40} {}", path.display(), paint.dim(what));
+        let written = self.written();
+        let width = written
+            .iter()
+            .map(|(p, _)| p.display().to_string().chars().count())
+            .max()
+            .unwrap_or(0);
+        for (path, what) in written {
+            let path = path.display().to_string();
+            let _ = writeln!(out, "  {path:<width$}  {}", paint.dim(what));
         }
         out
     }

@@ -508,7 +508,8 @@ fn describe_faults(f: &crate::scenario::Faults) -> Vec<String> {
     out
 }
 
-fn describe_violation(v: &Violation) -> String {
+/// A violation in a sentence, as the summaries print it.
+pub fn describe_violation(v: &Violation) -> String {
     match v {
         Violation::RedeliveryLoop {
             subject,

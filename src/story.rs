@@ -6,9 +6,10 @@
 //! look at: the stale write that leaves the orders database behind, the event a replica refuses
 //! (and does not ack), and the faults.
 
+use crate::check::Violation;
 use crate::domain::{Occ, OrderId, OrderStatus, Price, Refusal, Subject, TicketId};
 use crate::exec::Node;
-use crate::report::Outcome;
+use crate::report::{describe_violation, Outcome, Report};
 use crate::store::Db;
 use crate::trace::{Cause, DropReason, Event, Loss, Route, Trace};
 use std::collections::{BTreeMap, BTreeSet};
@@ -187,8 +188,10 @@ struct Reader {
 }
 
 impl Story {
-    /// The story of `ticket` in a run of mode `occ` with `replicas` orders replicas.
-    pub fn of(trace: &Trace, occ: Occ, replicas: u8, ticket: TicketId, outcome: Outcome) -> Story {
+    /// The story of `ticket` in the run `report` judged, whose trace is `trace`, with
+    /// `replicas` orders replicas.
+    pub fn of(trace: &Trace, report: &Report, replicas: u8, ticket: TicketId) -> Story {
+        let occ = report.occ;
         let mut reader = Reader {
             ticket,
             occ,
@@ -205,7 +208,15 @@ impl Story {
         for record in trace.records() {
             reader.read(record.t_us, record.node, &record.event);
         }
-        let ending = reader.ending(outcome);
+        let broken: Vec<&Violation> = report
+            .violations
+            .iter()
+            .filter(|v| v.is_invariant() && v.ticket() == Some(ticket))
+            .collect();
+        let mut ending = reader.ending(report.outcome, broken.is_empty());
+        for v in broken.iter().take(3) {
+            ending.push_str(&format!("\n  Broken: {}.", describe_violation(v)));
+        }
         Story {
             ticket,
             occ,
@@ -621,9 +632,11 @@ impl Reader {
             } if *ticket == me => self.write(t_us, at, *db, *by, *version, *price, *order_id),
             Event::DbConflict {
                 db,
+                by,
                 ticket,
                 version,
                 price,
+                order_id,
                 ..
             } if *ticket == me => {
                 let (actor, arrow) = match db {
@@ -637,8 +650,17 @@ impl Reader {
                         },
                     ),
                 };
+                let what = match (by, order_id) {
+                    (Cause::Message(..), Some(o)) => {
+                        format!("mark ticket {me} reserved by order {o}")
+                    }
+                    (Cause::Message(Subject::OrderCancelled, _), None) => {
+                        format!("mark ticket {me} free again")
+                    }
+                    _ => format!("save price {price}"),
+                };
                 let text = format!(
-                    "tries to save price {price} over version {version}, but the document changed since it was read: version conflict"
+                    "tries to {what}, but the document changed since it was read at version {version}: version conflict"
                 );
                 self.push(
                     t_us,
@@ -964,7 +986,8 @@ impl Reader {
             && self.steps.iter().any(|s| s.mark == Mark::Refused)
     }
 
-    fn ending(&self, outcome: Outcome) -> String {
+    /// How the story ends; `sound` when no invariant broke on this ticket.
+    fn ending(&self, outcome: Outcome, sound: bool) -> String {
         let me = self.ticket;
         let source = self.source;
         let copy = self.copy;
@@ -1002,7 +1025,7 @@ impl Reader {
         if let Some(why) = self.why_stale() {
             ending.push_str("\n  ");
             ending.push_str(&why);
-        } else if self.refused && outcome == Outcome::Converged && self.versioned() {
+        } else if self.refused && sound && outcome == Outcome::Converged && self.versioned() {
             ending.push_str(
                 "\n  Why it worked: a replica applies only the next version of a ticket. An event that \
                  comes too early is refused and not acked, so NATS sends it again after the ack wait, \

@@ -264,11 +264,16 @@ fn mermaid_draws_every_lane_and_marks_the_stale_write() {
 fn a_reservation_story_tells_the_orders() {
     let (_, _, shrunk) = shrink_run("double-reservation", 0, Occ::Off, 2);
     let result = ticketsim::run(&shrunk.scenario, shrunk.seed, Occ::Off);
-    let story = Story::of(&result.trace, Occ::Off, 1, 1, result.report.outcome);
+    let story = Story::of(&result.trace, &result.report, 1, 1);
     let text = story.render(&|_, t| t.to_owned());
     assert_eq!(text.matches("no order holds it").count(), 2, "{text}");
     assert_eq!(text.matches("places order").count(), 2, "{text}");
     assert!(text.contains("marks ticket 1 reserved by order"), "{text}");
+    assert!(
+        text.contains("Broken: ticket 1 reserved by 2 orders at once"),
+        "the story names the broken invariant: {text}"
+    );
+    assert!(!text.contains("Why it worked"), "{text}");
 }
 
 #[test]
