@@ -125,4 +125,27 @@ fn help_explains_the_modes_and_exit_codes() {
     }
     let (_, stdout, _) = ticketsim(&["--help"]);
     assert!(stdout.contains("Exit codes"), "{stdout}");
+    let (code, stdout, _) = ticketsim(&["demo", "--help"]);
+    assert_eq!(code, 0);
+    for text in [
+        "--seed",
+        "--out",
+        "--color",
+        "[default: reports/demo]",
+        "Examples:",
+    ] {
+        assert!(stdout.contains(text), "demo {text}: {stdout}");
+    }
+    let (code, stdout, _) = ticketsim(&["shrink", "--help"]);
+    assert_eq!(code, 0);
+    for text in [
+        "--seed",
+        "--occ",
+        "--out",
+        "--search",
+        "the same way",
+        "Exit codes",
+    ] {
+        assert!(stdout.contains(text), "shrink {text}: {stdout}");
+    }
 }
