@@ -12,15 +12,159 @@
 //! Every `.await` on a [`Sleep`] is a real interleaving point: even a zero-length sleep returns
 //! to the scheduler, which may then run any other ready task first.
 
-use madsim::rand::{GlobalRng, Rng};
+use madsim::rand::{GlobalRng, Rng, RngCore, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 use std::cell::{Cell, RefCell};
-use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
+
+/// The timers: a binary min-heap on one 128-bit key, `deadline << 64 | sequence`, so a
+/// comparison is one integer compare (timers of one deadline come out in the order they were
+/// set). A radix heap was tried and was slower at these sizes (a few hundred timers).
+#[derive(Default)]
+pub struct TimerQueue {
+    heap: BinaryHeap<Timer>,
+}
+
+/// A timer: ordered by `key` alone (`deadline << 64 | sequence`, unique), smallest first.
+#[derive(Clone, Copy)]
+struct Timer {
+    key: u128,
+    task: TaskId,
+}
+
+impl PartialEq for Timer {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Timer {}
+
+impl PartialOrd for Timer {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timer {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // Reversed: the standard library's heap is a max-heap.
+        other.key.cmp(&self.key)
+    }
+}
+
+impl TimerQueue {
+    /// Add a timer for `task` at `at_us`; `seq` orders timers of one deadline.
+    pub fn push(&mut self, at_us: u64, seq: u64, task: TaskId) {
+        let key = (u128::from(at_us) << 64) | u128::from(seq);
+        self.heap.push(Timer { key, task });
+    }
+
+    /// The earliest timer's deadline, if any.
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.heap.peek().map(|t| (t.key >> 64) as u64)
+    }
+
+    /// Take the earliest timer if it is due by `until_us`: its task.
+    pub fn pop_due(&mut self, until_us: u64) -> Option<TaskId> {
+        if (self.heap.peek()?.key >> 64) as u64 > until_us {
+            return None;
+        }
+        self.heap.pop().map(|t| t.task)
+    }
+
+    /// Remove every timer.
+    pub fn clear(&mut self) {
+        self.heap.clear();
+    }
+}
+
+/// The run's random numbers: madsim's stream, drawn without madsim's lock.
+///
+/// madsim 0.2's `GlobalRng` is a `Xoshiro256PlusPlus::seed_from_u64(seed)` behind a spin lock
+/// that also checks for a determinism log; every draw pays for the lock (8% of a run). At the
+/// start of a run the executor takes one draw from madsim's generator and finds it among the
+/// first outputs of a private generator seeded the same way (madsim has drawn a few values of
+/// its own by then). From there on it draws from the private copy, whose stream is the one
+/// madsim's would have given, so every outcome is what it was. Should a future madsim seed or
+/// build its generator differently, the draw is not found and the executor keeps drawing from
+/// madsim's generator: slower, equally deterministic. A test checks the fast path is taken.
+pub struct SimRng {
+    /// The value drawn from madsim to find the copy's step, handed out first.
+    first: Option<u64>,
+    source: Source,
+}
+
+enum Source {
+    /// A copy of madsim's generator, in step with it.
+    Copy(Xoshiro256PlusPlus),
+    /// madsim's generator itself.
+    Madsim(GlobalRng),
+}
+
+thread_local! {
+    static THROUGH_MADSIM: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Make executors created on this thread draw through madsim's own generator (and its lock),
+/// so that `madsim::runtime::Runtime::check_determinism` sees every draw. The stream is the
+/// same either way; the determinism tests use this to check both that and madsim's log.
+pub fn draw_through_madsim(on: bool) {
+    THROUGH_MADSIM.with(|t| t.set(on));
+}
+
+impl SimRng {
+    /// How far into the stream madsim may have drawn before the model's first draw.
+    const SEARCH: usize = 64;
+
+    fn new(mut madsim: GlobalRng, seed: u64) -> SimRng {
+        let v = madsim.next_u64();
+        let mut copy = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let found =
+            !THROUGH_MADSIM.with(Cell::get) && (0..Self::SEARCH).any(|_| copy.next_u64() == v);
+        SimRng {
+            first: Some(v),
+            source: if found {
+                Source::Copy(copy)
+            } else {
+                Source::Madsim(madsim)
+            },
+        }
+    }
+}
+
+impl RngCore for SimRng {
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        if let Some(v) = self.first.take() {
+            return v;
+        }
+        match &mut self.source {
+            Source::Copy(rng) => rng.next_u64(),
+            Source::Madsim(rng) => rng.next_u64(),
+        }
+    }
+
+    #[inline]
+    fn next_u32(&mut self) -> u32 {
+        // As Xoshiro256PlusPlus (and so madsim) does: the upper bits of a 64-bit draw.
+        (self.next_u64() >> 32) as u32
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        rand_core::impls::fill_bytes_via_next(self, dest);
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), madsim::rand::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
 
 /// A process of the simulated system. Tasks belong to a node; a crash drops them all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -90,14 +234,14 @@ pub struct Executor {
     slots: RefCell<Vec<Slot>>,
     free: RefCell<Vec<u32>>,
     ready: RefCell<Vec<TaskId>>,
-    /// Min-heap of (deadline, insertion sequence, task): ties fire in insertion order and then
-    /// join the ready set, where the order they run in is drawn at random.
-    timers: RefCell<BinaryHeap<Reverse<(u64, u64, TaskId)>>>,
+    /// Timers by (deadline, insertion sequence): ties fire in insertion order and then join the
+    /// ready set, where the order they run in is drawn at random.
+    timers: RefCell<TimerQueue>,
     timer_seq: Cell<u64>,
     current: Cell<Option<TaskId>>,
     live: Cell<usize>,
     steps: Cell<u64>,
-    rng: RefCell<GlobalRng>,
+    rng: RefCell<SimRng>,
     /// Crashed nodes: a task spawned on one is dropped at once.
     down: RefCell<Vec<Node>>,
     /// Paused nodes: their ready tasks wait in `held` until the node resumes.
@@ -106,15 +250,16 @@ pub struct Executor {
 }
 
 impl Executor {
-    /// A scheduler at time 0 drawing from `rng` (madsim's, seeded by the run's seed).
-    pub fn new(rng: GlobalRng) -> Self {
+    /// A scheduler at time 0 drawing from `rng` (madsim's, seeded by the run's `seed`).
+    pub fn new(rng: GlobalRng, seed: u64) -> Self {
+        let rng = SimRng::new(rng, seed);
         Self {
             now_us: Cell::new(0),
             madsim_us: Cell::new(0),
             slots: RefCell::new(Vec::new()),
             free: RefCell::new(Vec::new()),
             ready: RefCell::new(Vec::new()),
-            timers: RefCell::new(BinaryHeap::new()),
+            timers: RefCell::new(TimerQueue::default()),
             timer_seq: Cell::new(0),
             current: Cell::new(None),
             live: Cell::new(0),
@@ -124,6 +269,11 @@ impl Executor {
             paused: RefCell::new(Vec::new()),
             held: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Whether draws come from the lock-free copy of madsim's generator (see [`SimRng`]).
+    pub fn draws_without_lock(&self) -> bool {
+        matches!(self.rng.borrow().source, Source::Copy(_))
     }
 
     /// Simulated time in microseconds since the start of the run.
@@ -213,7 +363,7 @@ impl Executor {
     fn add_timer(&self, at_us: u64, task: TaskId) {
         let seq = self.timer_seq.get();
         self.timer_seq.set(seq + 1);
-        self.timers.borrow_mut().push(Reverse((at_us, seq, task)));
+        self.timers.borrow_mut().push(at_us, seq, task);
     }
 
     /// A future that completes `duration_us` from now. Always yields, even for 0.
@@ -241,8 +391,8 @@ impl Executor {
                 self.steps.set(self.steps.get() + 1);
                 self.poll(task);
             }
-            let next = match self.timers.borrow().peek() {
-                Some(Reverse((at, _, _))) => *at,
+            let next = match self.timers.borrow().next_deadline() {
+                Some(at) => at,
                 None => return Halt::Idle,
             };
             if next > limit_us {
@@ -250,11 +400,7 @@ impl Executor {
             }
             self.advance_to(next);
             let mut timers = self.timers.borrow_mut();
-            while let Some(Reverse((at, _, task))) = timers.peek().copied() {
-                if at > next {
-                    break;
-                }
-                timers.pop();
+            while let Some(task) = timers.pop_due(next) {
                 self.wake(task);
             }
         }
@@ -540,6 +686,47 @@ impl<T> Drop for Sender<T> {
         self.chan.closed.set(true);
         if let Some(task) = self.chan.waiter.take() {
             self.exec.wake(task);
+        }
+    }
+}
+
+#[cfg(test)]
+mod timer_tests {
+    use super::*;
+
+    #[test]
+    fn the_radix_heap_pops_in_deadline_then_insertion_order() {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let mut q = TimerQueue::default();
+        let mut h = BinaryHeap::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut seq = 0;
+        let mut now = 0;
+        let task = |i: u64| TaskId {
+            index: i as u32,
+            generation: 0,
+        };
+        for round in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if x % 3 != 0 || h.is_empty() {
+                let at = now + (x >> 40) % 50;
+                q.push(at, seq, task(seq));
+                h.push(Reverse((at, seq)));
+                seq += 1;
+            } else {
+                // As the run loop does: look at the next deadline, then take what is due
+                // (a look must not stop earlier timers set afterwards from coming first).
+                let Reverse((at, s)) = h.pop().unwrap();
+                assert_eq!(q.next_deadline(), Some(at), "round {round}");
+                if at > 0 {
+                    assert_eq!(q.pop_due(at - 1), None);
+                }
+                assert_eq!(q.pop_due(at), Some(task(s)), "round {round}");
+                now = at;
+            }
         }
     }
 }

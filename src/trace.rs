@@ -590,6 +590,13 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// An empty trace with room for `records` records.
+    pub fn with_capacity(records: usize) -> Trace {
+        Trace {
+            records: Vec::with_capacity(records),
+        }
+    }
+
     /// Append a record.
     pub fn push(&mut self, record: Record) {
         self.records.push(record);

@@ -83,17 +83,23 @@ fn different_seeds_give_different_traces() {
 }
 
 /// madsim logs each draw from its RNG (with the simulated time) on the first run and panics at
-/// the first draw that differs on the second; its closure cannot capture, hence a macro.
+/// the first draw that differs on the second; its closure cannot capture, hence a macro. The
+/// runs inside draw through madsim's generator (normally the executor draws the same stream
+/// from a lock-free copy), so the checker sees every draw, and the trace must equal that of an
+/// ordinary run: the copy and madsim's generator give the same stream.
 macro_rules! same_draws_twice {
     ($name:literal) => {{
         let hash =
             madsim::runtime::Runtime::check_determinism(42, madsim::Config::default(), || async {
+                ticketsim::exec::draw_through_madsim(true);
                 let text = include_str!(concat!("../../scenarios/", $name, ".toml"));
                 let scenario =
                     ticketsim::Scenario::parse(text, std::path::Path::new($name)).unwrap();
-                ticketsim::world::simulate(&scenario, 42, Occ::On)
+                let hash = ticketsim::world::simulate(&scenario, 42, Occ::On)
                     .report
-                    .trace_hash
+                    .trace_hash;
+                ticketsim::exec::draw_through_madsim(false);
+                hash
             });
         assert_eq!(
             hash,
@@ -111,4 +117,29 @@ fn madsim_finds_every_random_draw_identical_on_a_second_run() {
     same_draws_twice!("price-burst");
     same_draws_twice!("edit-races-reservation");
     same_draws_twice!("duplicate-update");
+}
+
+#[test]
+fn the_executor_draws_madsims_stream_without_its_lock() {
+    use madsim::rand::Rng;
+    for seed in [0, 4, 7, 42, 12_345] {
+        let runtime =
+            madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+        let (fast, copied) = runtime.block_on(async move {
+            let exec = ticketsim::exec::Executor::new(madsim::rand::thread_rng(), seed);
+            let draws: Vec<u64> = (0..1000).map(|_| exec.gen_range(0..u64::MAX)).collect();
+            (exec.draws_without_lock(), draws)
+        });
+        assert!(
+            fast,
+            "seed {seed}: madsim's generator was not found; draws take the slow path"
+        );
+        let runtime =
+            madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+        let madsims: Vec<u64> = runtime.block_on(async {
+            let mut rng = madsim::rand::thread_rng();
+            (0..1000).map(|_| rng.gen_range(0..u64::MAX)).collect()
+        });
+        assert_eq!(copied, madsims, "seed {seed}");
+    }
 }
