@@ -2,7 +2,9 @@
 //!
 //! Runs did-it-work for SEEDS seeds (default 2000) in each mode on one thread and prints
 //! simulated deliveries per second, seeds per second and wall time per seed. Deliveries are
-//! listener runs (first deliveries and redeliveries), the unit of the speed goal.
+//! listener runs (first deliveries and redeliveries), the unit of the speed goal. Then it runs
+//! did-it-work with `--occ on` at 50, 200 and 1000 chains: the cost per delivery must not grow
+//! with the workload.
 
 use std::path::Path;
 use std::time::Instant;
@@ -34,6 +36,31 @@ fn main() {
             delivered as f64 / secs,
             seeds as f64 / secs,
             secs * 1e6 / seeds as f64
+        );
+    }
+    println!("\ndid-it-work --occ on by workload size, one thread (seeds scaled to ~400k deliveries)");
+    println!(
+        "{:<8} {:>8} {:>18} {:>14} {:>14} {:>16}",
+        "chains", "seeds", "deliveries/seed", "deliveries/s", "µs per seed", "ns per delivery"
+    );
+    for chains in [50u32, 200, 1000] {
+        let mut scaled = scenario.clone();
+        scaled.workload.price_chain[0].tickets = chains;
+        let n = (400_000 / (3 * u64::from(chains))).max(20);
+        let start = Instant::now();
+        let mut delivered = 0;
+        for seed in 0..n {
+            delivered += ticketsim::run(&scaled, seed, Occ::On).report.stats.delivered;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{:<8} {:>8} {:>18.0} {:>14.0} {:>14.1} {:>16.0}",
+            chains,
+            n,
+            delivered as f64 / n as f64,
+            delivered as f64 / secs,
+            secs * 1e6 / n as f64,
+            secs * 1e9 / delivered as f64
         );
     }
 }
