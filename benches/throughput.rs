@@ -38,7 +38,9 @@ fn main() {
             secs * 1e6 / seeds as f64
         );
     }
-    println!("\ndid-it-work --occ on by workload size, one thread (seeds scaled to ~400k deliveries)");
+    println!(
+        "\ndid-it-work --occ on by workload size, one thread (seeds scaled to ~400k deliveries)"
+    );
     println!(
         "{:<8} {:>8} {:>18} {:>14} {:>14} {:>16}",
         "chains", "seeds", "deliveries/seed", "deliveries/s", "µs per seed", "ns per delivery"
@@ -50,7 +52,10 @@ fn main() {
         let start = Instant::now();
         let mut delivered = 0;
         for seed in 0..n {
-            delivered += ticketsim::run(&scaled, seed, Occ::On).report.stats.delivered;
+            delivered += ticketsim::run(&scaled, seed, Occ::On)
+                .report
+                .stats
+                .delivered;
         }
         let secs = start.elapsed().as_secs_f64();
         println!(

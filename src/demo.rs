@@ -501,18 +501,7 @@ impl Demo {
     /// Write the Markdown, the SVG and the minimal scenario (which is read back and rerun:
     /// it must reproduce the shrunk run exactly).
     pub fn write(&self) -> Result<(), Error> {
-        let write = |path: &Path, text: &str| {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-                    path: dir.to_owned(),
-                    source,
-                })?;
-            }
-            std::fs::write(path, text).map_err(|source| Error::Write {
-                path: path.to_owned(),
-                source,
-            })
-        };
+        use crate::error::write_file as write;
         write(&self.files.markdown, &self.markdown())?;
         if let (Some(told), Some(svg)) = (&self.told, self.svg()) {
             write(&self.files.svg, &svg)?;

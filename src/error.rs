@@ -1,7 +1,7 @@
 //! Errors that end a command, and the exit code each maps to (DESIGN §8).
 
 use crate::scenario::ScenarioError;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A command that could not do its job.
 #[derive(Debug, thiserror::Error)]
@@ -35,4 +35,18 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         2
     }
+}
+
+/// Write `text` to `path`, creating its directory first if need be.
+pub fn write_file(path: &Path, text: &str) -> Result<(), Error> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
+    }
+    std::fs::write(path, text).map_err(|source| Error::Write {
+        path: path.to_owned(),
+        source,
+    })
 }

@@ -609,16 +609,7 @@ pub fn write_minimal(
     occ: Occ,
     expected: &Report,
 ) -> Result<(), Error> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-            path: dir.to_owned(),
-            source,
-        })?;
-    }
-    std::fs::write(path, text).map_err(|source| Error::Write {
-        path: path.to_owned(),
-        source,
-    })?;
+    crate::error::write_file(path, text)?;
     let reread = Scenario::load(path)?;
     let rerun = crate::run(&reread, seed, occ).report;
     if rerun.trace_hash != expected.trace_hash {

@@ -507,17 +507,11 @@ impl Reader {
                 seq,
                 replica,
             } if self.message(*subject, *seq).is_some() => {
-                self.busy.remove(replica);
-                let arrow = Arrow::Message {
-                    from: Lane::of(*replica),
-                    to: Lane::Bus,
-                    style: Line::Dashed,
-                };
-                self.push(
+                self.reply(
                     t_us,
-                    Lane::of(*replica),
+                    *replica,
+                    Line::Dashed,
                     format!("acks {subject} #{seq}"),
-                    arrow,
                     format!("ack {} #{seq}", short(*subject)),
                     Mark::Plain,
                 );
@@ -529,17 +523,11 @@ impl Reader {
                 reason,
             } => {
                 if let Some(m) = self.message(*subject, *seq) {
-                    self.busy.remove(replica);
                     let why = self.refusal(*subject, m, *reason);
                     let text = format!("{why}: throws, so no ack for {subject} #{seq}");
-                    let arrow = Arrow::Message {
-                        from: Lane::of(*replica),
-                        to: Lane::Bus,
-                        style: Line::Cross,
-                    };
                     let label = format!("no ack for {} #{seq}", short(*subject));
                     self.refused = true;
-                    self.push(t_us, Lane::of(*replica), text, arrow, label, Mark::Refused);
+                    self.reply(t_us, *replica, Line::Cross, text, label, Mark::Refused);
                 }
             }
             Event::Drop {
@@ -549,7 +537,6 @@ impl Reader {
                 reason,
             } => {
                 if let Some(m) = self.message(*subject, *seq) {
-                    self.busy.remove(replica);
                     let why = match (reason, self.copy) {
                         (DropReason::Stale, Some(c)) => format!(
                             "version {} is not newer than its copy's version {}",
@@ -559,16 +546,11 @@ impl Reader {
                         (DropReason::Stale, None) => "it is not newer than its copy".to_owned(),
                         (DropReason::Duplicate, _) => "it has the ticket already".to_owned(),
                     };
-                    let arrow = Arrow::Message {
-                        from: Lane::of(*replica),
-                        to: Lane::Bus,
-                        style: Line::Dashed,
-                    };
-                    self.push(
+                    self.reply(
                         t_us,
-                        Lane::of(*replica),
+                        *replica,
+                        Line::Dashed,
                         format!("acks {subject} #{seq} without applying it: {why}"),
-                        arrow,
                         format!("ack {} #{seq}, not applied", short(*subject)),
                         Mark::Plain,
                     );
@@ -603,21 +585,15 @@ impl Reader {
                 replica,
                 reason,
             } if self.message(*subject, *seq).is_some() => {
-                self.busy.remove(replica);
-                let arrow = Arrow::Message {
-                    from: Lane::of(*replica),
-                    to: Lane::Bus,
-                    style: Line::Cross,
-                };
-                self.push(
+                self.reply(
                     t_us,
-                    Lane::of(*replica),
+                    *replica,
+                    Line::Cross,
                     format!(
-                        "acks #{seq}, but the ack never arrives: {}",
+                        "acks {subject} #{seq}, but the ack never arrives: {}",
                         loss(*reason, *replica)
                     ),
-                    arrow,
-                    format!("ack #{seq} lost"),
+                    format!("ack {} #{seq} lost", short(*subject)),
                     Mark::Fault,
                 );
             }
@@ -827,6 +803,27 @@ impl Reader {
             ),
             _ => {}
         }
+    }
+
+    /// A replica's answer to NATS about a message (an ack, a refusal, a lost ack): its
+    /// handler is done.
+    fn reply(
+        &mut self,
+        t_us: u64,
+        replica: Node,
+        style: Line,
+        text: String,
+        label: String,
+        mark: Mark,
+    ) {
+        self.busy.remove(&replica);
+        let lane = Lane::of(replica);
+        let arrow = Arrow::Message {
+            from: lane,
+            to: Lane::Bus,
+            style,
+        };
+        self.push(t_us, lane, text, arrow, label, mark);
     }
 
     fn fault(&mut self, t_us: u64, target: Node, text: String, label: String) {
