@@ -94,17 +94,14 @@ impl TimerQueue {
 /// madsim's would have given, so every outcome is what it was. Should a future madsim seed or
 /// build its generator differently, the draw is not found and the executor keeps drawing from
 /// madsim's generator: slower, equally deterministic. A test checks the fast path is taken.
-pub struct SimRng {
-    /// The value drawn from madsim to find the copy's step, handed out first.
-    first: Option<u64>,
-    source: Source,
-}
+pub struct SimRng(Source);
 
 enum Source {
     /// A copy of madsim's generator, in step with it.
     Copy(Xoshiro256PlusPlus),
-    /// madsim's generator itself.
-    Madsim(GlobalRng),
+    /// madsim's generator itself; `first` is the value drawn from it while looking for the
+    /// copy's step, handed out before its next ones.
+    Madsim { rng: GlobalRng, first: Option<u64> },
 }
 
 thread_local! {
@@ -124,29 +121,30 @@ impl SimRng {
 
     fn new(mut madsim: GlobalRng, seed: u64) -> SimRng {
         let v = madsim.next_u64();
-        let mut copy = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let found =
-            !THROUGH_MADSIM.with(Cell::get) && (0..Self::SEARCH).any(|_| copy.next_u64() == v);
-        SimRng {
-            first: Some(v),
-            source: if found {
-                Source::Copy(copy)
-            } else {
-                Source::Madsim(madsim)
-            },
+        if !THROUGH_MADSIM.with(Cell::get) {
+            let mut copy = Xoshiro256PlusPlus::seed_from_u64(seed);
+            for _ in 0..Self::SEARCH {
+                // The copy as it was before it gave `v` gives `v` first, then what madsim's
+                // generator would give next.
+                let before = copy.clone();
+                if copy.next_u64() == v {
+                    return SimRng(Source::Copy(before));
+                }
+            }
         }
+        SimRng(Source::Madsim {
+            rng: madsim,
+            first: Some(v),
+        })
     }
 }
 
 impl RngCore for SimRng {
     #[inline]
     fn next_u64(&mut self) -> u64 {
-        if let Some(v) = self.first.take() {
-            return v;
-        }
-        match &mut self.source {
+        match &mut self.0 {
             Source::Copy(rng) => rng.next_u64(),
-            Source::Madsim(rng) => rng.next_u64(),
+            Source::Madsim { rng, first } => first.take().unwrap_or_else(|| rng.next_u64()),
         }
     }
 
@@ -273,7 +271,7 @@ impl Executor {
 
     /// Whether draws come from the lock-free copy of madsim's generator (see [`SimRng`]).
     pub fn draws_without_lock(&self) -> bool {
-        matches!(self.rng.borrow().source, Source::Copy(_))
+        matches!(self.rng.borrow().0, Source::Copy(_))
     }
 
     /// Simulated time in microseconds since the start of the run.

@@ -458,7 +458,7 @@ pub fn candidates(s: &Scenario) -> Vec<(String, Scenario)> {
         }
     }
     for (i, chain) in w.price_chain.iter().enumerate() {
-        for (kept, _) in sublists(&chain.updates) {
+        for kept in sublists(&chain.updates) {
             push(
                 format!(
                     "updates {} in price chain {} (was {})",
@@ -471,7 +471,7 @@ pub fn candidates(s: &Scenario) -> Vec<(String, Scenario)> {
         }
     }
     for (i, r) in w.reserve.iter().enumerate() {
-        for (kept, _) in sublists(&r.price_updates) {
+        for kept in sublists(&r.price_updates) {
             push(
                 format!(
                     "price updates {} in reserve step {} (was {})",
@@ -528,16 +528,16 @@ fn fewer(n: u32) -> Vec<u32> {
 }
 
 /// `list` without one chunk, for chunks of half its length, then a quarter, … then one
-/// element (delta debugging's complements), each with the start of the removed chunk.
-fn sublists<T: Clone + PartialEq>(list: &[T]) -> Vec<(Vec<T>, usize)> {
+/// element (delta debugging's complements), each once.
+fn sublists<T: Clone + PartialEq>(list: &[T]) -> Vec<Vec<T>> {
     let mut out = Vec::new();
     let mut chunk = list.len().div_ceil(2);
     while chunk >= 1 && !list.is_empty() {
         for start in (0..list.len()).step_by(chunk) {
             let mut kept = list[..start].to_vec();
             kept.extend_from_slice(&list[(start + chunk).min(list.len())..]);
-            if !out.iter().any(|(k, _)| *k == kept) {
-                out.push((kept, start));
+            if !out.contains(&kept) {
+                out.push(kept);
             }
         }
         if chunk == 1 {
@@ -637,9 +637,9 @@ mod tests {
 
     #[test]
     fn sublists_remove_halves_then_single_elements() {
-        let kept: Vec<Vec<u32>> = sublists(&[10, 15]).into_iter().map(|k| k.0).collect();
+        let kept: Vec<Vec<u32>> = sublists(&[10, 15]);
         assert_eq!(kept, vec![vec![15], vec![10]]);
-        let kept: Vec<Vec<u32>> = sublists(&[1, 2, 3]).into_iter().map(|k| k.0).collect();
+        let kept: Vec<Vec<u32>> = sublists(&[1, 2, 3]);
         assert_eq!(kept, vec![vec![3], vec![1, 2], vec![2, 3], vec![1, 3]]);
     }
 }

@@ -441,14 +441,7 @@ impl Reader {
                         "stores {subject} #{of} a second time, as #{seq}: the publisher never got its confirmation and published again"
                     );
                     let label = format!("duplicate: #{of} again as #{seq}");
-                    self.push(
-                        t_us,
-                        Lane::Bus,
-                        text,
-                        Arrow::Note(Lane::Bus),
-                        label,
-                        Mark::Fault,
-                    );
+                    self.note(t_us, Lane::Bus, text, label, Mark::Fault);
                 }
             }
             Event::Redeliver {
@@ -462,14 +455,7 @@ impl Reader {
                         "has had no ack for {subject} #{seq} within the ack wait: sends it again, to {replica} (delivery {attempt})"
                     );
                 let label = format!("no ack in time: resend #{seq}");
-                self.push(
-                    t_us,
-                    Lane::Bus,
-                    text,
-                    Arrow::Note(Lane::Bus),
-                    label,
-                    Mark::Plain,
-                );
+                self.note(t_us, Lane::Bus, text, label, Mark::Plain);
             }
             Event::Deliver {
                 subject,
@@ -725,11 +711,10 @@ impl Reader {
             }
             Event::Stall { replica, ms } if self.busy.contains(replica) => {
                 let text = format!("stalls for {ms} ms in the middle of its handler");
-                self.push(
+                self.note(
                     t_us,
                     Lane::of(*replica),
                     text,
-                    Arrow::Note(Lane::of(*replica)),
                     format!("stalls {ms} ms"),
                     Mark::Fault,
                 );
@@ -738,14 +723,7 @@ impl Reader {
                 subject, ticket, ..
             } if *ticket == me => {
                 let text = format!("cannot reach NATS: its {subject} is lost");
-                self.push(
-                    t_us,
-                    at,
-                    text,
-                    Arrow::Note(at),
-                    format!("{subject} lost"),
-                    Mark::Fault,
-                );
+                self.note(t_us, at, text, format!("{subject} lost"), Mark::Fault);
             }
             Event::RedeliveryLoop {
                 subject,
@@ -757,11 +735,10 @@ impl Reader {
                 let text = format!(
                     "gives up on {subject} #{seq} after {deliveries} deliveries: a redelivery loop, the run cannot finish"
                 );
-                self.push(
+                self.note(
                     t_us,
                     Lane::Bus,
                     text,
-                    Arrow::Note(Lane::Bus),
                     format!("gives up on #{seq}"),
                     Mark::Refused,
                 );
@@ -826,9 +803,13 @@ impl Reader {
         self.push(t_us, lane, text, arrow, label, mark);
     }
 
+    /// A step drawn as a note over the lane that takes it.
+    fn note(&mut self, t_us: u64, lane: Lane, text: String, label: String, mark: Mark) {
+        self.push(t_us, lane, text, Arrow::Note(lane), label, mark);
+    }
+
     fn fault(&mut self, t_us: u64, target: Node, text: String, label: String) {
-        let lane = Lane::of(target);
-        self.push(t_us, lane, text, Arrow::Note(lane), label, Mark::Fault);
+        self.note(t_us, Lane::of(target), text, label, Mark::Fault);
     }
 
     /// Why a listener refused a message.
@@ -892,14 +873,7 @@ impl Reader {
                     },
                 };
                 self.source = Some((price, version));
-                self.push(
-                    t_us,
-                    Lane::Tickets,
-                    text,
-                    Arrow::Note(Lane::Tickets),
-                    label,
-                    Mark::Plain,
-                );
+                self.note(t_us, Lane::Tickets, text, label, Mark::Plain);
             }
             Db::Orders => {
                 let rank = match by {
@@ -928,7 +902,7 @@ impl Reader {
                         (format!("saves its copy of ticket {me} at price {price}{v}"), Mark::Plain)
                     }
                     (false, _) => {
-                        let mark = if self.versioned() && self.last_was_refused(at) {
+                        let mark = if self.versioned() && self.refused && self.redelivered(by) {
                             Mark::Applied
                         } else {
                             Mark::Plain
@@ -971,16 +945,16 @@ impl Reader {
         }
     }
 
-    /// Whether this write applies an event that was refused before (it arrived again, in
-    /// order): the cure OCC brings.
-    fn last_was_refused(&self, at: Lane) -> bool {
-        let receipt = self
-            .steps
-            .iter()
-            .rev()
-            .find(|s| s.actor == at && s.text.starts_with("receives"));
-        receipt.is_some_and(|s| s.text.ends_with(" again"))
-            && self.steps.iter().any(|s| s.mark == Mark::Refused)
+    /// Whether the message that caused a write had been sent again: after a refusal, that is
+    /// an early event applied in order at last, the cure OCC brings.
+    fn redelivered(&self, by: Cause) -> bool {
+        match by {
+            Cause::Message(subject, seq) => self
+                .receipts
+                .get(&(subject, seq))
+                .is_some_and(|r| r.redelivered),
+            Cause::Request(_) => false,
+        }
     }
 
     /// How the story ends; `sound` when no invariant broke on this ticket.
