@@ -12,77 +12,15 @@
 //! Every `.await` on a [`Sleep`] is a real interleaving point: even a zero-length sleep returns
 //! to the scheduler, which may then run any other ready task first.
 
+use crate::timers::TimerQueue;
 use madsim::rand::{GlobalRng, Rng, RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::cell::{Cell, RefCell};
-use std::collections::BinaryHeap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
-
-/// The timers: a binary min-heap on one 128-bit key, `deadline << 64 | sequence`, so a
-/// comparison is one integer compare (timers of one deadline come out in the order they were
-/// set). A radix heap was tried and was slower at these sizes (a few hundred timers).
-#[derive(Default)]
-pub struct TimerQueue {
-    heap: BinaryHeap<Timer>,
-}
-
-/// A timer: ordered by `key` alone (`deadline << 64 | sequence`, unique), smallest first.
-#[derive(Clone, Copy)]
-struct Timer {
-    key: u128,
-    task: TaskId,
-}
-
-impl PartialEq for Timer {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-
-impl Eq for Timer {}
-
-impl PartialOrd for Timer {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Timer {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        // Reversed: the standard library's heap is a max-heap.
-        other.key.cmp(&self.key)
-    }
-}
-
-impl TimerQueue {
-    /// Add a timer for `task` at `at_us`; `seq` orders timers of one deadline.
-    pub fn push(&mut self, at_us: u64, seq: u64, task: TaskId) {
-        let key = (u128::from(at_us) << 64) | u128::from(seq);
-        self.heap.push(Timer { key, task });
-    }
-
-    /// The earliest timer's deadline, if any.
-    pub fn next_deadline(&self) -> Option<u64> {
-        self.heap.peek().map(|t| (t.key >> 64) as u64)
-    }
-
-    /// Take the earliest timer if it is due by `until_us`: its task.
-    pub fn pop_due(&mut self, until_us: u64) -> Option<TaskId> {
-        if (self.heap.peek()?.key >> 64) as u64 > until_us {
-            return None;
-        }
-        self.heap.pop().map(|t| t.task)
-    }
-
-    /// Remove every timer.
-    pub fn clear(&mut self) {
-        self.heap.clear();
-    }
-}
 
 /// The run's random numbers: madsim's stream, drawn without madsim's lock.
 ///
@@ -202,6 +140,16 @@ impl serde::Serialize for Node {
 pub struct TaskId {
     index: u32,
     generation: u32,
+}
+
+impl TaskId {
+    #[cfg(test)]
+    pub(crate) fn for_test(index: u32) -> TaskId {
+        TaskId {
+            index,
+            generation: 0,
+        }
+    }
 }
 
 type TaskFuture = Pin<Box<dyn Future<Output = ()>>>;
@@ -684,47 +632,6 @@ impl<T> Drop for Sender<T> {
         self.chan.closed.set(true);
         if let Some(task) = self.chan.waiter.take() {
             self.exec.wake(task);
-        }
-    }
-}
-
-#[cfg(test)]
-mod timer_tests {
-    use super::*;
-
-    #[test]
-    fn the_radix_heap_pops_in_deadline_then_insertion_order() {
-        use std::cmp::Reverse;
-        use std::collections::BinaryHeap;
-        let mut q = TimerQueue::default();
-        let mut h = BinaryHeap::new();
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut seq = 0;
-        let mut now = 0;
-        let task = |i: u64| TaskId {
-            index: i as u32,
-            generation: 0,
-        };
-        for round in 0..20_000u64 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            if x % 3 != 0 || h.is_empty() {
-                let at = now + (x >> 40) % 50;
-                q.push(at, seq, task(seq));
-                h.push(Reverse((at, seq)));
-                seq += 1;
-            } else {
-                // As the run loop does: look at the next deadline, then take what is due
-                // (a look must not stop earlier timers set afterwards from coming first).
-                let Reverse((at, s)) = h.pop().unwrap();
-                assert_eq!(q.next_deadline(), Some(at), "round {round}");
-                if at > 0 {
-                    assert_eq!(q.pop_due(at - 1), None);
-                }
-                assert_eq!(q.pop_due(at), Some(task(s)), "round {round}");
-                now = at;
-            }
         }
     }
 }

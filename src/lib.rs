@@ -82,6 +82,8 @@ pub mod story;
 #[cfg(madsim)]
 pub mod sweep;
 #[cfg(madsim)]
+pub mod timers;
+#[cfg(madsim)]
 pub mod trace;
 #[cfg(madsim)]
 pub mod world;
