@@ -19,8 +19,8 @@ use crate::exec::{Node, Signal};
 use crate::services::{self, Handled};
 use crate::trace::{Event as TraceEvent, Loss};
 use crate::world::World;
-use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 /// A message on a channel.
@@ -58,7 +58,10 @@ pub struct Group {
     /// Members, in join order.
     pub members: Vec<Node>,
     ack_wait_us: u64,
-    pending: BTreeMap<u64, Pending>,
+    /// Messages sent and not acked, by sequence number (from 1, so index `seq - 1`), and how
+    /// many there are.
+    pending: Vec<Option<Pending>>,
+    unacked: usize,
     pending_by_member: Vec<u32>,
     /// (deadline, seq, delivery number), in send order; deadlines never decrease because the
     /// ack wait is fixed and time only moves forward.
@@ -97,8 +100,26 @@ pub struct Bus {
     groups: RefCell<Vec<Group>>,
     /// Wakes a group's sweeper when its first deadline appears.
     signals: Vec<Signal>,
-    next_seq: RefCell<BTreeMap<Subject, u64>>,
+    /// Per channel (by [`Subject::index`]): the groups subscribed, and the last sequence number.
+    subscribed: [Vec<usize>; 4],
+    last_seq: [Cell<u64>; 4],
     max_deliveries: u32,
+}
+
+impl Group {
+    fn pending(&self, seq: u64) -> Option<&Pending> {
+        self.pending.get(seq as usize - 1)?.as_ref()
+    }
+
+    fn pending_mut(&mut self, seq: u64) -> Option<&mut Pending> {
+        self.pending.get_mut(seq as usize - 1)?.as_mut()
+    }
+
+    fn take_pending(&mut self, seq: u64) -> Option<Pending> {
+        let p = self.pending.get_mut(seq as usize - 1)?.take();
+        self.unacked -= usize::from(p.is_some());
+        p
+    }
 }
 
 impl Bus {
@@ -117,15 +138,22 @@ impl Bus {
                 pending_by_member: vec![0; members.len()],
                 members,
                 ack_wait_us,
-                pending: BTreeMap::new(),
+                pending: Vec::new(),
+                unacked: 0,
                 deadlines: VecDeque::new(),
             })
             .collect();
         let signals = groups.iter().map(|_| Signal::default()).collect();
+        let subscribed = Subject::ALL.map(|subject| {
+            (0..groups.len())
+                .filter(|&g| groups[g].subject == subject)
+                .collect()
+        });
         Self {
             groups: RefCell::new(groups),
             signals,
-            next_seq: RefCell::new(BTreeMap::new()),
+            subscribed,
+            last_seq: Default::default(),
             max_deliveries,
         }
     }
@@ -138,22 +166,19 @@ impl Bus {
     /// Append `event` to its channel with the next sequence number.
     pub fn append(&self, event: Event) -> Rc<Message> {
         let subject = event.subject();
-        let mut next = self.next_seq.borrow_mut();
-        let seq = next.entry(subject).or_insert(0);
-        *seq += 1;
+        let last = &self.last_seq[subject.index()];
+        let seq = last.get() + 1;
+        last.set(seq);
         Rc::new(Message {
             subject,
-            seq: *seq,
+            seq,
             event,
         })
     }
 
     /// The groups subscribed to `subject`.
-    pub fn groups_for(&self, subject: Subject) -> Vec<usize> {
-        let groups = self.groups.borrow();
-        (0..groups.len())
-            .filter(|&g| groups[g].subject == subject)
-            .collect()
+    pub fn groups_for(&self, subject: Subject) -> &[usize] {
+        &self.subscribed[subject.index()]
     }
 
     /// The node of member `member` of group `group`, and the group's listener.
@@ -177,14 +202,17 @@ impl Bus {
         let member = fewest_pending(&g.pending_by_member, pick);
         g.pending_by_member[member] += 1;
         let seq = message.seq;
-        g.pending.insert(
-            seq,
-            Pending {
-                member,
-                deliveries: 1,
-                message,
-            },
-        );
+        let index = seq as usize - 1;
+        if g.pending.len() <= index {
+            g.pending.resize_with(index + 1, || None);
+        }
+        debug_assert!(g.pending[index].is_none(), "a sequence number sent twice");
+        g.pending[index] = Some(Pending {
+            member,
+            deliveries: 1,
+            message,
+        });
+        g.unacked += 1;
         let was_empty = g.deadlines.is_empty();
         g.deadlines.push_back((now_us + g.ack_wait_us, seq, 1));
         (member, was_empty)
@@ -195,7 +223,7 @@ impl Bus {
     pub fn ack(&self, group: usize, seq: u64) -> bool {
         let mut groups = self.groups.borrow_mut();
         let g = &mut groups[group];
-        match g.pending.remove(&seq) {
+        match g.take_pending(seq) {
             Some(p) => {
                 g.pending_by_member[p.member] -= 1;
                 true
@@ -210,9 +238,7 @@ impl Bus {
         let mut groups = self.groups.borrow_mut();
         let g = &mut groups[group];
         while let Some(&(at, seq, delivery)) = g.deadlines.front() {
-            if g.pending
-                .get(&seq)
-                .is_some_and(|p| p.deliveries == delivery)
+            if g.pending(seq).is_some_and(|p| p.deliveries == delivery)
             {
                 return Some(at);
             }
@@ -236,7 +262,7 @@ impl Bus {
                 break;
             }
             g.deadlines.pop_front();
-            let Some(p) = g.pending.get(&seq) else {
+            let Some(p) = g.pending(seq) else {
                 continue;
             };
             if p.deliveries != delivery {
@@ -245,7 +271,7 @@ impl Bus {
             let old = p.member;
             g.pending_by_member[old] -= 1;
             if delivery >= self.max_deliveries {
-                let p = g.pending.remove(&seq).expect("pending entry checked above");
+                let p = g.take_pending(seq).expect("pending entry checked above");
                 out.push(Expired::Loop {
                     message: p.message,
                     deliveries: delivery,
@@ -254,18 +280,16 @@ impl Bus {
             }
             let member = fewest_pending(&g.pending_by_member, &mut pick);
             g.pending_by_member[member] += 1;
-            let p = g
-                .pending
-                .get_mut(&seq)
-                .expect("pending entry checked above");
+            let p = g.pending_mut(seq).expect("pending entry checked above");
             p.member = member;
             p.deliveries += 1;
+            let (attempt, message) = (p.deliveries, p.message.clone());
             g.deadlines
-                .push_back((now_us + g.ack_wait_us, seq, p.deliveries));
+                .push_back((now_us + g.ack_wait_us, seq, attempt));
             out.push(Expired::Redeliver {
-                message: p.message.clone(),
+                message,
                 member,
-                attempt: p.deliveries,
+                attempt,
             });
         }
         out
@@ -273,7 +297,7 @@ impl Bus {
 
     /// Messages sent and not yet acked, over all groups.
     pub fn unacked(&self) -> usize {
-        self.groups.borrow().iter().map(|g| g.pending.len()).sum()
+        self.groups.borrow().iter().map(|g| g.unacked).sum()
     }
 
     /// The sweeper wake-up of `group`.
@@ -352,7 +376,7 @@ pub async fn publish(world: &World, node: Node, event: Event) -> Result<(), Publ
 
 /// Send a freshly appended message to one member of every group subscribed to its channel.
 fn send_to_groups(world: &World, message: &Rc<Message>) {
-    for group in world.bus.groups_for(message.subject) {
+    for &group in world.bus.groups_for(message.subject) {
         let now = world.exec.now_us();
         let (member, wake) = world
             .bus

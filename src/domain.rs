@@ -91,6 +91,19 @@ pub enum Subject {
 }
 
 impl Subject {
+    /// Every subject, in declaration order.
+    pub const ALL: [Subject; 4] = [
+        Subject::TicketCreated,
+        Subject::TicketUpdated,
+        Subject::OrderCreated,
+        Subject::OrderCancelled,
+    ];
+
+    /// The subject's position in [`Subject::ALL`], for tables indexed by channel.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The subject as the course spells it.
     pub fn as_str(self) -> &'static str {
         match self {
