@@ -238,8 +238,7 @@ impl Bus {
         let mut groups = self.groups.borrow_mut();
         let g = &mut groups[group];
         while let Some(&(at, seq, delivery)) = g.deadlines.front() {
-            if g.pending(seq).is_some_and(|p| p.deliveries == delivery)
-            {
+            if g.pending(seq).is_some_and(|p| p.deliveries == delivery) {
                 return Some(at);
             }
             g.deadlines.pop_front();

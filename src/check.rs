@@ -20,7 +20,7 @@
 
 use crate::domain::{Occ, OrderId, Price, Subject, TicketId};
 use crate::exec::{Halt, Node};
-use crate::store::{Db, WriteError};
+use crate::store::{ById, Db, WriteError};
 use crate::trace::{Cause, DocState, Event, OrderState, Record, Route, Trace};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -417,50 +417,20 @@ pub fn judge(occ: Occ, trace: &Trace, ending: &Ending, wanted: &[Property]) -> F
 pub struct Checker {
     /// Both databases' documents as the `db.write` lines leave them, by id (ids are dense
     /// from 1, so a vector is the map).
-    tickets_db: Dense<DocState>,
-    orders_db: Dense<DocState>,
-    orders: Dense<OrderState>,
+    tickets_db: ById<DocState>,
+    orders_db: ById<DocState>,
+    orders: ById<OrderState>,
     stats: Stats,
     /// Broken invariants and redelivery loops, in the order they happened.
     violations: Vec<Violation>,
     /// The last version each orders-database ticket was written at.
-    versions: Dense<u64>,
+    versions: ById<u64>,
     /// Orders that reserve each ticket, and tickets already reported as doubly reserved.
-    reserving: Dense<Vec<OrderId>>,
+    reserving: ById<Vec<OrderId>>,
     doubly: Vec<TicketId>,
     /// One watch per property asked about, in the order asked.
     watches: Vec<(Property, Watch)>,
     last_t_us: u64,
-}
-
-/// Documents by id, in id order.
-struct Dense<T>(Vec<Option<T>>);
-
-impl<T> Default for Dense<T> {
-    fn default() -> Self {
-        Dense(Vec::new())
-    }
-}
-
-impl<T> Dense<T> {
-    fn slot(&mut self, id: u32) -> &mut Option<T> {
-        let i = id as usize;
-        if self.0.len() <= i {
-            self.0.resize_with(i + 1, || None);
-        }
-        &mut self.0[i]
-    }
-
-    fn get(&self, id: u32) -> Option<&T> {
-        self.0.get(id as usize)?.as_ref()
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
-        self.0
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| Some((i as u32, d.as_ref()?)))
-    }
 }
 
 /// What a property's watch has seen so far.
@@ -470,7 +440,7 @@ enum Watch {
     /// A property seen in one record: the test is [`Checker::observe`]'s.
     Simple,
     /// Create-order requests past a passed is-reserved check and not yet inserted, per ticket.
-    OrdersRaced(Dense<u32>),
+    OrdersRaced(ById<u32>),
     /// Per event stream, which of its events were delivered.
     Reordering(Box<Streams>),
 }
@@ -480,8 +450,8 @@ enum Watch {
 /// channel's sequence numbers, the event's stream and position.
 #[derive(Default)]
 struct Streams {
-    tickets: Dense<Stream>,
-    orders: Dense<Stream>,
+    tickets: ById<Stream>,
+    orders: ById<Stream>,
     /// By channel and seq: (is an order stream, stream id, position in the stream).
     position: [Vec<Option<(bool, u32, usize)>>; 4],
 }
@@ -499,7 +469,7 @@ impl Streams {
         } else {
             &mut self.tickets
         };
-        streams.slot(id).get_or_insert_with(Stream::default)
+        streams.entry(id).get_or_insert_with(Stream::default)
     }
 
     /// A record; true when it delivers an event of a stream before an earlier one of the same
@@ -559,7 +529,7 @@ impl Checker {
             .map(|&p| {
                 let watch = match p {
                     Property::Reordering => Watch::Reordering(Box::default()),
-                    Property::OrdersRaced => Watch::OrdersRaced(Dense::default()),
+                    Property::OrdersRaced => Watch::OrdersRaced(ById::default()),
                     Property::Redelivery
                     | Property::DuplicateDelivery
                     | Property::VersionConflict
@@ -569,13 +539,13 @@ impl Checker {
             })
             .collect();
         Checker {
-            tickets_db: Dense::default(),
-            orders_db: Dense::default(),
-            orders: Dense::default(),
+            tickets_db: ById::default(),
+            orders_db: ById::default(),
+            orders: ById::default(),
             stats: Stats::default(),
             violations: Vec::new(),
-            versions: Dense::default(),
-            reserving: Dense::default(),
+            versions: ById::default(),
+            reserving: ById::default(),
             doubly: Vec::new(),
             watches,
             last_t_us: 0,
@@ -604,7 +574,7 @@ impl Checker {
                 };
                 match db {
                     Db::Tickets => {
-                        *self.tickets_db.slot(*ticket) = Some(doc);
+                        *self.tickets_db.entry(*ticket) = Some(doc);
                         if let (Cause::Request(Route::UpdateTicket), Some(order)) = (by, order_id) {
                             self.violations.push(Violation::ReservedTicketEdited {
                                 ticket: *ticket,
@@ -614,8 +584,8 @@ impl Checker {
                         }
                     }
                     Db::Orders => {
-                        *self.orders_db.slot(*ticket) = Some(doc);
-                        let last = self.versions.slot(*ticket).get_or_insert(*version);
+                        *self.orders_db.entry(*ticket) = Some(doc);
+                        let last = self.versions.entry(*ticket).get_or_insert(*version);
                         if *version < *last {
                             self.violations.push(Violation::VersionRegressed {
                                 ticket: *ticket,
@@ -636,12 +606,12 @@ impl Checker {
                 ticket,
                 ..
             } => {
-                *self.orders.slot(*order) = Some(OrderState {
+                *self.orders.entry(*order) = Some(OrderState {
                     version: *version,
                     status: *status,
                     ticket: *ticket,
                 });
-                let orders = self.reserving.slot(*ticket).get_or_insert_with(Vec::new);
+                let orders = self.reserving.entry(*ticket).get_or_insert_with(Vec::new);
                 orders.retain(|o| o != order);
                 if status.reserves() {
                     orders.push(*order);
@@ -750,7 +720,7 @@ impl Checker {
             let stale = self.stale_reservations(self.last_t_us);
             self.violations.extend(stale);
         }
-        self.stats.tickets = self.tickets_db.iter().count() as u64;
+        self.stats.tickets = self.tickets_db.len() as u64;
         Findings {
             converged: divergences.is_empty(),
             quiescent,
@@ -874,7 +844,7 @@ fn exercises(property: Property, watch: &mut Watch, event: &Event) -> bool {
                 order: None,
                 ..
             } => {
-                let n = open.slot(*ticket).get_or_insert(0);
+                let n = open.entry(*ticket).get_or_insert(0);
                 *n += 1;
                 *n > 1
             }
@@ -888,7 +858,7 @@ fn exercises(property: Property, watch: &mut Watch, event: &Event) -> bool {
                 by: Cause::Request(Route::CreateOrder),
                 ..
             } => {
-                if let Some(n) = open.slot(*ticket).as_mut() {
+                if let Some(n) = open.entry(*ticket).as_mut() {
                     *n = n.saturating_sub(1);
                 }
                 false

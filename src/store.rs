@@ -7,7 +7,6 @@
 
 use crate::domain::Document;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// Which database a collection lives in, as trace lines name it.
@@ -50,11 +49,68 @@ pub enum Save {
     Overwrite,
 }
 
-/// One collection of documents keyed by id. `BTreeMap` keeps every iteration in id order.
+/// Values by a dense `u32` id (ids here count from 1): a vector is the map, and iteration is in
+/// id order. Lookups are an index, against a `BTreeMap`'s pointer chase per level.
+#[derive(Clone, Debug)]
+pub struct ById<T> {
+    slots: Vec<Option<T>>,
+}
+
+impl<T> Default for ById<T> {
+    fn default() -> Self {
+        ById { slots: Vec::new() }
+    }
+}
+
+impl<T> ById<T> {
+    /// The value of `id`.
+    pub fn get(&self, id: u32) -> Option<&T> {
+        self.slots.get(id as usize)?.as_ref()
+    }
+
+    /// The value of `id`, to change.
+    pub fn get_mut(&mut self, id: u32) -> Option<&mut T> {
+        self.slots.get_mut(id as usize)?.as_mut()
+    }
+
+    /// The place of `id`'s value, made if need be.
+    pub fn entry(&mut self, id: u32) -> &mut Option<T> {
+        let i = id as usize;
+        if self.slots.len() <= i {
+            self.slots.resize_with(i + 1, || None);
+        }
+        &mut self.slots[i]
+    }
+
+    /// Set `id`'s value; returns the old one.
+    pub fn insert(&mut self, id: u32, value: T) -> Option<T> {
+        self.entry(id).replace(value)
+    }
+
+    /// Every (id, value), in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| Some((i as u32, v.as_ref()?)))
+    }
+
+    /// Number of ids with a value (counted: it is not needed on any hot path).
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether no id has a value.
+    pub fn is_empty(&self) -> bool {
+        self.slots.iter().all(Option::is_none)
+    }
+}
+
+/// One collection of documents keyed by id, iterated in id order.
 #[derive(Clone, Debug)]
 pub struct Collection<D> {
     db: Db,
-    docs: BTreeMap<u32, D>,
+    docs: ById<D>,
 }
 
 /// A successful save: the writer's copy as `save()` resolves it, and the stored document.
@@ -73,7 +129,7 @@ impl<D: Document> Collection<D> {
     pub fn new(db: Db) -> Self {
         Self {
             db,
-            docs: BTreeMap::new(),
+            docs: ById::default(),
         }
     }
 
@@ -84,22 +140,23 @@ impl<D: Document> Collection<D> {
 
     /// `findById`: a copy of the stored document, as mongoose hands out a detached document.
     pub fn find(&self, id: u32) -> Option<D> {
-        self.docs.get(&id).cloned()
+        self.docs.get(id).cloned()
     }
 
     /// Insert a new document (version as given, normally 0); fails on an existing id.
     pub fn insert(&mut self, doc: D) -> Result<D, WriteError> {
-        use std::collections::btree_map::Entry;
-        match self.docs.entry(doc.id()) {
-            Entry::Occupied(_) => Err(WriteError::DuplicateKey),
-            Entry::Vacant(slot) => Ok(slot.insert(doc).clone()),
+        let id = doc.id();
+        if self.docs.get(id).is_some() {
+            return Err(WriteError::DuplicateKey);
         }
+        self.docs.insert(id, doc.clone());
+        Ok(doc)
     }
 
     /// `save()` of `doc`, loaded earlier as `read` and modified since: `$set` of the changed
     /// fields, guarded by the version in the conditional mode.
     pub fn save(&mut self, read: &D, mut doc: D, mode: Save) -> Result<Saved<D>, WriteError> {
-        let Some(stored) = self.docs.get_mut(&doc.id()) else {
+        let Some(stored) = self.docs.get_mut(doc.id()) else {
             // mongoose's update-if-current filters on (_id, version): no match is a VersionError.
             return Err(WriteError::VersionConflict);
         };
@@ -119,7 +176,7 @@ impl<D: Document> Collection<D> {
 
     /// Every document, in id order.
     pub fn iter(&self) -> impl Iterator<Item = &D> {
-        self.docs.values()
+        self.docs.iter().map(|(_, d)| d)
     }
 
     /// Number of documents.
@@ -221,6 +278,20 @@ mod tests {
             saved.doc.order_id, None,
             "the writer's copy never saw the order"
         );
+    }
+
+    #[test]
+    fn by_id_iterates_in_id_order_whatever_the_insertion_order() {
+        let mut m = ById::default();
+        assert!(m.is_empty());
+        for id in [9, 2, 5] {
+            assert_eq!(m.insert(id, id * 10), None);
+        }
+        assert_eq!(m.insert(5, 51), Some(50));
+        assert_eq!(m.iter().collect::<Vec<_>>(), [(2, &20), (5, &51), (9, &90)]);
+        assert_eq!((m.len(), m.get(3), m.get(1000)), (3, None, None));
+        *m.get_mut(9).unwrap() += 1;
+        assert_eq!(m.get(9), Some(&91));
     }
 
     #[test]
