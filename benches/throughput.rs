@@ -26,7 +26,7 @@ fn main() {
         let start = Instant::now();
         let mut delivered = 0;
         for seed in 0..seeds {
-            delivered += ticketsim::run(&scenario, seed, occ).report.stats.delivered;
+            delivered += ticketsim::run_report(&scenario, seed, occ).stats.delivered;
         }
         let secs = start.elapsed().as_secs_f64();
         println!(
@@ -52,8 +52,7 @@ fn main() {
         let start = Instant::now();
         let mut delivered = 0;
         for seed in 0..n {
-            delivered += ticketsim::run(&scaled, seed, Occ::On)
-                .report
+            delivered += ticketsim::run_report(&scaled, seed, Occ::On)
                 .stats
                 .delivered;
         }

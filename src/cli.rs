@@ -475,7 +475,7 @@ fn shrink(args: ShrinkArgs) -> Result<u8, Error> {
     use crate::shrink::{self, Failure, Size};
     let scenario = Scenario::load(&args.scenario)?;
     let (seed, occ) = (args.seed, args.occ);
-    let first = crate::run(&scenario, seed, occ).report;
+    let first = crate::run_report(&scenario, seed, occ);
     let Some(failure) = Failure::of(&first) else {
         return Err(Error::Usage(format!(
             "{} converges with seed {seed} and --occ {occ}: there is no failure to shrink \
@@ -487,14 +487,14 @@ fn shrink(args: ShrinkArgs) -> Result<u8, Error> {
     let path = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("reports/shrunk").join(format!("{}-seed{seed}-{occ}.toml", scenario.name))
     });
-    let fails = move |s: &Scenario, seed: u64| failure.shown_by(&crate::run(s, seed, occ).report);
+    let fails = move |s: &Scenario, seed: u64| failure.shown_by(&crate::run_report(s, seed, occ));
     let spinner = shrink_spinner();
     let shrunk = shrink::shrink(&scenario, seed, args.shrink.budget(), &fails, &|step| {
         spinner.set_message(step.to_owned())
     });
     spinner.finish_and_clear();
     let (minimal, text) = shrink::minimal_file(&shrunk, &scenario, seed, occ, failure, &path)?;
-    let rerun = crate::run(&minimal, shrunk.seed, occ).report;
+    let rerun = crate::run_report(&minimal, shrunk.seed, occ);
     shrink::write_minimal(&text, &path, shrunk.seed, occ, &rerun)?;
     let reproduce = crate::report::reproduce(&minimal, shrunk.seed, occ);
     if args.json {

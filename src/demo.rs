@@ -185,7 +185,7 @@ impl Demo {
         let mut off = Shown::run(scenario, seed, Occ::Off);
         if Failure::of(&off.report).is_none() {
             let later = (seed.saturating_add(1)..seed.saturating_add(SEED_SEARCH))
-                .find(|&s| Failure::of(&crate::run(scenario, s, Occ::Off).report).is_some());
+                .find(|&s| Failure::of(&crate::run_report(scenario, s, Occ::Off)).is_some());
             if let Some(s) = later {
                 shown_seed = s;
                 off = Shown::run(scenario, s, Occ::Off);
@@ -576,14 +576,14 @@ fn tell(
         .or_else(|| tickets.first().copied())
         .unwrap_or(1);
     let fails = move |s: &Scenario, seed: u64| {
-        let off = crate::run(s, seed, Occ::Off).report;
+        let off = crate::run_report(s, seed, Occ::Off);
         if !failure.shown_by(&off) {
             return false;
         }
         if !cured {
             return true;
         }
-        let on = crate::run(s, seed, Occ::On).report;
+        let on = crate::run_report(s, seed, Occ::On);
         on.outcome == Outcome::Converged
             && !has_invariant_violation(&on)
             && on.stats.failed_handlers > 0

@@ -97,4 +97,4 @@ pub use report::{Outcome, Report};
 #[cfg(madsim)]
 pub use scenario::Scenario;
 #[cfg(madsim)]
-pub use world::{run, RunResult};
+pub use world::{run, run_report, RunResult};

@@ -394,7 +394,7 @@ fn blank_table(builder: Builder) -> String {
 /// wake-up is not part of what the run did.)
 fn sim_time_us(trace: &Trace, ending: &Ending) -> u64 {
     match ending.halt {
-        crate::exec::Halt::Idle => trace.records().last().map_or(0, |r| r.t_us),
+        crate::exec::Halt::Idle => trace.last_t_us(),
         crate::exec::Halt::TimeLimit | crate::exec::Halt::StepLimit => ending.now_us,
     }
 }

@@ -611,7 +611,7 @@ pub fn write_minimal(
 ) -> Result<(), Error> {
     crate::error::write_file(path, text)?;
     let reread = Scenario::load(path)?;
-    let rerun = crate::run(&reread, seed, occ).report;
+    let rerun = crate::run_report(&reread, seed, occ);
     if rerun.trace_hash != expected.trace_hash {
         return Err(Error::Usage(format!(
             "{} does not reproduce the shrunk run (trace {} instead of {}): a bug in ticketsim",

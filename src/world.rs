@@ -7,7 +7,7 @@
 //! limit is hit, and hands the trace to [`crate::check`].
 
 use crate::bus::{self, Bus, Listener};
-use crate::check::{self, Ending};
+use crate::check::{Checker, Ending};
 use crate::domain::{
     Document, Occ, Order, OrderId, Price, ReplicaTicket, Subject, Ticket, TicketId, UserId,
 };
@@ -42,6 +42,8 @@ pub struct World {
     /// NATS Streaming.
     pub bus: Bus,
     trace: RefCell<Trace>,
+    /// The checks, fed each record as it is recorded (the trace may not keep it).
+    checker: RefCell<Checker>,
     faults: Faults,
     /// Nodes cut off from the bus.
     partitioned: RefCell<Vec<Node>>,
@@ -56,9 +58,20 @@ pub struct World {
 }
 
 impl World {
-    /// A world at time 0 with the scenario's topology, drawing from madsim's RNG. Must be
-    /// called inside a madsim runtime.
+    /// A world at time 0 with the scenario's topology, drawing from madsim's RNG, that keeps
+    /// its whole trace. Must be called inside a madsim runtime.
     pub fn new(scenario: &Scenario, occ: Occ) -> Rc<World> {
+        // About seven records per request in a fault-free run: growing the trace by doubling
+        // copied it over and over (memmove was 5% of a run).
+        let records = (scenario.total_requests() as usize)
+            .saturating_mul(8)
+            .min(1 << 22);
+        World::recording(scenario, occ, Trace::with_capacity(records))
+    }
+
+    /// A world as [`World::new`] makes, recording into `trace` (which may keep only a digest:
+    /// [`Trace::digest_only`]).
+    pub fn recording(scenario: &Scenario, occ: Occ, trace: Trace) -> Rc<World> {
         // madsim's `thread_rng` is not rand's OS-seeded one: it is the runtime's single RNG,
         // seeded with the run's seed. The executor draws the same stream without its lock
         // (`exec::SimRng`).
@@ -111,13 +124,8 @@ impl World {
             orders: RefCell::new(Collection::new(Db::Orders)),
             publish_on_reserve: scenario.tickets_service.publish_on_reserve,
             bus,
-            // About seven records per request in a fault-free run: growing the trace by
-            // doubling copied it over and over (memmove was 5% of a run).
-            trace: RefCell::new(Trace::with_capacity(
-                (scenario.total_requests() as usize)
-                    .saturating_mul(8)
-                    .min(1 << 22),
-            )),
+            trace: RefCell::new(trace),
+            checker: RefCell::new(Checker::new(&scenario.expect.properties())),
             faults: scenario.faults.clone(),
             partitioned: RefCell::new(Vec::new()),
             healed: Cell::new(false),
@@ -186,11 +194,13 @@ impl World {
     /// Append to the trace at the current simulated time.
     pub fn record(&self, node: Node, event: Event) {
         tracing::debug!(target: "ticketsim::trace", %node, ?event);
-        self.trace.borrow_mut().push(Record {
+        let record = Record {
             t_us: self.exec.now_us(),
             node,
             event,
-        });
+        };
+        self.checker.borrow_mut().observe(&record);
+        self.trace.borrow_mut().push(record);
     }
 
     /// The id the tickets service gives its next ticket.
@@ -719,13 +729,28 @@ pub struct RunResult {
 
 /// Run `scenario` under `seed` in mode `occ`, in a fresh madsim runtime.
 pub fn run(scenario: &Scenario, seed: u64, occ: Occ) -> RunResult {
-    let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
-    runtime.block_on(async { simulate(scenario, seed, occ) })
+    in_runtime(seed, || {
+        simulate(World::new(scenario, occ), scenario, seed, occ)
+    })
 }
 
-/// The body of [`run`]; must be called inside a madsim runtime.
-pub fn simulate(scenario: &Scenario, seed: u64, occ: Occ) -> RunResult {
-    let world = World::new(scenario, occ);
+/// [`run`]'s report alone, faster: the trace's records are checked and hashed as they are
+/// made, and not kept. Sweeps and shrinking run this; the report is the one [`run`] gives.
+pub fn run_report(scenario: &Scenario, seed: u64, occ: Occ) -> Report {
+    in_runtime(seed, || {
+        let world = World::recording(scenario, occ, Trace::digest_only());
+        simulate(world, scenario, seed, occ).report
+    })
+}
+
+fn in_runtime<T>(seed: u64, f: impl FnOnce() -> T) -> T {
+    let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+    runtime.block_on(async { f() })
+}
+
+/// The body of [`run`]: start `world` (new, inside a madsim runtime), run it to its end and
+/// judge it.
+pub fn simulate(world: Rc<World>, scenario: &Scenario, seed: u64, occ: Occ) -> RunResult {
     world.start(scenario);
     let limit_us = scenario.limits.sim_time_ms * 1000;
     let halt = world.exec.run(limit_us, MAX_STEPS);
@@ -738,7 +763,10 @@ pub fn simulate(scenario: &Scenario, seed: u64, occ: Occ) -> RunResult {
     // Futures hold handles to the world; dropping them frees the run's memory.
     world.exec.clear();
     let trace = world.take_trace();
-    let findings = check::judge(occ, &trace, &ending, &scenario.expect.properties());
+    let findings = world
+        .checker
+        .replace(Checker::new(&[]))
+        .finish(occ, &ending);
     let report = Report::new(scenario, seed, occ, findings, &trace, &ending);
     RunResult { report, trace }
 }

@@ -482,9 +482,11 @@ pub fn run(
                     let (group, seed) = plan.nth_run(n);
                     let g = plan.groups[group];
                     let scenario = &scenarios[g.scenario];
-                    match catch_unwind(AssertUnwindSafe(|| crate::run(scenario, seed, g.occ))) {
-                        Ok(result) => {
-                            tallies[group].add_run(seed, &RunSummary::of(result.report));
+                    match catch_unwind(AssertUnwindSafe(|| {
+                        crate::run_report(scenario, seed, g.occ)
+                    })) {
+                        Ok(report) => {
+                            tallies[group].add_run(seed, &RunSummary::of(report));
                         }
                         Err(payload) => panics.push(Panicked {
                             scenario: scenario.name.clone(),

@@ -22,6 +22,33 @@ fn the_same_run_twice_in_one_process_is_byte_identical() {
     }
 }
 
+/// Sweeps and shrinking run `run_report`, which checks and hashes the trace as it is made and
+/// keeps no records: its report must be the one a full run gives, byte for byte.
+#[test]
+fn a_report_without_the_trace_kept_is_the_full_runs_report() {
+    let names: Vec<String> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.len() >= 9, "{names:?}");
+    for name in &names {
+        let scenario = scenario(name);
+        for occ in Occ::ALL {
+            for seed in 0..3 {
+                let full = ticketsim::run(&scenario, seed, occ);
+                assert!(!full.trace.records().is_empty(), "{name} {occ} {seed}");
+                assert_eq!(
+                    ticketsim::run_report(&scenario, seed, occ).to_json(),
+                    full.report.to_json(),
+                    "{name} {occ} seed {seed}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn a_run_on_another_thread_is_byte_identical() {
     let here = ticketsim::run(&scenario("price-burst"), 3, Occ::Off)
@@ -95,7 +122,8 @@ macro_rules! same_draws_twice {
                 let text = include_str!(concat!("../../scenarios/", $name, ".toml"));
                 let scenario =
                     ticketsim::Scenario::parse(text, std::path::Path::new($name)).unwrap();
-                let hash = ticketsim::world::simulate(&scenario, 42, Occ::On)
+                let world = ticketsim::world::World::new(&scenario, Occ::On);
+                let hash = ticketsim::world::simulate(world, &scenario, 42, Occ::On)
                     .report
                     .trace_hash;
                 ticketsim::exec::draw_through_madsim(false);
