@@ -11,6 +11,10 @@ use ticketsim::domain::Occ;
 use ticketsim::sweep::{self, Plan, Seeds, Shard};
 use ticketsim::Scenario;
 
+// As the `ticketsim` binary does (src/main.rs), so the figures are the binary's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let seeds: u64 = std::env::args()
         .skip(1)

@@ -10,6 +10,10 @@ use std::path::Path;
 use std::time::Instant;
 use ticketsim::{Occ, Scenario};
 
+// As the `ticketsim` binary does (src/main.rs), so the figures are the binary's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let seeds: u64 = std::env::args()
         .skip(1)

@@ -4,6 +4,12 @@ use clap::Parser;
 use std::process::ExitCode;
 use ticketsim::cli::{execute, Cli};
 
+/// mimalloc instead of the system allocator: a run spawns ~1,400 tasks of about 600 bytes each,
+/// hundreds alive at once, more than glibc's per-size thread cache holds, and glibc's malloc and
+/// free were 15% of a sweep's time. No decision depends on an address, so outcomes do not move.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
