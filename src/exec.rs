@@ -12,7 +12,7 @@
 //! Every `.await` on a [`Sleep`] is a real interleaving point: even a zero-length sleep returns
 //! to the scheduler, which may then run any other ready task first.
 
-use crate::timers::TimerQueue;
+use crate::timers::{Due, TimerQueue};
 use madsim::rand::{GlobalRng, Rng, RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::cell::{Cell, RefCell};
@@ -337,17 +337,14 @@ impl Executor {
                 self.steps.set(self.steps.get() + 1);
                 self.poll(task);
             }
-            let next = match self.timers.borrow().next_deadline() {
-                Some(at) => at,
-                None => return Halt::Idle,
-            };
-            if next > limit_us {
-                return Halt::TimeLimit;
-            }
-            self.advance_to(next);
-            let mut timers = self.timers.borrow_mut();
-            while let Some(task) = timers.pop_due(next) {
-                self.wake(task);
+            let due = self
+                .timers
+                .borrow_mut()
+                .pop_earliest(limit_us, |task| self.wake(task));
+            match due {
+                Due::Nothing => return Halt::Idle,
+                Due::After(_) => return Halt::TimeLimit,
+                Due::At(at) => self.advance_to(at),
             }
         }
     }

@@ -22,6 +22,17 @@ const MASK: u64 = WINDOW - 1;
 const WORDS: usize = (WINDOW / 64) as usize;
 const NIL: u32 = u32::MAX;
 
+/// What [`TimerQueue::pop_earliest`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Due {
+    /// No timer is set.
+    Nothing,
+    /// The earliest timers are due at this time, beyond the limit; none was taken.
+    After(u64),
+    /// The timers due at this time were taken.
+    At(u64),
+}
+
 /// The timers of one run.
 pub struct TimerQueue {
     /// The deadline of the last timer taken. Every timer in the wheel is due in
@@ -166,49 +177,55 @@ impl TimerQueue {
         }
     }
 
-    /// Take the earliest timer if it is due by `until_us`: its task.
-    pub fn pop_due(&mut self, until_us: u64) -> Option<TaskId> {
-        let wheel = self.wheel_first().map(|(at, slot)| {
-            let head = self.slots[slot].0;
-            (key(at, self.entries[head as usize].seq), slot)
-        });
-        let far = self.far.peek().map(|t| t.key);
-        let from_wheel = match (wheel, far) {
-            (None, None) => return None,
-            (Some((w, _)), Some(f)) => w < f,
-            (w, _) => w.is_some(),
+    /// Take every timer of the earliest deadline, if that is no later than `limit_us`, handing
+    /// their tasks to `wake` in the order they were set.
+    pub fn pop_earliest(&mut self, limit_us: u64, mut wake: impl FnMut(TaskId)) -> Due {
+        let wheel = self.wheel_first();
+        let far_at = self.far.peek().map(|t| (t.key >> 64) as u64);
+        let at = match (wheel, far_at) {
+            (None, None) => return Due::Nothing,
+            (Some((w, _)), Some(f)) => w.min(f),
+            (Some((w, _)), None) => w,
+            (None, Some(f)) => f,
         };
-        if from_wheel {
-            let (k, slot) = wheel.expect("checked above");
-            let at = (k >> 64) as u64;
-            if at > until_us {
-                return None;
-            }
-            self.base = at;
-            let head = self.slots[slot].0;
-            let entry = &mut self.entries[head as usize];
-            let (task, next) = (entry.task, entry.next);
-            entry.next = self.free;
-            self.free = head;
-            if next == NIL {
-                let (word, bit) = (slot / 64, slot % 64);
-                self.bits[word] &= !(1 << bit);
-                if self.bits[word] == 0 {
-                    self.summary &= !(1 << word);
-                }
-            } else {
-                self.slots[slot].0 = next;
-            }
-            Some(task)
-        } else {
-            let at = (far.expect("checked above") >> 64) as u64;
-            if at > until_us {
-                return None;
-            }
-            // Wheel timers are due before `base + WINDOW`, and none is earlier than `at`.
-            self.base = at;
-            self.far.pop().map(|t| t.task)
+        if at > limit_us {
+            return Due::After(at);
         }
+        // Every wheel timer is due by `base + WINDOW` and none before `at`.
+        self.base = at;
+        let mut next = match wheel {
+            Some((w, slot)) if w == at => self.slots[slot].0,
+            _ => NIL,
+        };
+        loop {
+            let far_seq = self
+                .far
+                .peek()
+                .filter(|t| (t.key >> 64) as u64 == at)
+                .map(|t| t.key as u64);
+            let wheel_seq = (next != NIL).then(|| self.entries[next as usize].seq);
+            match (wheel_seq, far_seq) {
+                (Some(w), f) if f.is_none_or(|f| w < f) => {
+                    let entry = &mut self.entries[next as usize];
+                    wake(entry.task);
+                    let after = entry.next;
+                    entry.next = self.free;
+                    self.free = next;
+                    next = after;
+                }
+                (_, Some(_)) => wake(self.far.pop().expect("peeked").task),
+                (_, None) => break,
+            }
+        }
+        if let Some((w, slot)) = wheel.filter(|&(w, _)| w == at) {
+            debug_assert_eq!(w & MASK, slot as u64);
+            let (word, bit) = (slot / 64, slot % 64);
+            self.bits[word] &= !(1 << bit);
+            if self.bits[word] == 0 {
+                self.summary &= !(1 << word);
+            }
+        }
+        Due::At(at)
     }
 
     /// Remove every timer.
@@ -244,29 +261,38 @@ mod tests {
                 x ^= x >> 7;
                 x ^= x << 17;
                 if x % 3 != 0 || h.is_empty() {
-                    let at = now + (x >> 40) % spread;
+                    // Several timers often share a deadline, near or far.
+                    let at = now + (x >> 40) % spread / 4 * 4;
                     q.push(at, seq, task(seq));
                     h.push(Reverse((at, seq)));
                     seq += 1;
                 } else {
-                    // As the run loop does: look at the next deadline, then take what is due.
-                    let Reverse((at, s)) = h.pop().unwrap();
+                    // As the run loop does: take every timer of the earliest deadline.
+                    let Reverse((at, _)) = *h.peek().unwrap();
                     assert_eq!(q.next_deadline(), Some(at), "spread {spread} round {round}");
                     if at > 0 {
-                        assert_eq!(q.pop_due(at - 1), None);
+                        assert_eq!(q.pop_earliest(at - 1, |_| panic!("early")), Due::After(at));
                     }
-                    assert_eq!(
-                        q.pop_due(at),
-                        Some(task(s)),
-                        "spread {spread} round {round}"
-                    );
+                    let mut expected = Vec::new();
+                    while h.peek().is_some_and(|Reverse((t, _))| *t == at) {
+                        expected.push(task(h.pop().unwrap().0 .1));
+                    }
+                    let mut got = Vec::new();
+                    assert_eq!(q.pop_earliest(at, |t| got.push(t)), Due::At(at));
+                    assert_eq!(got, expected, "spread {spread} round {round}");
                     now = at;
                 }
             }
             while let Some(Reverse((at, s))) = h.pop() {
-                assert_eq!(q.pop_due(at), Some(task(s)), "spread {spread} draining");
+                let mut got = Vec::new();
+                q.pop_earliest(at, |t| got.push(t));
+                let mut expected = vec![task(s)];
+                while h.peek().is_some_and(|Reverse((t, _))| *t == at) {
+                    expected.push(task(h.pop().unwrap().0 .1));
+                }
+                assert_eq!(got, expected, "spread {spread} draining");
             }
-            assert_eq!(q.next_deadline(), None);
+            assert_eq!(q.pop_earliest(u64::MAX, |_| panic!("empty")), Due::Nothing);
         }
     }
 
@@ -275,12 +301,17 @@ mod tests {
         let mut q = TimerQueue::default();
         q.push(WINDOW + 10, 0, task(0)); // far when set
         q.push(WINDOW, 1, task(1));
-        assert_eq!(q.pop_due(WINDOW), Some(task(1)));
+        let mut got = Vec::new();
+        assert_eq!(q.pop_earliest(WINDOW, |t| got.push(t)), Due::At(WINDOW));
         q.push(WINDOW + 10, 2, task(2)); // near now, same deadline, set later
+        q.push(WINDOW + 10, 3, task(3));
         assert_eq!(q.next_deadline(), Some(WINDOW + 10));
-        assert_eq!(q.pop_due(WINDOW + 10), Some(task(0)));
-        assert_eq!(q.pop_due(WINDOW + 10), Some(task(2)));
-        assert_eq!(q.pop_due(u64::MAX), None);
+        assert_eq!(
+            q.pop_earliest(u64::MAX, |t| got.push(t)),
+            Due::At(WINDOW + 10)
+        );
+        assert_eq!(got, [task(1), task(0), task(2), task(3)]);
+        assert_eq!(q.pop_earliest(u64::MAX, |t| got.push(t)), Due::Nothing);
     }
 
     #[test]
@@ -292,6 +323,8 @@ mod tests {
         q.clear();
         assert_eq!(q.next_deadline(), None);
         q.push(5, 10, task(10));
-        assert_eq!(q.pop_due(5), Some(task(10)));
+        let mut got = Vec::new();
+        assert_eq!(q.pop_earliest(5, |t| got.push(t)), Due::At(5));
+        assert_eq!(got, [task(10)]);
     }
 }
