@@ -15,7 +15,7 @@
 //! Both databases' final states come from the trace's `db.write` lines, which is also the proof
 //! that the trace carries enough to recompute them. Every check is one pass over the records
 //! ([`Checker`]), with documents kept by id in vectors (five passes and `BTreeMap`s made the
-//! checks 18% of a run's time; one pass is about 10%). A run feeds its checker each record as
+//! checks 18% of a run's time; the single pass is about 8%). A run feeds its checker each record as
 //! it is recorded, so a sweep need not keep the records at all ([`crate::world::run_report`]).
 
 use crate::domain::{Occ, OrderId, Price, Subject, TicketId};
