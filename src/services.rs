@@ -216,7 +216,7 @@ async fn create_order(world: &World, node: Node, ticket: TicketId, user_id: User
     };
     let id = order.id;
     let by = Cause::Request(Route::CreateOrder);
-    let Ok(saved) = world.insert(node, by, &world.orders, order).await else {
+    let Ok(saved) = world.insert_order(node, by, order).await else {
         return Response::order(500, Some(ticket), id);
     };
     let event = Event::OrderCreated(saved.event_data(world.occ, Some(replica.price)));

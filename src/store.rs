@@ -138,6 +138,11 @@ impl<D: Document> Collection<D> {
         self.db
     }
 
+    /// The stored document of `id`, to read in place (a query's filter, not a `findById`).
+    pub fn get(&self, id: u32) -> Option<&D> {
+        self.docs.get(id)
+    }
+
     /// `findById`: a copy of the stored document, as mongoose hands out a detached document.
     pub fn find(&self, id: u32) -> Option<D> {
         self.docs.get(id).cloned()

@@ -15,7 +15,7 @@ use crate::exec::{Executor, Node, Oneshot};
 use crate::report::Report;
 use crate::scenario::{Faults, Latencies, Latency, Pace, Reserve, Scenario};
 use crate::services::{self, Request, Response};
-use crate::store::{Collection, Db, Save, WriteError};
+use crate::store::{ById, Collection, Db, Save, WriteError};
 use crate::trace::{Cause, Event, Record, Trace, Traced};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -37,6 +37,9 @@ pub struct World {
     pub orders_db: RefCell<Collection<ReplicaTicket>>,
     /// The orders service's `orders` collection, in the same database.
     pub orders: RefCell<Collection<Order>>,
+    /// The ids of each ticket's orders, in the order they were inserted: the index the
+    /// is-reserved query reads instead of scanning every order (MongoDB would use one too).
+    orders_by_ticket: RefCell<ById<Vec<OrderId>>>,
     /// Whether the tickets service publishes `ticket:updated` after reserving a ticket.
     pub publish_on_reserve: bool,
     /// NATS Streaming.
@@ -122,6 +125,7 @@ impl World {
             tickets_db: RefCell::new(Collection::new(Db::Tickets)),
             orders_db: RefCell::new(Collection::new(Db::Orders)),
             orders: RefCell::new(Collection::new(Db::Orders)),
+            orders_by_ticket: RefCell::new(ById::default()),
             publish_on_reserve: scenario.tickets_service.publish_on_reserve,
             bus,
             trace: RefCell::new(trace),
@@ -246,11 +250,30 @@ impl World {
     /// `ticket` whose status reserves it (the first, by id).
     pub async fn find_reserving_order(&self, ticket: TicketId) -> Option<OrderId> {
         self.db_latency().await;
-        self.orders
-            .borrow()
+        let orders = self.orders.borrow();
+        let index = self.orders_by_ticket.borrow();
+        index
+            .get(ticket)?
             .iter()
-            .find(|o| o.ticket == ticket && o.status.reserves())
-            .map(|o| o.id)
+            .copied()
+            .filter(|&id| orders.get(id).is_some_and(|o| o.status.reserves()))
+            .min()
+    }
+
+    /// The orders service's order `insert`, which also indexes the order by its ticket.
+    pub async fn insert_order(
+        &self,
+        node: Node,
+        by: Cause,
+        order: Order,
+    ) -> Result<Order, WriteError> {
+        let saved = self.insert(node, by, &self.orders, order).await?;
+        self.orders_by_ticket
+            .borrow_mut()
+            .entry(saved.ticket)
+            .get_or_insert_with(Vec::new)
+            .push(saved.id);
+        Ok(saved)
     }
 
     /// `insert` after the database latency, recorded as `db.write` or `db.conflict`.
