@@ -17,6 +17,7 @@
 use crate::domain::{Event, Subject};
 use crate::exec::{Node, Signal};
 use crate::services::{self, Handled};
+use crate::store::ById;
 use crate::trace::{Event as TraceEvent, Loss};
 use crate::world::World;
 use std::cell::{Cell, RefCell};
@@ -58,10 +59,8 @@ pub struct Group {
     /// Members, in join order.
     pub members: Vec<Node>,
     ack_wait_us: u64,
-    /// Messages sent and not acked, by sequence number (from 1, so index `seq - 1`), and how
-    /// many there are.
-    pending: Vec<Option<Pending>>,
-    unacked: usize,
+    /// Messages sent and not acked, by sequence number.
+    pending: ById<Pending>,
     pending_by_member: Vec<u32>,
     /// (deadline, seq, delivery number), in send order; deadlines never decrease because the
     /// ack wait is fixed and time only moves forward.
@@ -106,20 +105,10 @@ pub struct Bus {
     max_deliveries: u32,
 }
 
-impl Group {
-    fn pending(&self, seq: u64) -> Option<&Pending> {
-        self.pending.get(seq as usize - 1)?.as_ref()
-    }
-
-    fn pending_mut(&mut self, seq: u64) -> Option<&mut Pending> {
-        self.pending.get_mut(seq as usize - 1)?.as_mut()
-    }
-
-    fn take_pending(&mut self, seq: u64) -> Option<Pending> {
-        let p = self.pending.get_mut(seq as usize - 1)?.take();
-        self.unacked -= usize::from(p.is_some());
-        p
-    }
+/// A sequence number as a [`ById`] key: every message takes at least one scheduler step, so
+/// a run ([`crate::world::MAX_STEPS`]) never numbers 2^32 of them.
+pub fn seq_key(seq: u64) -> u32 {
+    u32::try_from(seq).expect("fewer than 2^32 messages in a run")
 }
 
 impl Bus {
@@ -138,8 +127,7 @@ impl Bus {
                 pending_by_member: vec![0; members.len()],
                 members,
                 ack_wait_us,
-                pending: Vec::new(),
-                unacked: 0,
+                pending: ById::default(),
                 deadlines: VecDeque::new(),
             })
             .collect();
@@ -202,17 +190,15 @@ impl Bus {
         let member = fewest_pending(&g.pending_by_member, pick);
         g.pending_by_member[member] += 1;
         let seq = message.seq;
-        let index = seq as usize - 1;
-        if g.pending.len() <= index {
-            g.pending.resize_with(index + 1, || None);
-        }
-        debug_assert!(g.pending[index].is_none(), "a sequence number sent twice");
-        g.pending[index] = Some(Pending {
-            member,
-            deliveries: 1,
-            message,
-        });
-        g.unacked += 1;
+        let old = g.pending.insert(
+            seq_key(seq),
+            Pending {
+                member,
+                deliveries: 1,
+                message,
+            },
+        );
+        debug_assert!(old.is_none(), "a sequence number sent twice");
         let was_empty = g.deadlines.is_empty();
         g.deadlines.push_back((now_us + g.ack_wait_us, seq, 1));
         (member, was_empty)
@@ -223,7 +209,7 @@ impl Bus {
     pub fn ack(&self, group: usize, seq: u64) -> bool {
         let mut groups = self.groups.borrow_mut();
         let g = &mut groups[group];
-        match g.take_pending(seq) {
+        match g.pending.remove(seq_key(seq)) {
             Some(p) => {
                 g.pending_by_member[p.member] -= 1;
                 true
@@ -238,7 +224,10 @@ impl Bus {
         let mut groups = self.groups.borrow_mut();
         let g = &mut groups[group];
         while let Some(&(at, seq, delivery)) = g.deadlines.front() {
-            if g.pending(seq).is_some_and(|p| p.deliveries == delivery) {
+            if g.pending
+                .get(seq_key(seq))
+                .is_some_and(|p| p.deliveries == delivery)
+            {
                 return Some(at);
             }
             g.deadlines.pop_front();
@@ -261,7 +250,7 @@ impl Bus {
                 break;
             }
             g.deadlines.pop_front();
-            let Some(p) = g.pending(seq) else {
+            let Some(p) = g.pending.get(seq_key(seq)) else {
                 continue;
             };
             if p.deliveries != delivery {
@@ -270,7 +259,10 @@ impl Bus {
             let old = p.member;
             g.pending_by_member[old] -= 1;
             if delivery >= self.max_deliveries {
-                let p = g.take_pending(seq).expect("pending entry checked above");
+                let p = g
+                    .pending
+                    .remove(seq_key(seq))
+                    .expect("pending entry checked above");
                 out.push(Expired::Loop {
                     message: p.message,
                     deliveries: delivery,
@@ -279,7 +271,10 @@ impl Bus {
             }
             let member = fewest_pending(&g.pending_by_member, &mut pick);
             g.pending_by_member[member] += 1;
-            let p = g.pending_mut(seq).expect("pending entry checked above");
+            let p = g
+                .pending
+                .get_mut(seq_key(seq))
+                .expect("pending entry checked above");
             p.member = member;
             p.deliveries += 1;
             let (attempt, message) = (p.deliveries, p.message.clone());
@@ -296,7 +291,7 @@ impl Bus {
 
     /// Messages sent and not yet acked, over all groups.
     pub fn unacked(&self) -> usize {
-        self.groups.borrow().iter().map(|g| g.unacked).sum()
+        self.groups.borrow().iter().map(|g| g.pending.len()).sum()
     }
 
     /// The sweeper wake-up of `group`.

@@ -18,6 +18,7 @@
 //! checks 18% of a run's time; the single pass is about 8%). A run feeds its checker each record as
 //! it is recorded, so a sweep need not keep the records at all ([`crate::world::run_report`]).
 
+use crate::bus::seq_key;
 use crate::domain::{Occ, OrderId, Price, Subject, TicketId};
 use crate::exec::{Halt, Node};
 use crate::store::{ById, Db, WriteError};
@@ -453,7 +454,7 @@ struct Streams {
     tickets: ById<Stream>,
     orders: ById<Stream>,
     /// By channel and seq: (is an order stream, stream id, position in the stream).
-    position: [Vec<Option<(bool, u32, usize)>>; 4],
+    position: [ById<(bool, u32, usize)>; 4],
 }
 
 #[derive(Default)]
@@ -490,17 +491,11 @@ impl Streams {
                 let stream = self.stream(is_order, id);
                 let position = stream.delivered.len();
                 stream.delivered.push(false);
-                let at = &mut self.position[subject.index()];
-                let n = *seq as usize;
-                if at.len() < n {
-                    at.resize(n, None);
-                }
-                at[n - 1] = Some((is_order, id, position));
+                self.position[subject.index()].insert(seq_key(*seq), (is_order, id, position));
                 false
             }
             Event::Deliver { subject, seq, .. } => {
-                let Some(&Some((is_order, id, i))) =
-                    self.position[subject.index()].get(*seq as usize - 1)
+                let Some(&(is_order, id, i)) = self.position[subject.index()].get(seq_key(*seq))
                 else {
                     return false;
                 };

@@ -82,6 +82,11 @@ impl<T> ById<T> {
         &mut self.slots[i]
     }
 
+    /// Take `id`'s value out.
+    pub fn remove(&mut self, id: u32) -> Option<T> {
+        self.slots.get_mut(id as usize)?.take()
+    }
+
     /// Set `id`'s value; returns the old one.
     pub fn insert(&mut self, id: u32, value: T) -> Option<T> {
         self.entry(id).replace(value)
@@ -150,12 +155,11 @@ impl<D: Document> Collection<D> {
 
     /// Insert a new document (version as given, normally 0); fails on an existing id.
     pub fn insert(&mut self, doc: D) -> Result<D, WriteError> {
-        let id = doc.id();
-        if self.docs.get(id).is_some() {
+        let slot = self.docs.entry(doc.id());
+        if slot.is_some() {
             return Err(WriteError::DuplicateKey);
         }
-        self.docs.insert(id, doc.clone());
-        Ok(doc)
+        Ok(slot.insert(doc).clone())
     }
 
     /// `save()` of `doc`, loaded earlier as `read` and modified since: `$set` of the changed
@@ -297,6 +301,7 @@ mod tests {
         assert_eq!((m.len(), m.get(3), m.get(1000)), (3, None, None));
         *m.get_mut(9).unwrap() += 1;
         assert_eq!(m.get(9), Some(&91));
+        assert_eq!((m.remove(9), m.remove(9), m.len()), (Some(91), None, 2));
     }
 
     #[test]

@@ -167,26 +167,28 @@ impl TimerQueue {
         Some((self.base + ahead, slot))
     }
 
+    /// The earliest deadline, and the wheel's earliest (deadline, slot), if any.
+    fn earliest(&self) -> Option<(u64, Option<(u64, usize)>)> {
+        let wheel = self.wheel_first();
+        let far = self.far.peek().map(|t| (t.key >> 64) as u64);
+        let at = match (wheel, far) {
+            (Some((w, _)), Some(f)) => w.min(f),
+            (Some((w, _)), None) => w,
+            (None, f) => f?,
+        };
+        Some((at, wheel))
+    }
+
     /// The earliest timer's deadline, if any.
     pub fn next_deadline(&self) -> Option<u64> {
-        let wheel = self.wheel_first().map(|(at, _)| at);
-        let far = self.far.peek().map(|t| (t.key >> 64) as u64);
-        match (wheel, far) {
-            (Some(w), Some(f)) => Some(w.min(f)),
-            (w, f) => w.or(f),
-        }
+        self.earliest().map(|(at, _)| at)
     }
 
     /// Take every timer of the earliest deadline, if that is no later than `limit_us`, handing
     /// their tasks to `wake` in the order they were set.
     pub fn pop_earliest(&mut self, limit_us: u64, mut wake: impl FnMut(TaskId)) -> Due {
-        let wheel = self.wheel_first();
-        let far_at = self.far.peek().map(|t| (t.key >> 64) as u64);
-        let at = match (wheel, far_at) {
-            (None, None) => return Due::Nothing,
-            (Some((w, _)), Some(f)) => w.min(f),
-            (Some((w, _)), None) => w,
-            (None, Some(f)) => f,
+        let Some((at, wheel)) = self.earliest() else {
+            return Due::Nothing;
         };
         if at > limit_us {
             return Due::After(at);
