@@ -7,8 +7,8 @@
 use std::num::NonZeroUsize;
 use std::path::Path;
 use std::time::Instant;
-use ticketsim::domain::Occ;
-use ticketsim::sweep::{self, Plan, Seeds, Shard};
+use ticketsim::harness::sweep::{self, Plan, Seeds, Shard};
+use ticketsim::Occ;
 use ticketsim::Scenario;
 
 // As the `ticketsim` binary does (src/main.rs), so the figures are the binary's.

@@ -14,13 +14,24 @@
 //!                                                 └─────────────┘
 //! ```
 //!
-//! Layout, one concept per module: [`domain`] (records, events and the pure decisions the
-//! services make), [`store`] (MongoDB with the version plugin), [`exec`] (the scheduler model
-//! futures run on), [`bus`] (NATS Streaming), [`services`] (the async handlers), [`world`] (all
-//! mutable state of one run and the run loop), [`trace`], [`check`], [`report`], [`scenario`]; and over many runs,
-//! [`sweep`] (seed sweeps on worker threads) and [`baseline`] (committed regression outcomes);
-//! and to show one: [`story`] (one ticket's history in words), [`shrink`] (the smallest run
-//! that fails the same way), [`diagram`] (Mermaid and SVG sequence diagrams) and [`demo`].
+//! The layers, bottom to top; an import only ever points down (`tests/it/layers.rs` holds it):
+//!
+//! ```text
+//!  cli/          one file per subcommand: parse arguments, call the harness, map errors to exit codes
+//!   └─ harness/      a run judged; many runs: sweep (baselines, shards, merge), shrink, demo
+//!       └─ present/      what people read: the report and its summary, the story, diagrams
+//!           └─ check/        judges a run from its recorded history: convergence, invariants,
+//!               │            properties
+//!               └─ sim/          the deterministic runtime: executor, timers, the random stream,
+//!                  │             the world, NATS transport, faults, clients, the trace
+//!                  └─ model/     the course's system: documents, events, pure decisions, the
+//!                                services' routes and listeners, MongoDB, NATS Streaming
+//!  scenario/     the input: the scenario file's schema, limits and parsing (read by sim and above)
+//! ```
+//!
+//! [`model`] is written against a narrow interface of what a handler can do
+//! ([`model::service::Service`]), which [`sim`] implements; the checks read only the trace;
+//! the report is built from the checks' findings after the run.
 
 #[cfg(not(madsim))]
 compile_error!(
@@ -50,51 +61,29 @@ macro_rules! serde_as_string {
 
 // Without madsim the crate is only the error above, not a page of follow-on errors.
 #[cfg(madsim)]
-pub mod baseline;
-#[cfg(madsim)]
-pub mod bus;
-#[cfg(madsim)]
 pub mod check;
 #[cfg(madsim)]
 pub mod cli;
 #[cfg(madsim)]
-pub mod demo;
+pub mod harness;
 #[cfg(madsim)]
-pub mod diagram;
+pub mod model;
 #[cfg(madsim)]
-pub mod domain;
-#[cfg(madsim)]
-pub mod error;
-#[cfg(madsim)]
-pub mod exec;
-#[cfg(madsim)]
-pub mod report;
+pub mod present;
 #[cfg(madsim)]
 pub mod scenario;
 #[cfg(madsim)]
-pub mod services;
-#[cfg(madsim)]
-pub mod shrink;
-#[cfg(madsim)]
-pub mod store;
-#[cfg(madsim)]
-pub mod story;
-#[cfg(madsim)]
-pub mod sweep;
-#[cfg(madsim)]
-pub mod timers;
-#[cfg(madsim)]
-pub mod trace;
-#[cfg(madsim)]
-pub mod world;
+pub mod sim;
 
 #[cfg(madsim)]
-pub use domain::Occ;
+pub use check::findings::Outcome;
 #[cfg(madsim)]
-pub use error::Error;
+pub use harness::error::Error;
 #[cfg(madsim)]
-pub use report::{Outcome, Report};
+pub use harness::run::{run, run_report, RunResult};
 #[cfg(madsim)]
-pub use scenario::Scenario;
+pub use model::occ::Occ;
 #[cfg(madsim)]
-pub use world::{run, run_report, RunResult};
+pub use present::report::Report;
+#[cfg(madsim)]
+pub use scenario::schema::Scenario;

@@ -2,9 +2,10 @@
 
 use crate::support::*;
 use std::collections::BTreeMap;
-use ticketsim::domain::{Event, Occ, Subject};
-use ticketsim::exec::Node;
-use ticketsim::trace::{Event as T, Record};
+use ticketsim::model::events::{Event, Subject};
+use ticketsim::model::node::Node;
+use ticketsim::sim::record::{Event as T, Record};
+use ticketsim::Occ;
 
 #[test]
 fn an_unacked_message_is_redelivered_after_the_ack_wait_flagged_redelivered() {

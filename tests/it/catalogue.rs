@@ -3,10 +3,10 @@
 
 use crate::support::*;
 use std::num::NonZeroUsize;
-use ticketsim::check::Invariant;
-use ticketsim::domain::Occ;
-use ticketsim::scenario::Claim;
-use ticketsim::sweep::{self, Plan, RangeVerdict, Seeds, Shard, SweepReport};
+use ticketsim::harness::sweep::{self, Plan, RangeVerdict, Seeds, Shard, SweepReport};
+use ticketsim::scenario::expect::Claim;
+use ticketsim::scenario::expect::Invariant;
+use ticketsim::Occ;
 use ticketsim::Outcome;
 
 /// One letter per seed: C converged, D diverged, S stuck; lower case when the run also broke

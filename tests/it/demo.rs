@@ -2,11 +2,12 @@
 
 use crate::support::*;
 use std::path::Path;
-use ticketsim::demo::{Demo, Paint, DEFAULT_SEED};
-use ticketsim::diagram;
-use ticketsim::domain::Occ;
-use ticketsim::shrink::{self, Budget, Failure, Shrunk, Size};
-use ticketsim::story::{Mark, Story};
+use ticketsim::harness::demo::{Demo, DEFAULT_SEED};
+use ticketsim::harness::shrink::{self, Budget, Failure, Shrunk, Size};
+use ticketsim::present::diagram;
+use ticketsim::present::paint::Paint;
+use ticketsim::present::story::{Mark, Story};
+use ticketsim::Occ;
 use ticketsim::Scenario;
 
 const PLAIN: Paint = Paint { enabled: false };

@@ -3,9 +3,9 @@
 
 use crate::support::*;
 use std::process::Command;
-use ticketsim::domain::Occ;
+use ticketsim::Occ;
 
-fn jsonl(trace: &ticketsim::trace::Trace) -> Vec<u8> {
+fn jsonl(trace: &ticketsim::sim::trace::Trace) -> Vec<u8> {
     let mut out = Vec::new();
     trace.write_jsonl(&mut out).unwrap();
     out
@@ -118,15 +118,14 @@ macro_rules! same_draws_twice {
     ($name:literal) => {{
         let hash =
             madsim::runtime::Runtime::check_determinism(42, madsim::Config::default(), || async {
-                ticketsim::exec::draw_through_madsim(true);
+                ticketsim::sim::rng::draw_through_madsim(true);
                 let text = include_str!(concat!("../../scenarios/", $name, ".toml"));
                 let scenario =
                     ticketsim::Scenario::parse(text, std::path::Path::new($name)).unwrap();
-                let world = ticketsim::world::World::new(&scenario, Occ::On);
-                let hash = ticketsim::world::simulate(world, &scenario, 42, Occ::On)
+                let hash = ticketsim::harness::run::run_in_current_runtime(&scenario, 42, Occ::On)
                     .report
                     .trace_hash;
-                ticketsim::exec::draw_through_madsim(false);
+                ticketsim::sim::rng::draw_through_madsim(false);
                 hash
             });
         assert_eq!(
@@ -154,7 +153,7 @@ fn the_executor_draws_madsims_stream_without_its_lock() {
         let runtime =
             madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
         let (fast, copied) = runtime.block_on(async move {
-            let exec = ticketsim::exec::Executor::new(madsim::rand::thread_rng(), seed);
+            let exec = ticketsim::sim::exec::Executor::new(madsim::rand::thread_rng(), seed);
             let draws: Vec<u64> = (0..1000).map(|_| exec.gen_range(0..u64::MAX)).collect();
             (exec.draws_without_lock(), draws)
         });

@@ -4,8 +4,8 @@
 use crate::support::*;
 use serde_json::Value;
 use std::path::Path;
-use ticketsim::domain::Occ;
 use ticketsim::scenario::Scenario;
+use ticketsim::Occ;
 use ticketsim::{Outcome, RunResult};
 
 /// 40 of the course's chains (create at 5, update to 10, 15) with `faults` as the [faults] table.

@@ -2,9 +2,11 @@
 //! whether the message is acked.
 
 use crate::support::*;
-use ticketsim::domain::{Event, Occ};
-use ticketsim::store::WriteError;
-use ticketsim::trace::{DropReason, Event as T, Record};
+use ticketsim::model::decisions::DropReason;
+use ticketsim::model::events::Event;
+use ticketsim::model::store::WriteError;
+use ticketsim::sim::record::{Event as T, Record};
+use ticketsim::Occ;
 
 fn count(records: &[Record], pred: impl Fn(&T) -> bool) -> usize {
     records.iter().filter(|r| pred(&r.event)).count()

@@ -2,7 +2,7 @@
 //! reason in its commit.
 
 use crate::support::*;
-use ticketsim::domain::Occ;
+use ticketsim::Occ;
 use ticketsim::Outcome;
 
 /// Seeds of 0..20 and how many tickets each leaves diverged without OCC.

@@ -3,10 +3,14 @@
 
 use crate::support::*;
 use std::path::Path;
-use ticketsim::check::{Invariant, Violation};
-use ticketsim::domain::{Occ, OrderStatus, Subject};
-use ticketsim::store::Db;
-use ticketsim::trace::{Cause, Event as T, Route};
+use ticketsim::check::findings::Violation;
+use ticketsim::model::documents::OrderStatus;
+use ticketsim::model::events::Subject;
+use ticketsim::model::http::{Cause, Route};
+use ticketsim::model::store::Db;
+use ticketsim::scenario::expect::Invariant;
+use ticketsim::sim::record::Event as T;
+use ticketsim::Occ;
 use ticketsim::{Outcome, Scenario};
 
 /// One ticket ordered once, with `extra` appended to its `[[workload.reserve]]` step and
@@ -27,7 +31,7 @@ fn reserve(head: &str, extra: &str) -> Scenario {
     Scenario::parse(&text, Path::new("reserve.toml")).unwrap()
 }
 
-fn http(records: &[ticketsim::trace::Record], route: Route) -> Vec<u16> {
+fn http(records: &[ticketsim::sim::record::Record], route: Route) -> Vec<u16> {
     records
         .iter()
         .filter_map(|r| match r.event {

@@ -2,12 +2,15 @@
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use ticketsim::bus;
-use ticketsim::domain::{Event, Occ, ReplicaTicket, TicketData};
-use ticketsim::exec::Node;
+use ticketsim::model::documents::ReplicaTicket;
+use ticketsim::model::events::{Event, TicketData};
+use ticketsim::model::node::Node;
 use ticketsim::scenario::Scenario;
-use ticketsim::trace::Record;
-use ticketsim::world::{World, MAX_STEPS};
+use ticketsim::sim::bus;
+use ticketsim::sim::record::Record;
+use ticketsim::sim::run::MAX_STEPS;
+use ticketsim::sim::world::World;
+use ticketsim::Occ;
 
 /// The crate root, so tests find `scenarios/` and the binary's relative paths are stable.
 pub fn root() -> &'static Path {
@@ -43,7 +46,7 @@ pub fn with_world<R>(occ: Occ, replicas: u32, f: impl FnOnce(&Rc<World>) -> R) -
     let runtime = madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default());
     runtime.block_on(async {
         let world = World::new(&scenario, occ);
-        world.start_bus();
+        bus::start(&world);
         let result = f(&world);
         world.exec.clear();
         result
@@ -134,12 +137,12 @@ pub fn deliver_once(
 ) -> (Option<ReplicaTicket>, Vec<Record>) {
     with_world(occ, replicas, |w| {
         if let Some(doc) = stored {
-            w.orders_db.borrow_mut().insert(doc).unwrap();
+            w.dbs.orders_db.borrow_mut().insert(doc).unwrap();
         }
         let id = event.ticket_id();
         publish_at(w, 0, event);
         run_to_end(w);
-        let doc = w.orders_db.borrow().find(id);
+        let doc = w.dbs.orders_db.borrow().find(id);
         (doc, w.trace().records().to_vec())
     })
 }

@@ -4,10 +4,10 @@
 use crate::support::*;
 use std::num::NonZeroUsize;
 use std::path::Path;
-use ticketsim::baseline::{self, Baseline};
-use ticketsim::domain::Occ;
+use ticketsim::harness::sweep::baseline::{self, Baseline};
+use ticketsim::harness::sweep::{self, Plan, RangeVerdict, Seeds, Shard, SweepReport};
 use ticketsim::scenario::Scenario;
-use ticketsim::sweep::{self, Plan, RangeVerdict, Seeds, Shard, SweepReport};
+use ticketsim::Occ;
 use ticketsim::Outcome;
 
 fn jobs(n: usize) -> NonZeroUsize {

@@ -2,9 +2,10 @@
 //! and the `db.write` lines alone rebuild both databases.
 
 use crate::support::*;
-use ticketsim::domain::Occ;
-use ticketsim::store::Db;
-use ticketsim::world::{World, MAX_STEPS};
+use ticketsim::model::store::Db;
+use ticketsim::sim::run::MAX_STEPS;
+use ticketsim::sim::world::World;
+use ticketsim::Occ;
 
 #[test]
 fn db_write_lines_rebuild_both_databases() {
@@ -13,17 +14,17 @@ fn db_write_lines_rebuild_both_databases() {
         let runtime = madsim::runtime::Runtime::with_seed_and_config(4, madsim::Config::default());
         runtime.block_on(async {
             let world = World::new(&scenario, occ);
-            world.start(&scenario);
+            ticketsim::sim::run::start(&world, &scenario);
             world.exec.run(u64::MAX, MAX_STEPS);
             let rebuilt = world.trace().final_state().tickets;
             let mut expected = Vec::new();
-            for t in world.tickets_db.borrow().iter() {
+            for t in world.dbs.tickets_db.borrow().iter() {
                 expected.push((
                     (Db::Tickets, t.id),
                     (t.version, t.title.clone(), t.price, t.order_id),
                 ));
             }
-            for t in world.orders_db.borrow().iter() {
+            for t in world.dbs.orders_db.borrow().iter() {
                 expected.push((
                     (Db::Orders, t.id),
                     (t.version, t.title.clone(), t.price, None),

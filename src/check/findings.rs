@@ -1,0 +1,302 @@
+//! What the checks found in a run: divergences between the databases, broken invariants and
+//! limits hit, counts, the course's own price check, the properties exercised, and the
+//! one-word outcome. Plain data, serialized with stable field names into every report.
+
+use crate::model::documents::{OrderId, Price, TicketId};
+use crate::model::events::Subject;
+use crate::model::node::Node;
+use crate::scenario::expect::{Invariant, Property};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The one-word verdict of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Quiescent and the databases agree.
+    Converged,
+    /// Quiescent, but the databases disagree.
+    Diverged,
+    /// Not quiescent: a redelivery loop, or a limit hit with work left.
+    Stuck,
+}
+
+impl Outcome {
+    /// The outcome as reports spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Converged => "converged",
+            Outcome::Diverged => "diverged",
+            Outcome::Stuck => "stuck",
+        }
+    }
+}
+
+/// A field on which the two databases disagree about one ticket.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Divergence {
+    /// The ticket.
+    pub ticket: TicketId,
+    /// `exists`, `title`, `price` or `version`.
+    pub field: &'static str,
+    /// The tickets database's value.
+    pub tickets_db: Value,
+    /// The orders database's value.
+    pub orders_db: Value,
+}
+
+/// A broken invariant or an unfinished run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Violation {
+    /// A message was delivered `deliveries` times without an ack; the bus stopped sending it.
+    RedeliveryLoop {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The ticket it is about.
+        ticket: TicketId,
+        /// Its version.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<u64>,
+        /// Deliveries made.
+        deliveries: u32,
+        /// When the bus gave up.
+        t_us: u64,
+    },
+    /// Two or more orders reserved one ticket at the same time (the is-reserved check and the
+    /// insert of concurrent requests interleaved).
+    DoubleReservation {
+        /// The ticket.
+        ticket: TicketId,
+        /// The orders reserving it, by id.
+        orders: Vec<OrderId>,
+        /// When the second one was written.
+        t_us: u64,
+    },
+    /// At quiescence the ticket's `order_id` does not name the order reserving it.
+    StaleReservation {
+        /// The ticket.
+        ticket: TicketId,
+        /// What the tickets database says reserves it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order_id: Option<OrderId>,
+        /// The orders that reserve it in the orders database.
+        reserving_orders: Vec<OrderId>,
+        /// When the run quiesced.
+        t_us: u64,
+    },
+    /// An edit of the ticket's title or price was saved while an order reserved it.
+    ReservedTicketEdited {
+        /// The ticket.
+        ticket: TicketId,
+        /// The order holding it.
+        order: OrderId,
+        /// When the edit was saved.
+        t_us: u64,
+    },
+    /// A replica's version of a ticket went down.
+    VersionRegressed {
+        /// The ticket.
+        ticket: TicketId,
+        /// The writer.
+        node: Node,
+        /// Version before.
+        from: u64,
+        /// Version after.
+        to: u64,
+        /// When.
+        t_us: u64,
+    },
+    /// The simulated time limit passed with work left.
+    TimeLimit {
+        /// The limit.
+        sim_time_ms: u64,
+        /// Messages still unacked.
+        unacked: usize,
+        /// Requests still open.
+        open_requests: u64,
+    },
+    /// The step limit was hit: a runaway model.
+    StepLimit {
+        /// Messages still unacked.
+        unacked: usize,
+        /// Requests still open.
+        open_requests: u64,
+    },
+}
+
+/// Counts over the trace.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Tickets in the tickets database at the end.
+    pub tickets: u64,
+    /// Requests answered by the tickets service.
+    pub http_requests: u64,
+    /// Of those, answered with a status of 400 or more.
+    pub http_errors: u64,
+    /// Messages published.
+    pub published: u64,
+    /// Deliveries that reached a listener (first deliveries and redeliveries).
+    pub delivered: u64,
+    /// Deliveries flagged redelivered.
+    pub redelivered: u64,
+    /// Acks of applied messages.
+    pub acked: u64,
+    /// Acks of messages dropped as stale or duplicate (`dedup`).
+    pub dropped: u64,
+    /// Listener runs that threw and did not ack.
+    pub failed_handlers: u64,
+    /// Successful database writes.
+    pub db_writes: u64,
+    /// Failed database writes (version conflicts, duplicate keys).
+    pub db_conflicts: u64,
+    /// Acks that never reached the bus (lost, or from a partitioned replica).
+    pub acks_lost: u64,
+    /// Deliveries that never reached their replica (partitioned or crashed).
+    pub deliveries_lost: u64,
+    /// Messages the bus held twice.
+    pub duplicates: u64,
+    /// Publishes that failed: events lost.
+    pub publishes_failed: u64,
+    /// Listener runs that stalled mid-handler.
+    pub stalls: u64,
+    /// Crashes of a node.
+    pub crashes: u64,
+    /// Pauses of a node.
+    pub pauses: u64,
+    /// Partitions of a node from the bus.
+    pub partitions: u64,
+    /// Orders placed (inserted by the orders service).
+    pub orders: u64,
+    /// Orders cancelled.
+    pub cancellations: u64,
+}
+
+impl Stats {
+    /// Add another run's counts to these.
+    pub fn add(&mut self, other: &Stats) {
+        let Stats {
+            tickets,
+            http_requests,
+            http_errors,
+            published,
+            delivered,
+            redelivered,
+            acked,
+            dropped,
+            failed_handlers,
+            db_writes,
+            db_conflicts,
+            acks_lost,
+            deliveries_lost,
+            duplicates,
+            publishes_failed,
+            stalls,
+            crashes,
+            pauses,
+            partitions,
+            orders,
+            cancellations,
+        } = other;
+        self.tickets += tickets;
+        self.http_requests += http_requests;
+        self.http_errors += http_errors;
+        self.published += published;
+        self.delivered += delivered;
+        self.redelivered += redelivered;
+        self.acked += acked;
+        self.dropped += dropped;
+        self.failed_handlers += failed_handlers;
+        self.db_writes += db_writes;
+        self.db_conflicts += db_conflicts;
+        self.acks_lost += acks_lost;
+        self.deliveries_lost += deliveries_lost;
+        self.duplicates += duplicates;
+        self.publishes_failed += publishes_failed;
+        self.stalls += stalls;
+        self.crashes += crashes;
+        self.pauses += pauses;
+        self.partitions += partitions;
+        self.orders += orders;
+        self.cancellations += cancellations;
+    }
+}
+
+impl Violation {
+    /// The invariant this breaks, if any (a redelivery loop or a limit breaks none: it makes
+    /// the run stuck).
+    pub fn invariant(&self) -> Option<Invariant> {
+        match self {
+            Violation::DoubleReservation { .. } => Some(Invariant::AtMostOneActiveOrder),
+            Violation::StaleReservation { .. } => Some(Invariant::OrderIdNamesActiveOrder),
+            Violation::ReservedTicketEdited { .. } => Some(Invariant::NoEditOfReservedTicket),
+            Violation::VersionRegressed { .. } => Some(Invariant::VersionsNeverGoBack),
+            Violation::RedeliveryLoop { .. }
+            | Violation::TimeLimit { .. }
+            | Violation::StepLimit { .. } => None,
+        }
+    }
+
+    /// The ticket it is about, if one.
+    pub fn ticket(&self) -> Option<TicketId> {
+        match self {
+            Violation::RedeliveryLoop { ticket, .. }
+            | Violation::DoubleReservation { ticket, .. }
+            | Violation::StaleReservation { ticket, .. }
+            | Violation::ReservedTicketEdited { ticket, .. }
+            | Violation::VersionRegressed { ticket, .. } => Some(*ticket),
+            Violation::TimeLimit { .. } | Violation::StepLimit { .. } => None,
+        }
+    }
+
+    /// Whether this breaks an invariant of the system.
+    pub fn is_invariant(&self) -> bool {
+        self.invariant().is_some()
+    }
+}
+
+/// How many tickets each database holds at a price: the course's own check ("how many tickets
+/// are priced 15 in each database?").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PriceCount {
+    /// The price.
+    pub price: Price,
+    /// Tickets at that price in the tickets database.
+    pub tickets_db: u64,
+    /// Tickets at that price in the orders database.
+    pub orders_db: u64,
+}
+
+/// Everything the checks found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Findings {
+    /// No divergence.
+    pub converged: bool,
+    /// Everything acked and answered, within the limits, with no redelivery loop.
+    pub quiescent: bool,
+    /// Per-field disagreements, by ticket.
+    pub divergences: Vec<Divergence>,
+    /// Broken invariants and limits hit.
+    pub violations: Vec<Violation>,
+    /// Counts.
+    pub stats: Stats,
+    /// Tickets per price in each database.
+    pub price_counts: Vec<PriceCount>,
+    /// Which of the properties asked about the run exercised, in the order asked.
+    pub exercised: Vec<Property>,
+}
+
+impl Findings {
+    /// The one-word verdict: stuck unless quiescent, else diverged unless converged.
+    pub fn outcome(&self) -> Outcome {
+        if !self.quiescent {
+            Outcome::Stuck
+        } else if !self.converged {
+            Outcome::Diverged
+        } else {
+            Outcome::Converged
+        }
+    }
+}

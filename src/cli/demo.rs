@@ -1,0 +1,54 @@
+//! `ticketsim demo`: the race and its cure on one seed, told, shrunk and drawn.
+
+use crate::cli::options::{ColorWhen, ShrinkBudget};
+use crate::cli::progress::shrink_spinner;
+use crate::harness::demo::{Demo, DEFAULT_SCENARIO, DEFAULT_SEED};
+use crate::harness::error::Error;
+use crate::scenario::schema::Scenario;
+use clap::Args;
+use std::path::PathBuf;
+
+/// `ticketsim demo`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ticketsim demo                                       the course's script (did-it-work), seed 4
+  ticketsim demo scenarios/edit-races-reservation.toml --seed 3
+  ticketsim demo --out /tmp/demo --color never
+
+Writes, under --out: <name>.md (the story, with Mermaid sequence diagrams), <name>.svg (the
+smallest failing run as sequence diagrams) and <name>.minimal.toml (that run as a scenario).")]
+pub struct DemoArgs {
+    /// The scenario file.
+    #[arg(default_value = DEFAULT_SCENARIO)]
+    pub scenario: PathBuf,
+    /// The seed to show. When it does not go wrong without OCC, the next one that does is shown.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// Where to write the Markdown report, the SVG and the minimal scenario.
+    #[arg(long, value_name = "DIR", default_value = "reports/demo")]
+    pub out: PathBuf,
+    /// Colour the output.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub shrink: ShrinkBudget,
+}
+
+/// Run it.
+pub fn execute(args: DemoArgs) -> Result<u8, Error> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let spinner = shrink_spinner();
+    let demo = Demo::build(
+        &scenario,
+        args.seed,
+        args.shrink.budget(),
+        &args.out,
+        &|step| spinner.set_message(step.to_owned()),
+    )?;
+    spinner.finish_and_clear();
+    demo.write()?;
+    print!("{}", demo.render(args.color.paint()));
+    Ok(0)
+}

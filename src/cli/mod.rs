@@ -1,0 +1,77 @@
+//! The command line: one file per subcommand, each an `Args` struct whose doc comments are the
+//! help text and an `execute` that calls into the harness; errors become exit codes here, in
+//! one place (0 the command did its job, 1 an expectation failed, 2 bad input or usage).
+
+pub mod demo;
+pub mod logging;
+pub mod merge;
+pub mod options;
+pub mod progress;
+pub mod run;
+pub mod shrink;
+pub mod sweep;
+
+use crate::harness::error::Error;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Deterministic concurrency simulator for the tickets and orders services of the
+/// "Microservices with Node JS and React" course.
+///
+/// Runs scripted workloads against a tickets service, orders-service replicas in one queue
+/// group, a NATS Streaming bus and MongoDB, under one seed, and checks whether the orders
+/// database's copy of every ticket converges with the tickets database, with and without
+/// optimistic concurrency control.
+///
+/// Exit codes: 0 the command did its job and every expectation held; 1 an expectation failed;
+/// 2 bad input or usage.
+#[derive(Debug, Parser)]
+#[command(name = "ticketsim", version, about, long_about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one scenario under one seed and check whether the databases converge.
+    Run(run::RunArgs),
+    /// Run scenarios over a range of seeds in every mode, judge their expectations, and
+    /// compare with the committed baselines.
+    Sweep(sweep::SweepArgs),
+    /// Combine the --json reports of every shard of a sweep into the whole sweep's report.
+    Merge(merge::MergeArgs),
+    /// Watch the race, then watch OCC cure it: one seed without and with OCC side by side,
+    /// the story of one ticket, and the smallest run that fails the same way, drawn.
+    Demo(demo::DemoArgs),
+    /// Shrink a failing run to the smallest scenario (and a seed) that fails the same way, and
+    /// write it as a scenario file that `ticketsim run` reproduces exactly.
+    Shrink(shrink::ShrinkArgs),
+}
+
+/// Run the parsed command; returns the exit code for a command that did its job (0, or 1 when
+/// an expectation failed).
+pub fn execute(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Run(args) => run::execute(args),
+        Command::Sweep(args) => sweep::execute(args),
+        Command::Merge(args) => merge::execute(args),
+        Command::Demo(args) => demo::execute(args),
+        Command::Shrink(args) => shrink::execute(args),
+    }
+}
+
+/// The whole program: logging, the command line, its run, and the exit code.
+pub fn main() -> ExitCode {
+    logging::init();
+    let cli = Cli::parse();
+    match execute(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! `ticketsim shrink`: a failing run shrunk to the smallest scenario and seed that fail the
+//! same way, written as a scenario file that `ticketsim run` reproduces exactly.
+
+use crate::cli::options::ShrinkBudget;
+use crate::cli::progress::shrink_spinner;
+use crate::harness::error::Error;
+use crate::harness::run::run_report;
+use crate::harness::shrink::{self, Failure, Size};
+use crate::model::occ::Occ;
+use crate::present::report::reproduce;
+use crate::scenario::schema::Scenario;
+use clap::Args;
+use std::path::PathBuf;
+
+/// `ticketsim shrink`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Example:
+  ticketsim shrink scenarios/crash-before-publish.toml --seed 3 --occ on
+
+A run fails when it diverges, gets stuck (a redelivery loop, a limit) or breaks an invariant;
+\"the same way\" means the same broken invariant, the same loop's channel, or a divergence on the
+same field. Exit codes: 0 shrunk and written; 2 bad input, or the run does not fail.")]
+pub struct ShrinkArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// The seed of the failing run.
+    #[arg(long)]
+    pub seed: u64,
+    /// Concurrency control of the failing run.
+    #[arg(long, value_enum, default_value_t = Occ::On)]
+    pub occ: Occ,
+    /// Where to write the minimal scenario. Default: reports/shrunk/<name>-seed<N>-<occ>.toml.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print what was found as JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub shrink: ShrinkBudget,
+}
+
+/// What `ticketsim shrink --json` prints.
+#[derive(serde::Serialize)]
+struct ShrinkReport<'a> {
+    scenario: &'a str,
+    seed: u64,
+    occ: Occ,
+    failure: Failure,
+    original: Size,
+    minimal: Size,
+    minimal_seed: u64,
+    steps: &'a [String],
+    tries: u64,
+    file: String,
+    reproduce: String,
+}
+
+/// Run it.
+pub fn execute(args: ShrinkArgs) -> Result<u8, Error> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let (seed, occ) = (args.seed, args.occ);
+    let first = run_report(&scenario, seed, occ);
+    let Some(failure) = Failure::of(&first) else {
+        return Err(Error::Usage(format!(
+            "{} converges with seed {seed} and --occ {occ}: there is no failure to shrink \
+             (`ticketsim sweep {} --occ {occ}` lists failing seeds)",
+            args.scenario.display(),
+            args.scenario.display()
+        )));
+    };
+    let path = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("reports/shrunk").join(format!("{}-seed{seed}-{occ}.toml", scenario.name))
+    });
+    let fails = move |s: &Scenario, seed: u64| failure.shown_by(&run_report(s, seed, occ));
+    let spinner = shrink_spinner();
+    let shrunk = shrink::shrink(&scenario, seed, args.shrink.budget(), &fails, &|step| {
+        spinner.set_message(step.to_owned())
+    });
+    spinner.finish_and_clear();
+    let (minimal, text) = shrink::minimal_file(&shrunk, &scenario, seed, occ, failure, &path)?;
+    let rerun = run_report(&minimal, shrunk.seed, occ);
+    shrink::write_minimal(&text, &path, shrunk.seed, occ, &rerun)?;
+    let reproduce = reproduce(&minimal, shrunk.seed, occ);
+    if args.json {
+        let report = ShrinkReport {
+            scenario: &scenario.name,
+            seed,
+            occ,
+            failure,
+            original: Size::of(&scenario),
+            minimal: Size::of(&minimal),
+            minimal_seed: shrunk.seed,
+            steps: &shrunk.steps,
+            tries: shrunk.tries,
+            file: path.display().to_string(),
+            reproduce,
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("a shrink report serializes")
+        );
+    } else {
+        println!(
+            "ticketsim shrink · {} · seed {seed} · occ {occ}",
+            scenario.name
+        );
+        println!("  the run {failure}");
+        println!(
+            "  smallest found: {} (the original: {}), seed {}",
+            Size::of(&minimal),
+            Size::of(&scenario),
+            shrunk.seed
+        );
+        println!(
+            "  tried {} scenario-and-seed pairs, kept {} changes:",
+            shrunk.tries,
+            shrunk.steps.len()
+        );
+        for step in &shrunk.steps {
+            println!("    - {step}");
+        }
+        println!("wrote {}", path.display());
+        println!("reproduce: {reproduce}");
+    }
+    Ok(0)
+}

@@ -1,0 +1,175 @@
+//! `ticketsim sweep`: scenarios over a seed range in every mode, judged, compared with the
+//! baselines or recorded as new ones.
+
+use crate::cli::progress::progress_bar;
+use crate::harness::error::Error;
+use crate::harness::sweep::baseline::{self, Baseline};
+use crate::harness::sweep::plan::{Plan, Seeds, Shard};
+use crate::harness::sweep::report::SweepReport;
+use crate::harness::sweep::workers::{self, default_jobs};
+use crate::model::occ::Occ;
+use crate::scenario::schema::Scenario;
+use clap::{Args, ValueEnum};
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+/// Which modes a sweep runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Modes {
+    /// Without OCC.
+    Off,
+    /// With OCC as taught.
+    On,
+    /// With OCC and deduplication.
+    Dedup,
+    /// All three.
+    All,
+}
+
+impl Modes {
+    fn list(self) -> Vec<Occ> {
+        match self {
+            Modes::Off => vec![Occ::Off],
+            Modes::On => vec![Occ::On],
+            Modes::Dedup => vec![Occ::Dedup],
+            Modes::All => Occ::ALL.to_vec(),
+        }
+    }
+}
+
+/// `ticketsim sweep`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  ticketsim sweep                                     every scenario, seeds 0..100, every mode
+  ticketsim sweep scenarios/did-it-work.toml --seeds 0..10000 --occ off
+  ticketsim sweep --check                             compare with reports/*.baseline.toml
+  ticketsim sweep --update-baselines                  record the outcomes as the new baselines
+  ticketsim sweep --shard 1/2 --json > a.json         half the runs, for one of two CI jobs
+
+Exit codes: 0 every expectation held (and, with --check, every seed matched its baseline);
+1 an expectation failed, a seed's outcome changed, or a run panicked; 2 bad input or usage.")]
+pub struct SweepArgs {
+    /// Scenario files. Without any, every *.toml in scenarios/.
+    pub scenarios: Vec<PathBuf>,
+    /// The seeds: A..B (B excluded) or A..=B.
+    #[arg(long, value_name = "A..B", default_value_t = Seeds::REGRESSION, conflicts_with = "check")]
+    pub seeds: Seeds,
+    /// The concurrency-control modes to run.
+    #[arg(long, value_enum, default_value_t = Modes::All)]
+    pub occ: Modes,
+    /// Worker threads. Default: one per core. The results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+    /// Run only part K of N of the sweep, so that N CI jobs share it (`ticketsim merge`
+    /// combines their --json reports).
+    #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
+    pub shard: Shard,
+    /// Print the report as JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Run each scenario's baseline range and fail on any seed whose outcome changed.
+    #[arg(long)]
+    pub check: bool,
+    /// Write each scenario's outcomes as its new baseline (every mode; seeds from --seeds).
+    #[arg(long, conflicts_with_all = ["check", "occ", "shard"])]
+    pub update_baselines: bool,
+    /// Where the baselines live.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub reports: PathBuf,
+}
+
+/// The scenario files a sweep without arguments runs: `scenarios/*.toml`, by name.
+fn bundled_scenarios() -> Result<Vec<PathBuf>, Error> {
+    let dir = Path::new("scenarios");
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Error::Usage(format!(
+            "no scenario files given, and cannot read {}/ ({e}): run from the repository root or name the files",
+            dir.display()
+        ))
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}/ holds no .toml scenario files",
+            dir.display()
+        )));
+    }
+    Ok(paths)
+}
+
+/// Run it.
+pub fn execute(args: SweepArgs) -> Result<u8, Error> {
+    let paths = if args.scenarios.is_empty() {
+        bundled_scenarios()?
+    } else {
+        args.scenarios.clone()
+    };
+    let scenarios = paths
+        .iter()
+        .map(|p| Scenario::load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let baselines = if args.check {
+        let loaded = scenarios
+            .iter()
+            .map(|s| Baseline::load_for(&args.reports, s))
+            .collect::<Result<Vec<_>, _>>()?;
+        Some(loaded)
+    } else {
+        None
+    };
+    let modes = if args.update_baselines {
+        Occ::ALL.to_vec()
+    } else {
+        args.occ.list()
+    };
+    let seeds = |i: usize| baselines.as_ref().map_or(args.seeds, |b| b[i].seeds);
+    let plan = Plan::grid(scenarios.len(), &modes, seeds, args.shard);
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
+    let bar = progress_bar(plan.shard_runs());
+    let outcomes = workers::run(&scenarios, &plan, jobs, &|| bar.inc(1));
+    bar.finish_and_clear();
+
+    let check = baselines.map(|b| baseline::check(&plan, &scenarios, &b, &outcomes.tallies));
+    if args.update_baselines {
+        if !outcomes.panics.is_empty() {
+            return Err(Error::Usage(format!(
+                "{} runs panicked; not writing baselines (run without --update-baselines to see them)",
+                outcomes.panics.len()
+            )));
+        }
+        std::fs::create_dir_all(&args.reports).map_err(|source| Error::Write {
+            path: args.reports.clone(),
+            source,
+        })?;
+        // The plan is scenario-major over `Occ::ALL`: one chunk of tallies per scenario.
+        for (s, t) in scenarios
+            .iter()
+            .zip(outcomes.tallies.chunks(Occ::ALL.len()))
+        {
+            let text = Baseline::render(s, args.seeds, [&t[0], &t[1], &t[2]]);
+            let path = Baseline::path(&args.reports, s);
+            std::fs::write(&path, text).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    let report = SweepReport::new(&scenarios, &plan, outcomes, check);
+    print_sweep(&report, args.json);
+    Ok(u8::from(!report.passed))
+}
+
+/// Print a sweep's report, as JSON or as the summary.
+pub fn print_sweep(report: &SweepReport, json: bool) {
+    if json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.render());
+    }
+}

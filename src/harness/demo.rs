@@ -1,0 +1,570 @@
+//! `ticketsim demo`: watch the race, then watch OCC cure it.
+//!
+//! One seed of a scenario runs without OCC and with it. The demo shows the course's check side
+//! by side (tickets priced 15 in each database), tells the story of one ticket that went wrong
+//! in both runs, shrinks the failure to the smallest run that fails the same way (and is cured
+//! the same way), and draws that one as sequence diagrams. Everything in it follows from the
+//! scenario and the seed: the same command prints the same bytes.
+
+use crate::check::findings::{Outcome, PriceCount};
+use crate::harness::error::Error;
+use crate::harness::files::write_file;
+use crate::harness::run::{run, run_report};
+use crate::harness::shrink::{self, Budget, Failure, Shrunk, Size};
+use crate::model::documents::{Price, TicketId};
+use crate::model::occ::Occ;
+use crate::present::diagram::{self, Panel};
+use crate::present::paint::{has_invariant_violation, Paint};
+use crate::present::report::{reproduce, Report};
+use crate::present::story::{wrap, Mark, Story};
+use crate::scenario::schema::Scenario;
+use crate::sim::trace::Trace;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+/// The scenario the demo runs without arguments: the course's own concurrency script.
+pub const DEFAULT_SCENARIO: &str = "scenarios/did-it-work.toml";
+
+/// The seed the demo runs without `--seed`.
+pub const DEFAULT_SEED: u64 = 4;
+
+/// Seeds after the asked one the demo tries when that one does not fail without OCC.
+pub const SEED_SEARCH: u64 = 1000;
+
+/// One run of the demo, kept as what the demo shows of it.
+pub struct Shown {
+    /// Its report.
+    pub report: Report,
+    trace: Trace,
+}
+
+impl Shown {
+    fn run(scenario: &Scenario, seed: u64, occ: Occ) -> Shown {
+        let result = run(scenario, seed, occ);
+        Shown {
+            report: result.report,
+            trace: result.trace,
+        }
+    }
+
+    fn story(&self, scenario: &Scenario, ticket: TicketId) -> Story {
+        Story::of(
+            &self.trace,
+            &self.report,
+            scenario.topology.orders_replicas as u8,
+            ticket,
+        )
+    }
+}
+
+/// A failure, told: the ticket's stories in both modes, and the shrunk counterexample.
+pub struct Told {
+    /// How the run without OCC fails.
+    pub failure: Failure,
+    /// Whether the run with OCC converged (and so the demo shows a cure).
+    pub cured: bool,
+    /// The ticket whose story is told.
+    pub ticket: TicketId,
+    /// Its story without OCC.
+    pub off: Story,
+    /// Its story with OCC, same seed.
+    pub on: Story,
+    /// The smallest scenario and seed found that fail the same way.
+    pub shrunk: Shrunk,
+    /// The minimal scenario as written (renamed, with its file as source).
+    pub minimal: Scenario,
+    /// Its TOML text.
+    pub minimal_toml: String,
+    /// The minimal run without OCC.
+    pub minimal_off: Shown,
+    /// The minimal run with OCC.
+    pub minimal_on: Shown,
+    /// The story of its failing ticket without OCC.
+    pub minimal_off_story: Story,
+    /// The same ticket with OCC.
+    pub minimal_on_story: Story,
+}
+
+/// Everything the demo shows.
+pub struct Demo {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// The seed asked for.
+    pub asked_seed: u64,
+    /// The seed shown: the asked one, or the first after it that fails without OCC.
+    pub seed: u64,
+    /// The run without OCC.
+    pub off: Shown,
+    /// The run with OCC.
+    pub on: Shown,
+    /// The story, when a seed fails.
+    pub told: Option<Told>,
+    /// Where the files go.
+    pub files: Files,
+}
+
+/// The files the demo writes.
+pub struct Files {
+    /// The Markdown report.
+    pub markdown: PathBuf,
+    /// The SVG sequence diagrams.
+    pub svg: PathBuf,
+    /// The minimal scenario.
+    pub minimal: PathBuf,
+}
+
+impl Files {
+    /// The demo's files of `scenario` under `dir`.
+    pub fn new(dir: &Path, scenario: &Scenario) -> Files {
+        Files {
+            markdown: dir.join(format!("{}.md", scenario.name)),
+            svg: dir.join(format!("{}.svg", scenario.name)),
+            minimal: dir.join(format!("{}.minimal.toml", scenario.name)),
+        }
+    }
+}
+
+impl Demo {
+    /// Run the demo of `scenario` from `seed`; `out` is where its files will go (their paths
+    /// appear in the text).
+    pub fn build(
+        scenario: &Scenario,
+        seed: u64,
+        budget: Budget,
+        out: &Path,
+        progress: &dyn Fn(&str),
+    ) -> Result<Demo, Error> {
+        let files = Files::new(out, scenario);
+        let mut shown_seed = seed;
+        let mut off = Shown::run(scenario, seed, Occ::Off);
+        if Failure::of(&off.report).is_none() {
+            let later = (seed.saturating_add(1)..seed.saturating_add(SEED_SEARCH))
+                .find(|&s| Failure::of(&run_report(scenario, s, Occ::Off)).is_some());
+            if let Some(s) = later {
+                shown_seed = s;
+                off = Shown::run(scenario, s, Occ::Off);
+            }
+        }
+        let on = Shown::run(scenario, shown_seed, Occ::On);
+        let told = match Failure::of(&off.report) {
+            Some(failure) => Some(tell(
+                scenario, shown_seed, failure, &off, &on, budget, &files, progress,
+            )?),
+            None => None,
+        };
+        Ok(Demo {
+            scenario: scenario.clone(),
+            asked_seed: seed,
+            seed: shown_seed,
+            off,
+            on,
+            told,
+            files,
+        })
+    }
+
+    /// The price the side-by-side table counts: the one most tickets end at in the tickets
+    /// database (15 for the course's script).
+    pub fn price(&self) -> Option<Price> {
+        self.off
+            .report
+            .price_counts
+            .iter()
+            .max_by_key(|p| (p.tickets_db, p.price))
+            .map(|p| p.price)
+    }
+
+    /// The terminal text.
+    pub fn render(&self, paint: Paint) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.bold(&format!(
+                "ticketsim demo · {} · seed {}",
+                self.scenario.name, self.seed
+            ))
+        );
+        for line in self.scenario.description.trim().lines() {
+            let _ = writeln!(out, "  {}", line.trim());
+        }
+        if self.seed != self.asked_seed {
+            let _ = writeln!(
+                out,
+                "\n  Seed {} does not go wrong without OCC (the race needs unlucky timing); seed {} is the next one that does.",
+                self.asked_seed, self.seed
+            );
+        }
+        let _ = writeln!(out, "\n{}", paint.bold(&self.table_heading()));
+        let _ = writeln!(out, "{}", self.table(paint));
+        let Some(told) = &self.told else {
+            let _ = writeln!(
+                out,
+                "\nNo seed from {} to {} goes wrong without OCC: there is no race to show.",
+                self.asked_seed,
+                self.asked_seed.saturating_add(SEED_SEARCH - 1)
+            );
+            return out;
+        };
+        let mark = |m: Mark, t: &str| paint.mark(m, t);
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint.bold(&format!(
+                "What happened to ticket {} without OCC (--occ off)",
+                told.ticket
+            ))
+        );
+        out.push_str(&told.off.render(&mark));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint.bold("The same ticket with OCC (--occ on), same seed")
+        );
+        out.push_str(&told.on.render(&mark));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint.bold("The smallest run that fails the same way")
+        );
+        out.push_str(&self.shrink_summary(told, "  "));
+        let _ = writeln!(out, "\n{}", paint.bold("Written"));
+        let written = self.written();
+        let width = written
+            .iter()
+            .map(|(p, _)| p.display().to_string().chars().count())
+            .max()
+            .unwrap_or(0);
+        for (path, what) in written {
+            let path = path.display().to_string();
+            let _ = writeln!(out, "  {path:<width$}  {}", paint.dim(what));
+        }
+        out
+    }
+
+    fn table_heading(&self) -> String {
+        match self.price() {
+            Some(p) => format!(
+                "Did it work? The course's check: how many tickets are priced {p} in each database"
+            ),
+            None => "Did it work?".to_owned(),
+        }
+    }
+
+    fn rows(&self) -> Vec<[String; 4]> {
+        let price = self.price();
+        [
+            (&self.off, "without OCC (--occ off)"),
+            (&self.on, "with OCC (--occ on)"),
+        ]
+        .into_iter()
+        .map(|(run, mode)| {
+            let count = |db: fn(&PriceCount) -> u64| {
+                run.report
+                    .price_counts
+                    .iter()
+                    .find(|p| Some(p.price) == price)
+                    .map_or(0, db)
+                    .to_string()
+            };
+            [
+                mode.to_owned(),
+                count(|p| p.tickets_db),
+                count(|p| p.orders_db),
+                outcome(&run.report),
+            ]
+        })
+        .collect()
+    }
+
+    fn table(&self, paint: Paint) -> String {
+        let mut b = Builder::default();
+        b.push_record(["", "tickets db", "orders db", "outcome"]);
+        for (row, run) in self.rows().into_iter().zip([&self.off, &self.on]) {
+            let [mode, t, o, verdict] = row;
+            b.push_record([mode, t, o, paint.outcome(&run.report, &verdict)]);
+        }
+        b.build().with(Style::rounded()).to_string()
+    }
+
+    fn written(&self) -> Vec<(&Path, &'static str)> {
+        let mut files = vec![(
+            self.files.markdown.as_path(),
+            "this story, with sequence diagrams (Mermaid)",
+        )];
+        if self.told.is_some() {
+            files.push((
+                self.files.svg.as_path(),
+                "the smallest run as sequence diagrams",
+            ));
+            files.push((
+                self.files.minimal.as_path(),
+                "the smallest run as a scenario file",
+            ));
+        }
+        files
+    }
+
+    fn shrink_summary(&self, told: &Told, indent: &str) -> String {
+        let mut out = String::new();
+        let size = Size::of(&told.minimal);
+        let original = Size::of(&self.scenario);
+        out.push_str(&wrap(
+            &format!(
+                "{size} (the original: {original}), seed {}.",
+                told.shrunk.seed
+            ),
+            96,
+            indent,
+        ));
+        let cure = if told.cured {
+            let on = &told.minimal_on.report;
+            let refused = on.stats.failed_handlers;
+            format!(
+                " With OCC it {} after {refused} refused deliver{}.",
+                if on.outcome == Outcome::Converged {
+                    "converges"
+                } else {
+                    "does not converge"
+                },
+                if refused == 1 { "y" } else { "ies" }
+            )
+        } else {
+            format!(" With OCC: {}.", outcome(&told.minimal_on.report))
+        };
+        let _ = writeln!(out, "{indent}Without OCC it {}.{cure}", told.failure);
+        let _ = writeln!(
+            out,
+            "{indent}Shrinking tried {} scenario-and-seed pairs and kept {} changes:",
+            told.shrunk.tries,
+            told.shrunk.steps.len()
+        );
+        for step in &told.shrunk.steps {
+            let _ = writeln!(out, "{indent}  - {step}");
+        }
+        let _ = writeln!(out, "{indent}Run it:");
+        for occ in [Occ::Off, Occ::On] {
+            let _ = writeln!(
+                out,
+                "{indent}  {}",
+                reproduce(&told.minimal, told.shrunk.seed, occ)
+            );
+        }
+        out
+    }
+
+    /// The Markdown report: the table, the stories, the shrunk run and its diagrams.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let name = &self.scenario.name;
+        let _ = writeln!(
+            out,
+            "# {name}, seed {}: the race, and OCC's cure\n",
+            self.seed
+        );
+        for line in self.scenario.description.trim().lines() {
+            let _ = writeln!(out, "> {}", line.trim());
+        }
+        let _ = writeln!(
+            out,
+            "\nMade by `ticketsim demo {} --seed {}`; every time below is simulated.\n",
+            self.scenario.source.display(),
+            self.asked_seed
+        );
+        let _ = writeln!(out, "## {}\n", self.table_heading());
+        let _ = writeln!(
+            out,
+            "| | tickets db | orders db | outcome |\n|---|---:|---:|---|"
+        );
+        for [mode, t, o, verdict] in self.rows() {
+            let _ = writeln!(out, "| {mode} | {t} | {o} | {verdict} |");
+        }
+        let Some(told) = &self.told else {
+            let _ = writeln!(
+                out,
+                "\nNo seed goes wrong without OCC: there is no race to show."
+            );
+            return out;
+        };
+        let plain = |_: Mark, t: &str| t.to_owned();
+        let _ = writeln!(out, "\n## What happened to ticket {}\n", told.ticket);
+        let _ = writeln!(
+            out,
+            "### Without OCC (`--occ off`)\n\n```text\n{}```\n",
+            told.off.render(&plain)
+        );
+        let _ = writeln!(
+            out,
+            "### With OCC (`--occ on`), same seed\n\n```text\n{}```\n",
+            told.on.render(&plain)
+        );
+        let _ = writeln!(out, "## The smallest run that fails the same way\n");
+        let _ = writeln!(
+            out,
+            "[`{}`]({}) ({}; seed {}):\n",
+            told.minimal.name,
+            file_name(&self.files.minimal),
+            Size::of(&told.minimal),
+            told.shrunk.seed
+        );
+        out.push_str("```text\n");
+        out.push_str(&self.shrink_summary(told, ""));
+        out.push_str("```\n\n");
+        for (title, story) in [
+            ("Without OCC", &told.minimal_off_story),
+            ("With OCC, same seed", &told.minimal_on_story),
+        ] {
+            let _ = writeln!(
+                out,
+                "### {title}\n\n```text\n{}```\n\n```mermaid\n{}```\n",
+                story.render(&plain),
+                diagram::mermaid(story)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "The same diagrams as an image: [{}]({}).",
+            file_name(&self.files.svg),
+            file_name(&self.files.svg)
+        );
+        out
+    }
+
+    /// The minimal run's sequence diagrams, both modes, in one SVG.
+    pub fn svg(&self) -> Option<String> {
+        let told = self.told.as_ref()?;
+        let title = format!(
+            "{}, seed {}: ticket {}",
+            told.minimal.name, told.shrunk.seed, told.minimal_off_story.ticket
+        );
+        Some(diagram::svg(
+            &title,
+            &[
+                Panel {
+                    title: "Without OCC (--occ off)".to_owned(),
+                    story: &told.minimal_off_story,
+                },
+                Panel {
+                    title: "With OCC (--occ on), same seed".to_owned(),
+                    story: &told.minimal_on_story,
+                },
+            ],
+        ))
+    }
+
+    /// Write the Markdown, the SVG and the minimal scenario (which is read back and rerun:
+    /// it must reproduce the shrunk run exactly).
+    pub fn write(&self) -> Result<(), Error> {
+        write_file(&self.files.markdown, &self.markdown())?;
+        if let (Some(told), Some(svg)) = (&self.told, self.svg()) {
+            write_file(&self.files.svg, &svg)?;
+            shrink::write_minimal(
+                &told.minimal_toml,
+                &self.files.minimal,
+                told.shrunk.seed,
+                Occ::Off,
+                &told.minimal_off.report,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+}
+
+/// The table's outcome cell.
+fn outcome(report: &Report) -> String {
+    let tickets = report.stats.tickets;
+    let broken = report
+        .violations
+        .iter()
+        .filter(|v| v.is_invariant())
+        .count();
+    let base = match report.outcome {
+        Outcome::Converged => "converged".to_owned(),
+        Outcome::Diverged => {
+            let mut ids: Vec<_> = report.divergences.iter().map(|d| d.ticket).collect();
+            ids.dedup();
+            format!("DIVERGED: {} of {tickets} tickets differ", ids.len())
+        }
+        Outcome::Stuck => "STUCK: never settles".to_owned(),
+    };
+    if broken > 0 {
+        format!("{base}, {broken} invariant violations")
+    } else {
+        base
+    }
+}
+
+/// Tell the failure: pick the ticket, tell its stories, shrink.
+#[allow(clippy::too_many_arguments)]
+fn tell(
+    scenario: &Scenario,
+    seed: u64,
+    failure: Failure,
+    off: &Shown,
+    on: &Shown,
+    budget: Budget,
+    files: &Files,
+    progress: &dyn Fn(&str),
+) -> Result<Told, Error> {
+    let cured = on.report.outcome == Outcome::Converged && !has_invariant_violation(&on.report);
+    // The ticket to follow: the first that went wrong without OCC and whose events OCC
+    // refused at least once with the same seed (so both halves of the story have something
+    // to show); failing that, the first that went wrong.
+    let tickets = failure.tickets(&off.report);
+    let ticket = tickets
+        .iter()
+        .take(64)
+        .copied()
+        .find(|&t| {
+            let off_story = off.story(scenario, t);
+            let on_story = on.story(scenario, t);
+            (off_story.has_stale_write() || !matches!(failure, Failure::Diverged { .. }))
+                && (!cured || on_story.has_refusal())
+        })
+        .or_else(|| tickets.first().copied())
+        .unwrap_or(1);
+    let fails = move |s: &Scenario, seed: u64| {
+        let off = run_report(s, seed, Occ::Off);
+        if !failure.shown_by(&off) {
+            return false;
+        }
+        if !cured {
+            return true;
+        }
+        let on = run_report(s, seed, Occ::On);
+        on.outcome == Outcome::Converged
+            && !has_invariant_violation(&on)
+            && on.stats.failed_handlers > 0
+    };
+    let shrunk = shrink::shrink(scenario, seed, budget, &fails, progress);
+    let (minimal, minimal_toml) =
+        shrink::minimal_file(&shrunk, scenario, seed, Occ::Off, failure, &files.minimal)?;
+    let minimal_off = Shown::run(&minimal, shrunk.seed, Occ::Off);
+    let minimal_on = Shown::run(&minimal, shrunk.seed, Occ::On);
+    let minimal_ticket = failure
+        .tickets(&minimal_off.report)
+        .first()
+        .copied()
+        .unwrap_or(1);
+    Ok(Told {
+        failure,
+        cured,
+        ticket,
+        off: off.story(scenario, ticket),
+        on: on.story(scenario, ticket),
+        minimal_off_story: minimal_off.story(&minimal, minimal_ticket),
+        minimal_on_story: minimal_on.story(&minimal, minimal_ticket),
+        shrunk,
+        minimal,
+        minimal_toml,
+        minimal_off,
+        minimal_on,
+    })
+}

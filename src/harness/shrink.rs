@@ -1,0 +1,651 @@
+//! Shrinking a failing run: the smallest scenario, and a seed, that still fail the same way.
+//!
+//! Delta debugging over the scenario: take away whole workload steps and faults, then lower
+//! counts (tickets, orders, replicas) and drop elements of lists (price updates), keeping each
+//! change under which some seed still fails the same way, until no change does. The current
+//! seed is tried first; a smaller scenario makes different random draws, so when it no longer
+//! fails, seeds `0, 1, 2, …` are searched again, up to a budget per candidate. Every candidate
+//! is strictly smaller than the scenario it came from, so shrinking ends; every choice is made
+//! in a fixed order, so the result is the same on every run and every thread count.
+
+use crate::check::findings::{Outcome, Violation};
+use crate::harness::error::Error;
+use crate::harness::files::write_file;
+use crate::harness::run::run_report;
+use crate::harness::sweep::workers::default_jobs;
+use crate::model::documents::{Price, TicketId};
+use crate::model::events::Subject;
+use crate::model::occ::Occ;
+use crate::present::report::{reproduce, Report};
+use crate::scenario::expect::Invariant;
+use crate::scenario::schema::Scenario;
+use serde::Serialize;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How a run fails, in the terms shrinking keeps: a smaller run "fails the same way" when it
+/// shows this failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Failure {
+    /// An invariant broke.
+    Violates {
+        /// Which.
+        invariant: Invariant,
+    },
+    /// A message was delivered again and again without an ack, until NATS gave up on it.
+    RedeliveryLoop {
+        /// The message's channel.
+        subject: Subject,
+    },
+    /// A limit cut the run off with work left.
+    Unfinished,
+    /// Quiescent, but the databases disagree on a field of some ticket.
+    Diverged {
+        /// `exists`, `title`, `price` or `version`.
+        field: &'static str,
+    },
+}
+
+impl Failure {
+    /// The failure a run shows, if any: its first broken invariant, else its redelivery loop,
+    /// else the limit it hit, else its first divergence.
+    pub fn of(report: &Report) -> Option<Failure> {
+        let first = |f: fn(&Violation) -> Option<Failure>| report.violations.iter().find_map(f);
+        first(|v| {
+            v.invariant()
+                .map(|invariant| Failure::Violates { invariant })
+        })
+        .or_else(|| {
+            first(|v| match v {
+                Violation::RedeliveryLoop { subject, .. } => {
+                    Some(Failure::RedeliveryLoop { subject: *subject })
+                }
+                _ => None,
+            })
+        })
+        .or_else(|| (report.outcome == Outcome::Stuck).then_some(Failure::Unfinished))
+        .or_else(|| {
+            report
+                .divergences
+                .first()
+                .map(|d| Failure::Diverged { field: d.field })
+        })
+    }
+
+    /// Whether `report` shows this failure (among whatever else it shows).
+    pub fn shown_by(self, report: &Report) -> bool {
+        match self {
+            Failure::Violates { invariant } => report
+                .violations
+                .iter()
+                .any(|v| v.invariant() == Some(invariant)),
+            Failure::RedeliveryLoop { subject } => report.violations.iter().any(
+                |v| matches!(v, Violation::RedeliveryLoop { subject: s, .. } if *s == subject),
+            ),
+            Failure::Unfinished => report.outcome == Outcome::Stuck,
+            Failure::Diverged { field } => {
+                report.outcome == Outcome::Diverged
+                    && report.divergences.iter().any(|d| d.field == field)
+            }
+        }
+    }
+
+    /// The tickets a report's instances of this failure are about, in the report's order
+    /// (for a run stopped by a limit: its diverged tickets, if any).
+    pub fn tickets(self, report: &Report) -> Vec<TicketId> {
+        let mut out: Vec<TicketId> = match self {
+            Failure::Violates { invariant } => report
+                .violations
+                .iter()
+                .filter(|v| v.invariant() == Some(invariant))
+                .filter_map(Violation::ticket)
+                .collect(),
+            Failure::RedeliveryLoop { subject } => report
+                .violations
+                .iter()
+                .filter(
+                    |v| matches!(v, Violation::RedeliveryLoop { subject: s, .. } if *s == subject),
+                )
+                .filter_map(Violation::ticket)
+                .collect(),
+            Failure::Unfinished => report.divergences.iter().map(|d| d.ticket).collect(),
+            Failure::Diverged { field } => report
+                .divergences
+                .iter()
+                .filter(|d| d.field == field)
+                .map(|d| d.ticket)
+                .collect(),
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        out.retain(|t| seen.insert(*t));
+        out
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Violates { invariant } => write!(f, "breaks {invariant}"),
+            Failure::RedeliveryLoop { subject } => write!(f, "redelivers a {subject} forever"),
+            Failure::Unfinished => f.write_str("does not finish within its limits"),
+            Failure::Diverged { field: "exists" } => {
+                f.write_str("diverges: a ticket is missing from the orders database")
+            }
+            Failure::Diverged { field } => {
+                write!(f, "diverges: the databases disagree on a ticket's {field}")
+            }
+        }
+    }
+}
+
+/// What shrinking found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shrunk {
+    /// The smallest scenario found.
+    pub scenario: Scenario,
+    /// A seed under which it fails.
+    pub seed: u64,
+    /// The changes kept, in order, each described.
+    pub steps: Vec<String>,
+    /// Seeds tried, counted as a search in order would try them (the same on any number of
+    /// threads).
+    pub tries: u64,
+}
+
+/// A scenario's size in the terms a learner counts: tickets, price updates, replicas, orders,
+/// workload steps and faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Size {
+    /// Tickets created.
+    pub tickets: u64,
+    /// Price updates sent.
+    pub price_updates: u64,
+    /// Orders-service replicas.
+    pub replicas: u32,
+    /// Orders placed (and cancels).
+    pub orders: u64,
+    /// Workload steps.
+    pub steps: usize,
+    /// Faults named.
+    pub faults: usize,
+}
+
+impl Size {
+    /// Measure `s`.
+    pub fn of(s: &Scenario) -> Size {
+        let w = &s.workload;
+        let f = &s.faults;
+        let chains = w.price_chain.iter();
+        let reserves = w.reserve.iter();
+        Size {
+            tickets: w
+                .create_tickets
+                .iter()
+                .map(|c| u64::from(c.count))
+                .sum::<u64>()
+                + chains.clone().map(|c| u64::from(c.tickets)).sum::<u64>()
+                + reserves.clone().map(|r| u64::from(r.tickets)).sum::<u64>(),
+            price_updates: chains
+                .map(|c| u64::from(c.tickets) * c.updates.len() as u64)
+                .sum::<u64>()
+                + reserves
+                    .clone()
+                    .map(|r| u64::from(r.tickets) * r.price_updates.len() as u64)
+                    .sum::<u64>(),
+            replicas: s.topology.orders_replicas,
+            orders: reserves
+                .map(|r| {
+                    let cancels = u64::from(r.cancel_after_ms.is_some());
+                    u64::from(r.tickets) * u64::from(r.orders) * (1 + cancels)
+                })
+                .sum(),
+            steps: w.create_tickets.len() + w.price_chain.len() + w.reserve.len(),
+            faults: f.crash.len()
+                + f.pause.len()
+                + f.partition.len()
+                + usize::from(f.lost_ack > 0.0)
+                + usize::from(f.duplicate_delivery > 0.0)
+                + usize::from(f.slow_handler.is_some())
+                + usize::from(f.crash_rate.is_some())
+                + usize::from(f.heal_at_ms.is_some()),
+        }
+    }
+
+    /// One number that every candidate lowers: shrinking stops.
+    fn total(self) -> u64 {
+        self.tickets
+            + self.price_updates
+            + u64::from(self.replicas)
+            + self.orders
+            + self.steps as u64
+            + self.faults as u64
+    }
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = |n: u64, one: &str, many: &str| {
+            if n == 1 {
+                format!("{n} {one}")
+            } else {
+                format!("{n} {many}")
+            }
+        };
+        let mut parts = vec![
+            plural(self.tickets, "ticket", "tickets"),
+            plural(self.price_updates, "price update", "price updates"),
+            plural(u64::from(self.replicas), "replica", "replicas"),
+        ];
+        if self.orders > 0 {
+            parts.push(plural(self.orders, "order request", "order requests"));
+        }
+        if self.faults > 0 {
+            parts.push(plural(self.faults as u64, "fault", "faults"));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// How hard to look.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// Seeds tried per candidate scenario (the current seed, then 0, 1, 2, …).
+    pub seeds: u64,
+    /// Worker threads for the seed search. The result does not depend on it.
+    pub jobs: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            seeds: 1000,
+            jobs: default_jobs().get(),
+        }
+    }
+}
+
+/// Shrink `scenario` under `seed` while `fails(scenario, seed)` holds. `fails` must hold for
+/// the starting point. `progress` hears of each change kept.
+pub fn shrink(
+    scenario: &Scenario,
+    seed: u64,
+    budget: Budget,
+    fails: &(dyn Fn(&Scenario, u64) -> bool + Sync),
+    progress: &dyn Fn(&str),
+) -> Shrunk {
+    let mut current = scenario.clone();
+    let mut seed = seed;
+    let mut steps = Vec::new();
+    let mut tries = 0;
+    'outer: loop {
+        for (what, candidate) in candidates(&current) {
+            let (found, tried) = search(&candidate, seed, budget, fails);
+            tries += tried;
+            if let Some(found) = found {
+                let note = if found == seed {
+                    what
+                } else {
+                    format!("{what} (seed {found})")
+                };
+                progress(&note);
+                steps.push(note);
+                current = candidate;
+                seed = found;
+                continue 'outer;
+            }
+        }
+        break;
+    }
+    Shrunk {
+        scenario: current,
+        seed,
+        steps,
+        tries,
+    }
+}
+
+/// The first seed of `current, 0, 1, 2, …` (up to the budget) under which `s` fails, and how
+/// many seeds a search in that order tries to find it (threads may try more; the count does
+/// not depend on them).
+fn search(
+    s: &Scenario,
+    current: u64,
+    budget: Budget,
+    fails: &(dyn Fn(&Scenario, u64) -> bool + Sync),
+) -> (Option<u64>, u64) {
+    if fails(s, current) {
+        return (Some(current), 1);
+    }
+    let order = |i: u64| if i < current { i } else { i + 1 };
+    let n = budget.seeds.saturating_sub(1);
+    let jobs = budget.jobs.max(1);
+    let found = if jobs == 1 {
+        (0..n).find(|&i| fails(s, order(i)))
+    } else {
+        // Workers take seeds in order; the lowest index that fails wins, whichever thread
+        // found it, so the answer is the sequential one.
+        let next = AtomicU64::new(0);
+        let best = AtomicU64::new(u64::MAX);
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n || i >= best.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if fails(s, order(i)) {
+                        best.fetch_min(i, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        Some(best.into_inner()).filter(|&b| b != u64::MAX)
+    };
+    match found {
+        Some(i) => (Some(order(i)), i + 2),
+        None => (None, n + 1),
+    }
+}
+
+/// Smaller scenarios than `s`, each with what changed, the boldest first: without a workload
+/// step or a fault, then with fewer tickets, price updates, orders and replicas.
+pub fn candidates(s: &Scenario) -> Vec<(String, Scenario)> {
+    let mut out = Vec::new();
+    let size = Size::of(s).total();
+    let mut push = |what: String, change: &dyn Fn(&mut Scenario)| {
+        let mut c = s.clone();
+        change(&mut c);
+        if c.is_valid() && Size::of(&c).total() < size {
+            out.push((what, c));
+        }
+    };
+    let w = &s.workload;
+    if Size::of(s).steps > 1 {
+        for i in 0..w.create_tickets.len() {
+            push(format!("without create-tickets step {}", i + 1), &|c| {
+                c.workload.create_tickets.remove(i);
+            });
+        }
+        for i in 0..w.price_chain.len() {
+            push(format!("without price-chain step {}", i + 1), &|c| {
+                c.workload.price_chain.remove(i);
+            });
+        }
+        for i in 0..w.reserve.len() {
+            push(format!("without reserve step {}", i + 1), &|c| {
+                c.workload.reserve.remove(i);
+            });
+        }
+    }
+    let f = &s.faults;
+    for (i, crash) in f.crash.iter().enumerate() {
+        push(
+            format!("without the crash of {} at {} ms", crash.node, crash.at_ms),
+            &|c| {
+                c.faults.crash.remove(i);
+            },
+        );
+    }
+    for (i, p) in f.pause.iter().enumerate() {
+        push(
+            format!("without the pause of {} at {} ms", p.node, p.at_ms),
+            &|c| {
+                c.faults.pause.remove(i);
+            },
+        );
+    }
+    for (i, p) in f.partition.iter().enumerate() {
+        push(
+            format!("without the partition of {} at {} ms", p.node, p.at_ms),
+            &|c| {
+                c.faults.partition.remove(i);
+            },
+        );
+    }
+    if f.crash_rate.is_some() {
+        push("without random crashes".into(), &|c| {
+            c.faults.crash_rate = None
+        });
+    }
+    if f.slow_handler.is_some() {
+        push("without slow handlers".into(), &|c| {
+            c.faults.slow_handler = None
+        });
+    }
+    if f.lost_ack > 0.0 {
+        push("without lost acks".into(), &|c| c.faults.lost_ack = 0.0);
+    }
+    if f.duplicate_delivery > 0.0 {
+        push("without duplicate deliveries".into(), &|c| {
+            c.faults.duplicate_delivery = 0.0
+        });
+    }
+    if f.heal_at_ms.is_some() {
+        push("without the heal".into(), &|c| c.faults.heal_at_ms = None);
+    }
+    for (i, chain) in w.price_chain.iter().enumerate() {
+        for n in fewer(chain.tickets) {
+            push(
+                format!(
+                    "{} in price chain {} (was {})",
+                    tickets(n),
+                    i + 1,
+                    chain.tickets
+                ),
+                &|c| c.workload.price_chain[i].tickets = n,
+            );
+        }
+    }
+    for (i, r) in w.reserve.iter().enumerate() {
+        for n in fewer(r.tickets) {
+            push(
+                format!(
+                    "{} in reserve step {} (was {})",
+                    tickets(n),
+                    i + 1,
+                    r.tickets
+                ),
+                &|c| c.workload.reserve[i].tickets = n,
+            );
+        }
+    }
+    for (i, ct) in w.create_tickets.iter().enumerate() {
+        for n in fewer(ct.count) {
+            push(
+                format!(
+                    "{} in create-tickets step {} (was {})",
+                    tickets(n),
+                    i + 1,
+                    ct.count
+                ),
+                &|c| c.workload.create_tickets[i].count = n,
+            );
+        }
+    }
+    for (i, chain) in w.price_chain.iter().enumerate() {
+        for kept in sublists(&chain.updates) {
+            push(
+                format!(
+                    "updates {} in price chain {} (was {})",
+                    prices(&kept),
+                    i + 1,
+                    prices(&chain.updates)
+                ),
+                &|c| c.workload.price_chain[i].updates = kept.clone(),
+            );
+        }
+    }
+    for (i, r) in w.reserve.iter().enumerate() {
+        for kept in sublists(&r.price_updates) {
+            push(
+                format!(
+                    "price updates {} in reserve step {} (was {})",
+                    prices(&kept),
+                    i + 1,
+                    prices(&r.price_updates)
+                ),
+                &|c| c.workload.reserve[i].price_updates = kept.clone(),
+            );
+        }
+        for n in fewer(r.orders) {
+            push(
+                format!(
+                    "{n} orders per ticket in reserve step {} (was {})",
+                    i + 1,
+                    r.orders
+                ),
+                &|c| c.workload.reserve[i].orders = n,
+            );
+        }
+        if r.cancel_after_ms.is_some() {
+            push(format!("no cancels in reserve step {}", i + 1), &|c| {
+                c.workload.reserve[i].cancel_after_ms = None
+            });
+        }
+    }
+    for n in fewer(s.topology.orders_replicas) {
+        let replicas = if n == 1 { "replica" } else { "replicas" };
+        push(
+            format!("{n} orders {replicas} (was {})", s.topology.orders_replicas),
+            &|c| c.topology.orders_replicas = n,
+        );
+    }
+    out
+}
+
+/// Smaller counts to try for `n`: 1, then halving towards `n`, then `n - 1`.
+fn fewer(n: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut k = 1;
+    while k < n {
+        out.push(k);
+        k = if k == 1 { n / 2 } else { k + (n - k) / 2 };
+        if out.last() == Some(&k) {
+            break;
+        }
+    }
+    if n > 1 && !out.contains(&(n - 1)) {
+        out.push(n - 1);
+    }
+    out.retain(|&k| k >= 1 && k < n);
+    out.dedup();
+    out
+}
+
+/// `list` without one chunk, for chunks of half its length, then a quarter, … then one
+/// element (delta debugging's complements), each once.
+fn sublists<T: Clone + PartialEq>(list: &[T]) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let mut chunk = list.len().div_ceil(2);
+    while chunk >= 1 && !list.is_empty() {
+        for start in (0..list.len()).step_by(chunk) {
+            let mut kept = list[..start].to_vec();
+            kept.extend_from_slice(&list[(start + chunk).min(list.len())..]);
+            if !out.contains(&kept) {
+                out.push(kept);
+            }
+        }
+        if chunk == 1 {
+            break;
+        }
+        chunk = chunk.div_ceil(2);
+    }
+    out
+}
+
+fn tickets(n: u32) -> String {
+    if n == 1 {
+        "1 ticket".to_owned()
+    } else {
+        format!("{n} tickets")
+    }
+}
+
+fn prices(list: &[Price]) -> String {
+    if list.is_empty() {
+        return "none".to_owned();
+    }
+    let all: Vec<String> = list.iter().map(|p| p.to_string()).collect();
+    format!("[{}]", all.join(", "))
+}
+
+/// The minimal scenario as it is written to `path`: renamed `<name>-minimal`, described by
+/// where it came from, with `path` as its source; and its TOML text, a header comment saying
+/// how to run it, then the scenario, which [`Scenario::parse`] reads back unchanged.
+pub fn minimal_file(
+    shrunk: &Shrunk,
+    original: &Scenario,
+    seed: u64,
+    occ: Occ,
+    failure: Failure,
+    path: &std::path::Path,
+) -> Result<(Scenario, String), Error> {
+    let mut scenario = shrunk.scenario.clone();
+    scenario.name = format!("{}-minimal", original.name);
+    scenario.description = format!(
+        "{} shrunk by ticketsim: the smallest run found that {failure}, like seed {seed} of \
+         the original with --occ {occ}.",
+        original.name
+    );
+    scenario.source = path.to_owned();
+    let body = toml::to_string(&scenario)
+        .map_err(|e| Error::Usage(format!("cannot write the shrunk scenario as TOML: {e}")))?;
+    let text = format!(
+        "# {name}, shrunk: the smallest run found that {failure}, like\n\
+         #   {original_run}\n\
+         # It has {size} (the original: {original_size}).\n\
+         # Reproduce it with:\n\
+         #   {run}\n\n{body}",
+        name = original.name,
+        original_run = reproduce(original, seed, occ),
+        size = Size::of(&scenario),
+        original_size = Size::of(original),
+        run = reproduce(&scenario, shrunk.seed, occ),
+    );
+    Ok((scenario, text))
+}
+
+/// Write the minimal scenario to `path`, read it back and run it: the file must reproduce the
+/// shrunk run step for step (the same trace hash as `expected`).
+pub fn write_minimal(
+    text: &str,
+    path: &std::path::Path,
+    seed: u64,
+    occ: Occ,
+    expected: &Report,
+) -> Result<(), Error> {
+    write_file(path, text)?;
+    let reread = Scenario::load(path)?;
+    let rerun = run_report(&reread, seed, occ);
+    if rerun.trace_hash != expected.trace_hash {
+        return Err(Error::Usage(format!(
+            "{} does not reproduce the shrunk run (trace {} instead of {}): a bug in ticketsim",
+            path.display(),
+            rerun.trace_hash,
+            expected.trace_hash
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fewer_tries_one_then_halves_then_one_less() {
+        assert_eq!(fewer(1), Vec::<u32>::new());
+        assert_eq!(fewer(2), vec![1]);
+        assert_eq!(fewer(4), vec![1, 2, 3]);
+        assert_eq!(fewer(200), vec![1, 100, 150, 175, 187, 193, 196, 198, 199]);
+    }
+
+    #[test]
+    fn sublists_remove_halves_then_single_elements() {
+        let kept: Vec<Vec<u32>> = sublists(&[10, 15]);
+        assert_eq!(kept, vec![vec![15], vec![10]]);
+        let kept: Vec<Vec<u32>> = sublists(&[1, 2, 3]);
+        assert_eq!(kept, vec![vec![3], vec![1, 2], vec![2, 3], vec![1, 3]]);
+    }
+}

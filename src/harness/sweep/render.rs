@@ -1,0 +1,188 @@
+//! A sweep's report for a terminal: one table per scenario and mode, the expectations judged,
+//! the panics and baseline mismatches each with the command that reproduces it. The text does
+//! not depend on `--jobs`.
+
+use crate::harness::sweep::report::{GroupReport, RangeVerdict, SweepReport};
+use crate::scenario::expect::Claim;
+use std::fmt::Write as _;
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+impl SweepReport {
+    /// The terminal summary. It does not mention the number of threads: it is the same text
+    /// whatever `--jobs`.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let scenarios = {
+            let mut names: Vec<&str> = self.groups.iter().map(|g| g.scenario.as_str()).collect();
+            names.dedup();
+            names.len()
+        };
+        let mut ranges: Vec<String> = self.groups.iter().map(|g| g.seeds.to_string()).collect();
+        ranges.sort();
+        ranges.dedup();
+        let _ = write!(
+            out,
+            "ticketsim sweep · {scenarios} scenario{} · seeds {} · {} runs",
+            plural(scenarios),
+            ranges.join(", "),
+            self.total_runs
+        );
+        if !self.shard.is_whole() {
+            let _ = write!(out, " · shard {}: {} of them", self.shard, self.runs);
+        }
+        out.push('\n');
+
+        let mut table = Builder::default();
+        table.push_record([
+            "scenario",
+            "occ",
+            "seeds",
+            "converged",
+            "diverged",
+            "stuck",
+            "violations",
+            "first failing",
+            "expectation",
+        ]);
+        for g in &self.groups {
+            let t = &g.tally;
+            let n = g.expectations.len();
+            let expectation = match (
+                g.count(RangeVerdict::Failed),
+                g.count(RangeVerdict::Undecided),
+            ) {
+                _ if n == 0 => "—".to_owned(),
+                (0, 0) => format!("{n}/{n} held"),
+                (0, u) => format!("{}/{n} held, {u} undecided", n - u),
+                (f, _) => format!("{f}/{n} FAILED"),
+            };
+            table.push_record([
+                g.scenario.clone(),
+                g.occ.to_string(),
+                t.runs.to_string(),
+                t.converged.to_string(),
+                t.diverged.to_string(),
+                t.stuck.to_string(),
+                t.violations.to_string(),
+                g.first_failing_seed
+                    .map_or("—".to_owned(), |s| s.to_string()),
+                expectation,
+            ]);
+        }
+        let _ = writeln!(out, "{}", table.build().with(Style::rounded()));
+        let declared: Vec<&GroupReport> = self
+            .groups
+            .iter()
+            .filter(|g| !g.expectations.is_empty())
+            .collect();
+        if !declared.is_empty() {
+            let _ = writeln!(out, "\nexpectations:");
+            for g in declared {
+                let claims: Vec<String> = g
+                    .expectations
+                    .iter()
+                    .map(|j| format!("{} {}", j.expected, j.verdict.as_str()))
+                    .collect();
+                let _ = writeln!(out, "  {} · {}: {}", g.scenario, g.occ, claims.join(" · "));
+            }
+        }
+
+        let failing: Vec<&GroupReport> = self
+            .groups
+            .iter()
+            .filter(|g| g.reproduce.is_some())
+            .collect();
+        if !failing.is_empty() {
+            let _ = writeln!(out, "\nfirst failing seed of each row, to reproduce:");
+            for g in failing {
+                let _ = writeln!(
+                    out,
+                    "  {} · {}: {}",
+                    g.scenario,
+                    g.occ,
+                    g.reproduce.as_deref().unwrap_or_default()
+                );
+            }
+        }
+        let undecided: usize = self
+            .groups
+            .iter()
+            .map(|g| g.count(RangeVerdict::Undecided))
+            .sum();
+        for g in &self.groups {
+            for j in g
+                .expectations
+                .iter()
+                .filter(|j| j.verdict == RangeVerdict::Failed)
+            {
+                let _ = writeln!(
+                    out,
+                    "\nEXPECTATION FAILED: {} · occ {} expects `{}`, but {}.",
+                    g.scenario, g.occ, j.expected, j.why
+                );
+                if let (Claim::Converges, Some(r)) = (j.expected, &g.reproduce) {
+                    let _ = writeln!(out, "  reproduce: {r}");
+                }
+            }
+        }
+        if undecided > 0 {
+            let _ = writeln!(
+                out,
+                "\n{undecided} \"on some seed\" expectation{} not seen in this shard: `ticketsim merge` of all shards' --json reports judges {}.",
+                plural(undecided),
+                if undecided == 1 { "it" } else { "them" }
+            );
+        }
+        for p in &self.panics {
+            let _ = writeln!(
+                out,
+                "\nPANIC (a bug in ticketsim, please report it): {} · occ {} · seed {}: {}\n  reproduce: {}",
+                p.scenario, p.occ, p.seed, p.message, p.reproduce
+            );
+        }
+        if let Some(b) = &self.baseline {
+            if b.mismatches.is_empty() {
+                let _ = writeln!(out, "\nbaselines: all {} seeds match", b.compared);
+            } else {
+                let _ = writeln!(
+                    out,
+                    "\nBASELINE CHANGED: {} of {} seeds have a new outcome:",
+                    b.mismatches.len(),
+                    b.compared
+                );
+                for m in &b.mismatches {
+                    let _ = writeln!(
+                        out,
+                        "  {} · occ {} · seed {}: baseline {}, now {}\n    reproduce: {}",
+                        m.scenario, m.occ, m.seed, m.baseline, m.now, m.reproduce
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "  If the change is intended, record it: ticketsim sweep --update-baselines"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\ncombined hash {}{}",
+            self.combined_hash,
+            if self.shard.is_whole() {
+                ""
+            } else {
+                " (this shard's; the shards' hashes add up to the whole sweep's)"
+            }
+        );
+        let _ = writeln!(out, "{}", if self.passed { "PASSED" } else { "FAILED" });
+        out
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

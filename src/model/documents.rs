@@ -1,0 +1,193 @@
+//! The documents the services keep in MongoDB, and the ids and values they are made of.
+//!
+//! Each type mirrors a mongoose model of the course (StephenGrider/ticketing):
+//! [`Ticket`] is `tickets/src/models/ticket.ts`, [`ReplicaTicket`] the orders service's own
+//! `orders/src/models/ticket.ts`, and [`Order`] `orders/src/models/order.ts`. [`Document`] is
+//! what the update-if-current plugin needs of a document: its id, its version, and which of its
+//! fields a handler may `$set`.
+
+use serde::Serialize;
+use std::rc::Rc;
+
+/// Identifier of a ticket (MongoDB's `_id`), assigned by the tickets service in creation order.
+pub type TicketId = u32;
+
+/// A price in whole currency units. The course's scripts use whole prices (5, 10, 15).
+pub type Price = u32;
+
+/// Identifier of the user who owns a ticket or places an order.
+pub type UserId = u32;
+
+/// Identifier of an order (MongoDB's `_id`), assigned by the orders service in creation order.
+pub type OrderId = u32;
+
+/// How long a new order holds its ticket (the course's `EXPIRATION_WINDOW_SECONDS`), in ms.
+pub const ORDER_EXPIRATION_MS: u64 = 60_000;
+
+/// The status of an order (the course's `OrderStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum OrderStatus {
+    /// Created; the ticket is reserved.
+    #[serde(rename = "created")]
+    Created,
+    /// Cancelled by the user (or expired): the ticket is free again.
+    #[serde(rename = "cancelled")]
+    Cancelled,
+    /// Waiting for the payment.
+    #[serde(rename = "awaiting:payment")]
+    AwaitingPayment,
+    /// Paid.
+    #[serde(rename = "complete")]
+    Complete,
+}
+
+impl OrderStatus {
+    /// The status as the course spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Created => "created",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::AwaitingPayment => "awaiting:payment",
+            OrderStatus::Complete => "complete",
+        }
+    }
+
+    /// Whether an order in this status reserves its ticket (the course's `isReserved` query:
+    /// any status but cancelled).
+    pub fn reserves(self) -> bool {
+        self != OrderStatus::Cancelled
+    }
+}
+
+/// A document in a versioned MongoDB collection.
+pub trait Document: Clone {
+    /// The document's `_id`.
+    fn id(&self) -> u32;
+    /// The version field the update-if-current plugin maintains.
+    fn version(&self) -> u64;
+    /// Sets the version (only the store does this, when a save succeeds).
+    fn set_version(&mut self, version: u64);
+    /// mongoose's `save()` of a loaded document sends `$set` of its modified paths only: copy
+    /// into `self` (the stored document) each field on which `doc` differs from `read`, the
+    /// state it was loaded in. A field another writer changed meanwhile is left as it is.
+    fn set_modified(&mut self, read: &Self, doc: &Self);
+}
+
+/// The tickets service's record of a ticket: the source of truth.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ticket {
+    /// `_id`.
+    pub id: TicketId,
+    /// Version (stays 0 when OCC is off: nothing increments it).
+    pub version: u64,
+    /// Title.
+    pub title: Rc<str>,
+    /// Price.
+    pub price: Price,
+    /// Owner.
+    pub user_id: UserId,
+    /// The order reserving it, if any.
+    pub order_id: Option<OrderId>,
+}
+
+/// The orders service's record of an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    /// `_id`.
+    pub id: OrderId,
+    /// Version.
+    pub version: u64,
+    /// Status.
+    pub status: OrderStatus,
+    /// Who ordered.
+    pub user_id: UserId,
+    /// When the reservation expires, in simulated ms.
+    pub expires_at_ms: u64,
+    /// The ticket ordered.
+    pub ticket: TicketId,
+}
+
+/// The orders service's replica of a ticket (its own `tickets` collection).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplicaTicket {
+    /// `_id`, the same as the tickets service's.
+    pub id: TicketId,
+    /// Version of the last applied event (0 after `ticket:created`).
+    pub version: u64,
+    /// Title.
+    pub title: Rc<str>,
+    /// Price.
+    pub price: Price,
+}
+
+macro_rules! impl_document {
+    ($ty:ty { $($field:ident),* }) => {
+        impl Document for $ty {
+            fn id(&self) -> u32 {
+                self.id
+            }
+            fn version(&self) -> u64 {
+                self.version
+            }
+            fn set_version(&mut self, version: u64) {
+                self.version = version;
+            }
+            fn set_modified(&mut self, read: &Self, doc: &Self) {
+                $(
+                    if doc.$field != read.$field {
+                        self.$field = doc.$field.clone();
+                    }
+                )*
+            }
+        }
+    };
+}
+// The fields a handler can change; ids, owners and versions are never `$set` by a handler.
+impl_document!(Ticket {
+    title,
+    price,
+    order_id
+});
+impl_document!(ReplicaTicket { title, price });
+impl_document!(Order {
+    status,
+    expires_at_ms
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_save_sets_only_the_fields_the_handler_changed() {
+        let read = Ticket {
+            id: 3,
+            version: 0,
+            title: "t".into(),
+            price: 10,
+            user_id: 1,
+            order_id: None,
+        };
+        // Meanwhile the order:created listener reserved the ticket.
+        let mut stored = Ticket {
+            order_id: Some(4),
+            ..read.clone()
+        };
+        let edited = Ticket {
+            price: 20,
+            ..read.clone()
+        };
+        stored.set_modified(&read, &edited);
+        assert_eq!((stored.price, stored.order_id), (20, Some(4)));
+    }
+
+    #[test]
+    fn only_cancelled_orders_leave_the_ticket_free() {
+        use OrderStatus::*;
+        let reserving: Vec<_> = [Created, Cancelled, AwaitingPayment, Complete]
+            .into_iter()
+            .filter(|s| s.reserves())
+            .collect();
+        assert_eq!(reserving, [Created, AwaitingPayment, Complete]);
+    }
+}

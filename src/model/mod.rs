@@ -1,0 +1,37 @@
+//! The course's system: what the tickets service, the orders service, NATS Streaming and
+//! MongoDB do, and nothing about how a run is scheduled, timed, faulted, recorded or judged.
+//!
+//! ```text
+//!  clients ──HTTP──▶ tickets service ──publish──▶ ┌──── NATS ───┐ ──deliver──▶ orders ×N
+//!                        (tickets db)             │ channels,   │              (orders db)
+//!                                                 │ queue groups│ ◀────ack────
+//!                                                 └─────────────┘
+//! ```
+//!
+//! - The data: [`documents`] (the mongoose models), [`events`] (the published events),
+//!   [`http`] (routes, requests, responses), [`occ`] (the concurrency-control mode), [`node`]
+//!   (the processes).
+//! - The decisions, pure: [`decisions`].
+//! - The handlers, async: [`tickets`] and [`orders`], written against [`service::Service`],
+//!   the narrow interface of what a handler can do; [`services`] wires them up.
+//! - The infrastructure's state: [`store`] (a MongoDB collection with the version plugin),
+//!   [`databases`] (both services' collections), [`nats`] (the NATS Streaming server),
+//!   [`by_id`] (the dense-id map they keep documents and messages in).
+//!
+//! Nothing in this module imports from the runtime, the checks, the presentation or the
+//! harness: a test (`tests/it/layers.rs`) holds that.
+
+pub mod by_id;
+pub mod databases;
+pub mod decisions;
+pub mod documents;
+pub mod events;
+pub mod http;
+pub mod nats;
+pub mod node;
+pub mod occ;
+pub mod orders;
+pub mod service;
+pub mod services;
+pub mod store;
+pub mod tickets;

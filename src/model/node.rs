@@ -1,0 +1,39 @@
+//! The processes of the simulated system, and the two actors outside it whose steps the trace
+//! also records: the HTTP clients that run the workload and the fault injector.
+//!
+//! Every piece of work belongs to one node, so a crash of a node drops exactly its work.
+
+use std::fmt;
+
+/// A process of the simulated system. Tasks belong to a node; a crash drops them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Node {
+    /// The HTTP clients that run the workload.
+    Client,
+    /// The tickets service.
+    Tickets,
+    /// Orders-service replica number `n` (1-based).
+    Orders(u8),
+    /// The NATS Streaming server.
+    Bus,
+    /// The fault injector: crashes, pauses, partitions and the heal happen here.
+    Faults,
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Client => f.write_str("client"),
+            Node::Tickets => f.write_str("tickets"),
+            Node::Orders(n) => write!(f, "orders-{n}"),
+            Node::Bus => f.write_str("bus"),
+            Node::Faults => f.write_str("faults"),
+        }
+    }
+}
+
+impl serde::Serialize for Node {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}

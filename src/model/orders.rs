@@ -1,0 +1,113 @@
+//! The orders service (StephenGrider/ticketing `orders/`), every replica of it: its routes
+//! `POST /api/orders` (`src/routes/new.ts`) and `DELETE /api/orders/:id`
+//! (`src/routes/delete.ts`), and its listeners for `ticket:created` and `ticket:updated`
+//! (`src/events/listeners/ticket-created-listener.ts`, `ticket-updated-listener.ts`), which
+//! keep its own copy of every ticket.
+//!
+//! Each `.await` below is one of the course's: a database call or a publish. The decision
+//! between a listener's read and its write is a call into [`crate::model::decisions`].
+
+use crate::model::decisions::{
+    decide_ticket_updated, on_duplicate_created, replica_from_created, DropReason, Handled,
+    Refusal, UpdateDecision,
+};
+use crate::model::documents::{
+    Order, OrderId, OrderStatus, ReplicaTicket, TicketId, UserId, ORDER_EXPIRATION_MS,
+};
+use crate::model::events::{Event, TicketData};
+use crate::model::http::{Cause, Response, Route};
+use crate::model::service::{Note, Service};
+use crate::model::store::Save;
+
+/// `POST /api/orders`: find the ticket (404), check that no order reserves it (400 "Ticket is
+/// already reserved"), insert the order, publish `order:created`. The check and the insert are
+/// separate steps: two concurrent requests can both pass the check.
+pub async fn create_order<S: Service>(svc: &S, ticket: TicketId, user_id: UserId) -> Response {
+    let Some(replica) = svc.find::<ReplicaTicket>(ticket).await else {
+        return Response::ticket(404, ticket);
+    };
+    let reserving = svc.find_reserving_order(ticket).await;
+    svc.note(Note::ReservedCheck {
+        ticket,
+        order: reserving,
+    });
+    if reserving.is_some() {
+        // BadRequestError("Ticket is already reserved").
+        return Response::ticket(400, ticket);
+    }
+    let order = Order {
+        id: svc.next_order_id(),
+        version: 0,
+        status: OrderStatus::Created,
+        user_id,
+        expires_at_ms: svc.now_ms() + ORDER_EXPIRATION_MS,
+        ticket,
+    };
+    let id = order.id;
+    let by = Cause::Request(Route::CreateOrder);
+    let Ok(saved) = svc.insert(by, order).await else {
+        return Response::order(500, Some(ticket), id);
+    };
+    let event = Event::OrderCreated(saved.event_data(svc.occ(), Some(replica.price)));
+    if svc.publish(event).await.is_err() {
+        return Response::order(500, Some(ticket), id);
+    }
+    Response::order(201, Some(ticket), id)
+}
+
+/// `DELETE /api/orders/:id`: find the order (404), set its status to cancelled, save, publish
+/// `order:cancelled`.
+pub async fn cancel_order<S: Service>(svc: &S, id: OrderId) -> Response {
+    let Some(read) = svc.find::<Order>(id).await else {
+        return Response::order(404, None, id);
+    };
+    let order = Order {
+        status: OrderStatus::Cancelled,
+        ..read.clone()
+    };
+    let ticket = Some(read.ticket);
+    let by = Cause::Request(Route::CancelOrder);
+    let Ok(saved) = svc.save(by, &read, order).await else {
+        return Response::order(400, ticket, id);
+    };
+    let event = Event::OrderCancelled(saved.event_data(svc.occ(), None));
+    if svc.publish(event).await.is_err() {
+        return Response::order(500, ticket, id);
+    }
+    Response::order(204, ticket, id)
+}
+
+/// `TicketCreatedListener`: build the replica, save it, ack.
+pub async fn ticket_created<S: Service>(svc: &S, by: Cause, data: &TicketData) -> Handled {
+    svc.stall().await;
+    match svc.insert(by, replica_from_created(data)).await {
+        Ok(_) => Handled::Ack,
+        Err(_) => match on_duplicate_created(svc.occ()) {
+            Ok(()) => Handled::Drop(DropReason::Duplicate),
+            Err(refusal) => Handled::Nack(refusal),
+        },
+    }
+}
+
+/// `TicketUpdatedListener`: find the ticket by the event (`findByEvent`: its id, at the
+/// version before the event's), set title and price, save, ack.
+pub async fn ticket_updated<S: Service>(svc: &S, by: Cause, data: &TicketData) -> Handled {
+    let stored = svc.find::<ReplicaTicket>(data.id).await;
+    svc.stall().await;
+    match decide_ticket_updated(svc.occ(), stored.as_ref(), data) {
+        UpdateDecision::Apply { doc, conditional } => {
+            let mode = if conditional {
+                Save::Conditional
+            } else {
+                Save::Overwrite
+            };
+            let read = stored.expect("an applied update read its replica");
+            match svc.save_with(by, &read, doc, mode).await {
+                Ok(_) => Handled::Ack,
+                Err(_) => Handled::Nack(Refusal::VersionConflict),
+            }
+        }
+        UpdateDecision::Drop => Handled::Drop(DropReason::Stale),
+        UpdateDecision::Refuse(refusal) => Handled::Nack(refusal),
+    }
+}

@@ -1,0 +1,101 @@
+//! What a route handler or a listener can do: the narrow interface the model's async code is
+//! written against. The runtime ([`crate::sim`]) implements it for a handler running on one
+//! node; the model never sees the scheduler, the clock's implementation, the faults or the
+//! trace.
+//!
+//! Each method that returns a future is one of the course's awaits: a database call
+//! (`findById`, `save`, the `isReserved` query) or a publish. The runtime decides how long
+//! each takes and what else runs meanwhile; the model decides only what to ask and what to do
+//! with the answer. [`Service::stall`] is the one exception: the hook of the slow-handler
+//! fault between a listener's read and its write. It has no await at all (so it is not an
+//! interleaving point) unless a scenario injects that fault.
+//!
+//! Why a trait and not the runtime's type: the model stays a description of the course's code
+//! that imports nothing from the runtime, and the same handlers could one day run against a
+//! real broker and database through another implementation.
+
+use crate::model::databases::Stored;
+use crate::model::documents::{OrderId, TicketId};
+use crate::model::events::Event;
+use crate::model::http::Cause;
+use crate::model::occ::Occ;
+use crate::model::store::{Save, WriteError};
+
+/// A publish that did not reach the bus: the event is lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublishFailed;
+
+/// A step a handler reports itself, beyond its database calls and publishes (which the runtime
+/// records on its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// The orders service's is-reserved check for a new order returned: `order` is the
+    /// reserving order it found; `None`, the ticket looked free.
+    ReservedCheck {
+        /// The ticket asked for.
+        ticket: TicketId,
+        /// The order found reserving it.
+        order: Option<OrderId>,
+    },
+}
+
+/// What a handler on one node of the system can do.
+// The futures run on one thread (the simulator's executor), so no `Send` bound is wanted: the
+// lint's concern (callers cannot require `Send`) does not apply.
+#[allow(async_fn_in_trait)]
+pub trait Service {
+    /// The concurrency-control mode the system was built with.
+    fn occ(&self) -> Occ;
+
+    /// The handler's clock, in milliseconds (`new Date()`).
+    fn now_ms(&self) -> u64;
+
+    /// The `_id` of the tickets service's next ticket.
+    fn next_ticket_id(&self) -> TicketId;
+
+    /// The `_id` of the orders service's next order.
+    fn next_order_id(&self) -> OrderId;
+
+    /// Whether the tickets service's reservation listener publishes `ticket:updated` after
+    /// saving (as taught; a scenario may turn it off to show what follows).
+    fn publish_on_reserve(&self) -> bool;
+
+    /// `Model.findById(id)`: a copy of the stored document, if any.
+    async fn find<D: Stored>(&self, id: u32) -> Option<D>;
+
+    /// The orders service's `ticket.isReserved()` query: an order reserving `ticket`.
+    async fn find_reserving_order(&self, ticket: TicketId) -> Option<OrderId>;
+
+    /// `Model.build(doc).save()` of a new document; `by` is what made the handler write.
+    async fn insert<D: Stored>(&self, by: Cause, doc: D) -> Result<D, WriteError>;
+
+    /// `doc.save()` of a document loaded as `read` and changed into `doc`, in `mode`. Returns
+    /// the writer's copy as mongoose's `save()` resolves it.
+    async fn save_with<D: Stored>(
+        &self,
+        by: Cause,
+        read: &D,
+        doc: D,
+        mode: Save,
+    ) -> Result<D, WriteError>;
+
+    /// `doc.save()` as the schema is built: conditional on the version (mongoose-update-if-
+    /// current) when OCC is on, an overwrite otherwise.
+    async fn save<D: Stored>(&self, by: Cause, read: &D, doc: D) -> Result<D, WriteError> {
+        let mode = if self.occ().versioned() {
+            Save::Conditional
+        } else {
+            Save::Overwrite
+        };
+        self.save_with(by, read, doc, mode).await
+    }
+
+    /// `new Publisher(client).publish(data)`: the event reaches the bus, or fails.
+    async fn publish(&self, event: Event) -> Result<(), PublishFailed>;
+
+    /// Report a step of the handler.
+    fn note(&self, note: Note);
+
+    /// The slow-handler fault's hook, between a listener's read and its write.
+    async fn stall(&self);
+}

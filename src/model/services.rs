@@ -1,0 +1,119 @@
+//! How the two services are wired, as each service's `app.ts` and `index.ts` wire them: which
+//! handler serves a request, which queue groups listen on which channels, and which listener
+//! runs for a delivered message.
+
+use crate::model::decisions::Handled;
+use crate::model::events::{Event, Message, Subject};
+use crate::model::http::{Cause, Request, Response};
+use crate::model::node::Node;
+use crate::model::service::Service;
+use crate::model::{orders, tickets};
+
+/// Which listener a queue group runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listener {
+    /// The orders service's `ticket:created` listener.
+    OrdersTicketCreated,
+    /// The orders service's `ticket:updated` listener.
+    OrdersTicketUpdated,
+    /// The tickets service's `order:created` listener.
+    TicketsOrderCreated,
+    /// The tickets service's `order:cancelled` listener.
+    TicketsOrderCancelled,
+}
+
+/// A durable queue subscription: a queue group on a channel, its listener and its members.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subscription {
+    /// The queue group (also the durable name, as the course sets it).
+    pub queue_group: &'static str,
+    /// The channel.
+    pub subject: Subject,
+    /// The listener every member runs.
+    pub listener: Listener,
+    /// The members, in join order.
+    pub members: Vec<Node>,
+}
+
+/// The subscriptions of the system: the orders service's `replicas` listen for ticket events in
+/// queue group `orders-service`; the tickets service listens for order events in
+/// `tickets-service` when `orders_placed` (only then: an idle subscription's ack-wait timer
+/// would change the random draws of the scenarios without orders).
+pub fn subscriptions(replicas: &[Node], orders_placed: bool) -> Vec<Subscription> {
+    let group = |queue_group, subject, listener, members: &[Node]| Subscription {
+        queue_group,
+        subject,
+        listener,
+        members: members.to_vec(),
+    };
+    let mut all = vec![
+        group(
+            "orders-service",
+            Subject::TicketCreated,
+            Listener::OrdersTicketCreated,
+            replicas,
+        ),
+        group(
+            "orders-service",
+            Subject::TicketUpdated,
+            Listener::OrdersTicketUpdated,
+            replicas,
+        ),
+    ];
+    if orders_placed {
+        all.push(group(
+            "tickets-service",
+            Subject::OrderCreated,
+            Listener::TicketsOrderCreated,
+            &[Node::Tickets],
+        ));
+        all.push(group(
+            "tickets-service",
+            Subject::OrderCancelled,
+            Listener::TicketsOrderCancelled,
+            &[Node::Tickets],
+        ));
+    }
+    all
+}
+
+/// Serve `request`: the route handler of the service it is addressed to.
+pub async fn serve<S: Service>(svc: &S, request: Request) -> Response {
+    match request {
+        Request::CreateTicket {
+            title,
+            price,
+            user_id,
+        } => tickets::create_ticket(svc, title, price, user_id).await,
+        Request::UpdateTicket { id, title, price } => {
+            tickets::update_ticket(svc, id, title, price).await
+        }
+        Request::CreateOrder { ticket, user_id } => {
+            orders::create_order(svc, ticket, user_id).await
+        }
+        Request::CancelOrder { order } => orders::cancel_order(svc, order).await,
+    }
+}
+
+/// Run `listener` for one delivered message.
+pub async fn listen<S: Service>(svc: &S, listener: Listener, message: &Message) -> Handled {
+    let by = Cause::Message(message.subject, message.seq);
+    match (listener, &message.event) {
+        (Listener::OrdersTicketCreated, Event::TicketCreated(data)) => {
+            orders::ticket_created(svc, by, data).await
+        }
+        (Listener::OrdersTicketUpdated, Event::TicketUpdated(data)) => {
+            orders::ticket_updated(svc, by, data).await
+        }
+        (Listener::TicketsOrderCreated, Event::OrderCreated(data)) => {
+            tickets::order_created(svc, by, data).await
+        }
+        (Listener::TicketsOrderCancelled, Event::OrderCancelled(data)) => {
+            tickets::order_cancelled(svc, by, data).await
+        }
+        (listener, event) => unreachable!(
+            "the bus routes by subject: {listener:?} never receives {:?}",
+            event.subject()
+        ),
+    }
+}

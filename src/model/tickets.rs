@@ -1,0 +1,120 @@
+//! The tickets service, the source of truth for tickets (StephenGrider/ticketing `tickets/`):
+//! its routes `POST /api/tickets` (`src/routes/new.ts`) and `PUT /api/tickets/:id`
+//! (`src/routes/update.ts`), and its listeners for `order:created` and `order:cancelled`
+//! (`src/events/listeners/order-created-listener.ts`, `order-cancelled-listener.ts`).
+//!
+//! Each `.await` below is one of the course's: a database call or a publish.
+
+use crate::model::decisions::{Handled, Refusal};
+use crate::model::documents::{OrderId, Price, Ticket, TicketId, UserId};
+use crate::model::events::{Event, OrderData};
+use crate::model::http::{Cause, Response, Route};
+use crate::model::service::Service;
+use crate::model::store::WriteError;
+use std::rc::Rc;
+
+/// `POST /api/tickets`: build the ticket, save it, publish `ticket:created`.
+pub async fn create_ticket<S: Service>(
+    svc: &S,
+    title: Rc<str>,
+    price: Price,
+    user_id: UserId,
+) -> Response {
+    let ticket = Ticket {
+        id: svc.next_ticket_id(),
+        version: 0,
+        title,
+        price,
+        user_id,
+        order_id: None,
+    };
+    let id = ticket.id;
+    let by = Cause::Request(Route::CreateTicket);
+    let saved = match svc.insert(by, ticket).await {
+        Ok(saved) => saved,
+        Err(_) => return Response::ticket(500, id),
+    };
+    let event = Event::TicketCreated(saved.event_data(svc.occ()));
+    if svc.publish(event).await.is_err() {
+        // The ticket is saved, its event lost; the course's error handler answers 500.
+        return Response::ticket(500, id);
+    }
+    Response::ticket(201, id)
+}
+
+/// `PUT /api/tickets/:id`: find the ticket (404), refuse a reserved one (400), set title and
+/// price, save, publish `ticket:updated`.
+pub async fn update_ticket<S: Service>(
+    svc: &S,
+    id: TicketId,
+    title: Rc<str>,
+    price: Price,
+) -> Response {
+    let Some(read) = svc.find::<Ticket>(id).await else {
+        return Response::ticket(404, id);
+    };
+    if read.order_id.is_some() {
+        // BadRequestError("Cannot edit a reserved ticket").
+        return Response::ticket(400, id);
+    }
+    let ticket = Ticket {
+        title,
+        price,
+        ..read.clone()
+    };
+    let by = Cause::Request(Route::UpdateTicket);
+    let saved = match svc.save(by, &read, ticket).await {
+        Ok(saved) => saved,
+        // A concurrent write saved first: mongoose throws a VersionError and the course's
+        // error handler answers 400 "Something went wrong".
+        Err(WriteError::VersionConflict | WriteError::DuplicateKey) => {
+            return Response::ticket(400, id)
+        }
+    };
+    let event = Event::TicketUpdated(saved.event_data(svc.occ()));
+    if svc.publish(event).await.is_err() {
+        return Response::ticket(500, id);
+    }
+    Response::ticket(200, id)
+}
+
+/// `OrderCreatedListener`: mark the ticket reserved by the order.
+pub async fn order_created<S: Service>(svc: &S, by: Cause, data: &OrderData) -> Handled {
+    reserve(svc, by, data, Some(data.id)).await
+}
+
+/// `OrderCancelledListener`: mark the ticket free again.
+pub async fn order_cancelled<S: Service>(svc: &S, by: Cause, data: &OrderData) -> Handled {
+    reserve(svc, by, data, None).await
+}
+
+/// Both reservation listeners, as taught: find the ticket, set its order id, save, publish
+/// `ticket:updated`, ack. Neither looks at the order's version, nor checks that a cancellation
+/// is for the order that holds the ticket.
+async fn reserve<S: Service>(
+    svc: &S,
+    by: Cause,
+    data: &OrderData,
+    order_id: Option<OrderId>,
+) -> Handled {
+    let Some(read) = svc.find::<Ticket>(data.ticket).await else {
+        return Handled::Nack(Refusal::NotFound);
+    };
+    svc.stall().await;
+    let ticket = Ticket {
+        order_id,
+        ..read.clone()
+    };
+    let Ok(saved) = svc.save(by, &read, ticket).await else {
+        return Handled::Nack(Refusal::VersionConflict);
+    };
+    // The course publishes after reserving; `publish-on-reserve = false` shows what follows
+    // when that line is missing. A cancellation always publishes.
+    if order_id.is_none() || svc.publish_on_reserve() {
+        let event = Event::TicketUpdated(saved.event_data(svc.occ()));
+        if svc.publish(event).await.is_err() {
+            return Handled::Nack(Refusal::PublishFailed);
+        }
+    }
+    Handled::Ack
+}

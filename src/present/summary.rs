@@ -1,0 +1,401 @@
+//! The human summary of a run's report: the seed and resolved parameters first, then the
+//! counts, the outcome with its divergences and violations, the course's price check, the
+//! expectations, and the command that reproduces the run (DESIGN §8).
+
+use crate::check::findings::{Outcome, Violation};
+use crate::present::report::{Report, Verdict};
+use crate::scenario::expect::Claim;
+use crate::scenario::schema::{Faults, Pace, Scenario};
+use std::fmt::Write as _;
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+impl Report {
+    /// The human summary: parameters, counts, outcome, divergences, the reproducing command.
+    pub fn render(&self, scenario: &Scenario) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "ticketsim · {} · seed {} · occ {}",
+            self.scenario, self.seed, self.occ
+        );
+        for line in scenario.description.trim().lines() {
+            let _ = writeln!(out, "  {}", line.trim());
+        }
+        out.push('\n');
+        let mut params = Builder::default();
+        let t = &scenario.topology;
+        params.push_record([
+            "topology".to_owned(),
+            format!(
+                "{} orders replicas in queue group orders-service, ack wait {} ms",
+                t.orders_replicas, t.ack_wait_ms
+            ),
+        ]);
+        let l = &scenario.latency;
+        params.push_record([
+            "latency".to_owned(),
+            format!(
+                "http {} · db {} · publish {} · delivery {}",
+                l.http, l.db, l.publish, l.delivery
+            ),
+        ]);
+        if !scenario.tickets_service.publish_on_reserve {
+            params.push_record([
+                "tickets".to_owned(),
+                "publish-on-reserve = false: order:created is saved without publishing ticket:updated"
+                    .to_owned(),
+            ]);
+        }
+        for step in describe_workload(scenario) {
+            params.push_record(["workload".to_owned(), step]);
+        }
+        for line in describe_faults(&scenario.faults) {
+            params.push_record(["faults".to_owned(), line]);
+        }
+        params.push_record([
+            "limits".to_owned(),
+            format!(
+                "{} ms simulated, {} deliveries per message",
+                scenario.limits.sim_time_ms, scenario.limits.deliveries_per_message
+            ),
+        ]);
+        let _ = writeln!(out, "{}\n", blank_table(params));
+
+        let s = &self.stats;
+        let mut counts = Builder::default();
+        counts.push_record([
+            "messages".to_owned(),
+            format!(
+                "{} published · {} delivered ({} redelivered) · {} acked · {} dropped · {} failed handlers",
+                s.published, s.delivered, s.redelivered, s.acked, s.dropped, s.failed_handlers
+            ),
+        ]);
+        counts.push_record([
+            "http".to_owned(),
+            format!("{} requests · {} errors", s.http_requests, s.http_errors),
+        ]);
+        counts.push_record([
+            "database".to_owned(),
+            format!("{} writes · {} conflicts", s.db_writes, s.db_conflicts),
+        ]);
+        if !scenario.workload.reserve.is_empty() {
+            counts.push_record([
+                "orders".to_owned(),
+                format!("{} placed · {} cancelled", s.orders, s.cancellations),
+            ]);
+        }
+        if scenario.faults.any() {
+            counts.push_record([
+                "faults".to_owned(),
+                format!(
+                    "{} acks lost · {} deliveries lost · {} duplicates · {} stalls · {} crashes · {} pauses · {} partitions · {} publishes failed",
+                    s.acks_lost, s.deliveries_lost, s.duplicates, s.stalls, s.crashes, s.pauses, s.partitions, s.publishes_failed
+                ),
+            ]);
+        }
+        let _ = writeln!(out, "{}\n", blank_table(counts));
+
+        let _ = writeln!(out, "outcome: {}", self.headline());
+        if !self.divergences.is_empty() {
+            const SHOWN: usize = 12;
+            let mut table = Builder::default();
+            table.push_record(["ticket", "field", "tickets db", "orders db"]);
+            for d in self.divergences.iter().take(SHOWN) {
+                table.push_record([
+                    d.ticket.to_string(),
+                    d.field.to_owned(),
+                    d.tickets_db.to_string(),
+                    d.orders_db.to_string(),
+                ]);
+            }
+            let _ = writeln!(out, "{}", table.build().with(Style::rounded()));
+            if self.divergences.len() > SHOWN {
+                let _ = writeln!(
+                    out,
+                    "… and {} more (--json lists them all)",
+                    self.divergences.len() - SHOWN
+                );
+            }
+        }
+        const SHOWN_VIOLATIONS: usize = 12;
+        for v in self.violations.iter().take(SHOWN_VIOLATIONS) {
+            let _ = writeln!(out, "  violation: {}", describe_violation(v));
+        }
+        if self.violations.len() > SHOWN_VIOLATIONS {
+            let _ = writeln!(
+                out,
+                "  … and {} more violations (--json lists them all)",
+                self.violations.len() - SHOWN_VIOLATIONS
+            );
+        }
+        if !self.price_counts.is_empty() {
+            let mut table = Builder::default();
+            table.push_record(["price", "tickets db", "orders db"]);
+            for p in &self.price_counts {
+                table.push_record([
+                    p.price.to_string(),
+                    p.tickets_db.to_string(),
+                    p.orders_db.to_string(),
+                ]);
+            }
+            let _ = writeln!(
+                out,
+                "\ntickets per price (the course's check):\n{}",
+                table.build().with(Style::rounded())
+            );
+        }
+        if !self.expectations.is_empty() {
+            let _ = writeln!(out, "\nexpectations (occ {}):", self.occ);
+            for e in &self.expectations {
+                let verdict = match (e.verdict, e.expected) {
+                    (Verdict::Held, Claim::Converges | Claim::Exercises(_)) => "held",
+                    (Verdict::Held, _) => "held: this seed shows it",
+                    (v, _) => v.describe(),
+                };
+                let _ = writeln!(out, "  {} — {verdict}", e.expected);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\nsimulated {} ms · trace {}\nreproduce: {}",
+            self.sim_time_ms, self.trace_hash, self.reproduce
+        );
+        out
+    }
+
+    fn headline(&self) -> String {
+        let broken = self.violations.iter().filter(|v| v.is_invariant()).count();
+        let mut line = self.outcome_line();
+        if broken > 0 {
+            let _ = write!(
+                line,
+                "; and {broken} invariant violation{}",
+                if broken == 1 { "" } else { "s" }
+            );
+        }
+        line
+    }
+
+    fn outcome_line(&self) -> String {
+        let tickets = self.stats.tickets;
+        match self.outcome {
+            Outcome::Converged => format!(
+                "CONVERGED — all {tickets} tickets agree in the tickets and orders databases"
+            ),
+            Outcome::Diverged => {
+                let mut ids: Vec<_> = self.divergences.iter().map(|d| d.ticket).collect();
+                ids.dedup();
+                format!(
+                    "DIVERGED — {} of {tickets} tickets differ between the tickets and orders databases",
+                    ids.len()
+                )
+            }
+            Outcome::Stuck => {
+                let agree = if self.converged {
+                    "the databases agree"
+                } else {
+                    "and the databases disagree"
+                };
+                format!("STUCK — the run did not quiesce; {agree}")
+            }
+        }
+    }
+}
+
+/// A borderless key/value table, without the padding tabled leaves at line ends.
+fn blank_table(builder: Builder) -> String {
+    let table = builder.build().with(Style::blank()).to_string();
+    let lines: Vec<&str> = table.lines().map(str::trim_end).collect();
+    lines.join("\n")
+}
+
+fn describe_workload(scenario: &Scenario) -> Vec<String> {
+    let w = &scenario.workload;
+    let creates = w.create_tickets.iter().map(|c| {
+        format!(
+            "at {} ms: create {} tickets \"{}\" at price {}",
+            c.at_ms, c.count, c.title, c.price
+        )
+    });
+    let chains = w.price_chain.iter().map(|c| {
+        let prices: Vec<String> = c.updates.iter().map(|p| p.to_string()).collect();
+        let pace = match (c.pace, c.think_ms) {
+            (Pace::AfterResponse, 0) => "each after the previous response".to_owned(),
+            (Pace::AfterResponse, ms) => format!("each {ms} ms after the previous response"),
+            (Pace::Burst, _) => "all at once, without waiting".to_owned(),
+        };
+        format!(
+            "at {} ms: {} chains: create \"{}\" at {}, then update to {} ({pace})",
+            c.at_ms,
+            c.tickets,
+            c.title,
+            c.price,
+            prices.join(", ")
+        )
+    });
+    let reserves = w.reserve.iter().map(|r| {
+        let mut line = format!(
+            "at {} ms: {} tickets \"{}\" at {}, {} ms later {} order{} each at once",
+            r.at_ms,
+            r.tickets,
+            r.title,
+            r.price,
+            r.wait_ms,
+            r.orders,
+            if r.orders == 1 { "" } else { "s" }
+        );
+        if !r.price_updates.is_empty() {
+            let prices: Vec<String> = r.price_updates.iter().map(|p| p.to_string()).collect();
+            let _ = write!(
+                line,
+                ", racing updates to {} ({} ms after the orders)",
+                prices.join(", "),
+                r.update_delay_ms
+            );
+        }
+        if let Some(after) = r.cancel_after_ms {
+            let _ = write!(
+                line,
+                ", each placed order cancelled {after} ms after its response"
+            );
+        }
+        line
+    });
+    creates.chain(chains).chain(reserves).collect()
+}
+
+fn describe_faults(f: &Faults) -> Vec<String> {
+    let mut out = Vec::new();
+    let pct = |p: f64| format!("{}%", p * 100.0);
+    let mut odds = Vec::new();
+    if f.lost_ack > 0.0 {
+        odds.push(format!("{} of acks lost", pct(f.lost_ack)));
+    }
+    if f.duplicate_delivery > 0.0 {
+        odds.push(format!(
+            "{} of messages duplicated",
+            pct(f.duplicate_delivery)
+        ));
+    }
+    if let Some(s) = f.slow_handler {
+        odds.push(format!(
+            "{} of handlers stall {}–{} ms",
+            pct(s.probability),
+            s.min_ms,
+            s.max_ms
+        ));
+    }
+    if !odds.is_empty() {
+        out.push(odds.join(" · "));
+    }
+    for c in &f.crash {
+        out.push(format!(
+            "at {} ms: {} crashes, restarts {} ms later",
+            c.at_ms, c.node, c.restart_after_ms
+        ));
+    }
+    if let Some(r) = f.crash_rate {
+        out.push(format!(
+            "a random orders replica crashes every {} ms on average, restarts {} ms later",
+            r.mean_interval_ms, r.restart_after_ms
+        ));
+    }
+    for p in &f.pause {
+        out.push(format!(
+            "at {} ms: {} pauses for {} ms",
+            p.at_ms, p.node, p.for_ms
+        ));
+    }
+    for p in &f.partition {
+        out.push(format!(
+            "at {} ms: {} is cut off from the bus for {} ms",
+            p.at_ms, p.node, p.for_ms
+        ));
+    }
+    if let Some(h) = f.heal_at_ms {
+        out.push(format!("at {h} ms: faults stop (heal)"));
+    }
+    out
+}
+
+/// A violation in a sentence, as the summaries print it.
+pub fn describe_violation(v: &Violation) -> String {
+    match v {
+        Violation::RedeliveryLoop {
+            subject,
+            seq,
+            ticket,
+            version,
+            deliveries,
+            t_us,
+        } => {
+            let version = version.map_or(String::new(), |v| format!(" version {v}"));
+            format!(
+                "redelivery loop: {subject} #{seq} (ticket {ticket}{version}) delivered {deliveries} times without an ack; given up at {} ms",
+                t_us / 1000
+            )
+        }
+        Violation::DoubleReservation {
+            ticket,
+            orders,
+            t_us,
+        } => format!(
+            "ticket {ticket} reserved by {} orders at once ({}) at {} ms: their is-reserved checks ran before either insert",
+            orders.len(),
+            list(orders),
+            t_us / 1000
+        ),
+        Violation::StaleReservation {
+            ticket,
+            order_id,
+            reserving_orders,
+            t_us,
+        } => format!(
+            "at quiescence ({} ms) ticket {ticket}'s order_id is {}, but {}",
+            t_us / 1000,
+            order_id.map_or("empty".to_owned(), |o| format!("order {o}")),
+            if reserving_orders.is_empty() {
+                "no order reserves it".to_owned()
+            } else {
+                format!("it is reserved by order {}", list(reserving_orders))
+            }
+        ),
+        Violation::ReservedTicketEdited {
+            ticket,
+            order,
+            t_us,
+        } => format!(
+            "ticket {ticket} was edited at {} ms while order {order} reserved it",
+            t_us / 1000
+        ),
+        Violation::VersionRegressed {
+            ticket,
+            node,
+            from,
+            to,
+            t_us,
+        } => format!(
+            "ticket {ticket}'s version went from {from} back to {to} in the orders db ({node}, at {} ms)",
+            t_us / 1000
+        ),
+        Violation::TimeLimit {
+            sim_time_ms,
+            unacked,
+            open_requests,
+        } => format!(
+            "time limit of {sim_time_ms} ms reached with {unacked} messages unacked and {open_requests} requests open"
+        ),
+        Violation::StepLimit {
+            unacked,
+            open_requests,
+        } => format!(
+            "step limit reached with {unacked} messages unacked and {open_requests} requests open (a runaway model: please report it)"
+        ),
+    }
+}
+
+fn list(ids: &[u32]) -> String {
+    let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    ids.join(", ")
+}

@@ -1,0 +1,327 @@
+//! The limits of a scenario: every range the types alone cannot express, checked after
+//! parsing so that a value out of range is an error naming its key, never a silent clamp.
+//!
+//! "Put a limit on everything" (TigerBeetle): counts, durations, probabilities and the total
+//! workload are bounded, so no valid scenario runs for hours.
+
+use crate::model::documents::Price;
+use crate::model::node::Node;
+use crate::scenario::schema::{NodeName, Pace, Scenario};
+
+/// The largest workload a scenario may script, in HTTP requests. A guard against typos
+/// (`tickets = 20000000`) that would otherwise run for hours.
+pub const MAX_REQUESTS: u64 = 2_000_000;
+
+/// One step of a key path: a table key or an array index.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Seg {
+    Key(&'static str),
+    Idx(usize),
+}
+
+/// A value that parsed but is out of range: its key path and what is wrong.
+pub(crate) struct Invalid {
+    pub(crate) path: Vec<Seg>,
+    pub(crate) message: String,
+}
+
+impl Invalid {
+    /// The key path as scenario errors print it: `workload.price-chain[0].tickets`.
+    pub(crate) fn path_string(&self) -> String {
+        let mut s = String::new();
+        for seg in &self.path {
+            match seg {
+                Seg::Key(k) if s.is_empty() => s.push_str(k),
+                Seg::Key(k) => {
+                    s.push('.');
+                    s.push_str(k);
+                }
+                Seg::Idx(i) => s.push_str(&format!("[{i}]")),
+            }
+        }
+        s
+    }
+}
+
+impl Scenario {
+    /// Whether the scenario is within every range [`Scenario::parse`] enforces.
+    pub fn is_valid(&self) -> bool {
+        self.validate().is_ok()
+    }
+
+    /// Check ranges that the types alone cannot express.
+    pub(crate) fn validate(&self) -> Result<(), Invalid> {
+        use Seg::{Idx, Key};
+        let check = |ok: bool, path: &[Seg], message: String| {
+            if ok {
+                Ok(())
+            } else {
+                Err(Invalid {
+                    path: path.to_vec(),
+                    message,
+                })
+            }
+        };
+        check(
+            !self.name.trim().is_empty(),
+            &[Key("name")],
+            "must not be empty".into(),
+        )?;
+        let replicas = self.topology.orders_replicas;
+        check(
+            (1..=64).contains(&replicas),
+            &[Key("topology"), Key("orders-replicas")],
+            format!("must be between 1 and 64, not {replicas}"),
+        )?;
+        let ack = self.topology.ack_wait_ms;
+        check(
+            (1..=3_600_000).contains(&ack),
+            &[Key("topology"), Key("ack-wait-ms")],
+            format!("must be between 1 ms and 3600000 ms (an hour), not {ack}"),
+        )?;
+        let latencies = [
+            ("http", &self.latency.http),
+            ("db", &self.latency.db),
+            ("publish", &self.latency.publish),
+            ("delivery", &self.latency.delivery),
+        ];
+        for (name, l) in latencies {
+            let at = |field| [Key("latency"), Key(name), Key(field)];
+            check(
+                l.min_us <= l.max_us,
+                &at("min-us"),
+                format!("min-us ({}) exceeds max-us ({})", l.min_us, l.max_us),
+            )?;
+            check(
+                l.max_us <= 60_000_000,
+                &at("max-us"),
+                format!("must be at most 60000000 µs (a minute), not {}", l.max_us),
+            )?;
+            check(
+                (0.0..=1.0).contains(&l.slow_probability),
+                &at("slow-probability"),
+                format!("must be between 0 and 1, not {}", l.slow_probability),
+            )?;
+            if l.slow_probability > 0.0 {
+                check(
+                    l.slow_max_us.is_some(),
+                    &at("slow-probability"),
+                    "needs slow-max-us: how slow a slow draw can be".into(),
+                )?;
+            }
+            if let Some(slow) = l.slow_max_us {
+                check(
+                    (l.max_us..=60_000_000).contains(&slow),
+                    &at("slow-max-us"),
+                    format!(
+                        "must be between max-us ({}) and 60000000 µs, not {slow}",
+                        l.max_us
+                    ),
+                )?;
+            }
+        }
+        let limit = self.limits.sim_time_ms;
+        check(
+            (1..=86_400_000).contains(&limit),
+            &[Key("limits"), Key("sim-time-ms")],
+            format!("must be between 1 ms and 86400000 ms (a day), not {limit}"),
+        )?;
+        let deliveries = self.limits.deliveries_per_message;
+        check(
+            (2..=10_000).contains(&deliveries),
+            &[Key("limits"), Key("deliveries-per-message")],
+            format!("must be between 2 and 10000, not {deliveries}"),
+        )?;
+        self.validate_faults(limit)?;
+        let w = &self.workload;
+        check(
+            !w.create_tickets.is_empty() || !w.price_chain.is_empty() || !w.reserve.is_empty(),
+            &[Key("workload")],
+            "has no steps: add a [[workload.price-chain]], [[workload.create-tickets]] or [[workload.reserve]]".into(),
+        )?;
+        for (i, r) in w.reserve.iter().enumerate() {
+            let at = |field| [Key("workload"), Key("reserve"), Idx(i), Key(field)];
+            check_tickets(r.tickets, &at("tickets"))?;
+            check(
+                (1..=1000).contains(&r.orders),
+                &at("orders"),
+                format!("must be between 1 and 1000, not {}", r.orders),
+            )?;
+            check_prices(&r.price_updates, &at("price-updates"))?;
+            check_title(&r.title, &at("title"))?;
+            check_at(r.at_ms, limit, &at("at-ms"))?;
+            for (key, ms) in [
+                ("wait-ms", r.wait_ms),
+                ("update-delay-ms", r.update_delay_ms),
+                ("cancel-after-ms", r.cancel_after_ms.unwrap_or(0)),
+            ] {
+                check_at(ms, limit, &at(key))?;
+            }
+        }
+        for (i, c) in w.create_tickets.iter().enumerate() {
+            let at = |field| [Key("workload"), Key("create-tickets"), Idx(i), Key(field)];
+            check_tickets(c.count, &at("count"))?;
+            check_title(&c.title, &at("title"))?;
+            check_at(c.at_ms, limit, &at("at-ms"))?;
+        }
+        for (i, c) in w.price_chain.iter().enumerate() {
+            let at = |field| [Key("workload"), Key("price-chain"), Idx(i), Key(field)];
+            check_tickets(c.tickets, &at("tickets"))?;
+            check_prices(&c.updates, &at("updates"))?;
+            check_title(&c.title, &at("title"))?;
+            check_at(c.at_ms, limit, &at("at-ms"))?;
+            check_at(c.think_ms, limit, &at("think-ms"))?;
+            check(
+                c.think_ms == 0 || c.pace == Pace::AfterResponse,
+                &at("think-ms"),
+                "needs pace = \"after-response\": a burst sends every update at once".into(),
+            )?;
+        }
+        let requests = self.total_requests();
+        check(
+            requests <= MAX_REQUESTS,
+            &[Key("workload")],
+            format!("sends {requests} requests in all; at most {MAX_REQUESTS} are allowed"),
+        )
+    }
+}
+
+/// How many tickets a workload step creates: 1 to 100000.
+fn check_tickets(n: u32, path: &[Seg]) -> Result<(), Invalid> {
+    if (1..=100_000).contains(&n) {
+        Ok(())
+    } else {
+        Err(Invalid {
+            path: path.to_vec(),
+            message: format!("must be between 1 and 100000, not {n}"),
+        })
+    }
+}
+
+/// A list of prices a workload step sends: at most 1000.
+fn check_prices(prices: &[Price], path: &[Seg]) -> Result<(), Invalid> {
+    if prices.len() <= 1000 {
+        Ok(())
+    } else {
+        Err(Invalid {
+            path: path.to_vec(),
+            message: format!("has {} prices; at most 1000 are allowed", prices.len()),
+        })
+    }
+}
+
+fn check_title(title: &str, path: &[Seg]) -> Result<(), Invalid> {
+    let len = title.chars().count();
+    if (1..=200).contains(&len) {
+        Ok(())
+    } else {
+        Err(Invalid {
+            path: path.to_vec(),
+            message: format!("must be 1 to 200 characters long, not {len}"),
+        })
+    }
+}
+
+fn check_at(at_ms: u64, limit_ms: u64, path: &[Seg]) -> Result<(), Invalid> {
+    if at_ms < limit_ms {
+        Ok(())
+    } else {
+        Err(Invalid {
+            path: path.to_vec(),
+            message: format!("{at_ms} ms is not before limits.sim-time-ms ({limit_ms} ms)"),
+        })
+    }
+}
+
+impl Scenario {
+    fn validate_faults(&self, limit_ms: u64) -> Result<(), Invalid> {
+        use Seg::{Idx, Key};
+        let f = &self.faults;
+        let fail = |path: Vec<Seg>, message: String| Err(Invalid { path, message });
+        let probability = |p: f64, path: Vec<Seg>| {
+            if (0.0..=1.0).contains(&p) {
+                Ok(())
+            } else {
+                fail(
+                    path,
+                    format!("must be a probability between 0 and 1, not {p}"),
+                )
+            }
+        };
+        let heal = f.heal_at_ms;
+        if let Some(h) = heal {
+            if h > limit_ms {
+                return fail(
+                    vec![Key("faults"), Key("heal-at-ms")],
+                    format!("must be within limits.sim-time-ms ({limit_ms}), not {h}"),
+                );
+            }
+        }
+        probability(f.lost_ack, vec![Key("faults"), Key("lost-ack")])?;
+        probability(
+            f.duplicate_delivery,
+            vec![Key("faults"), Key("duplicate-delivery")],
+        )?;
+        if let Some(s) = f.slow_handler {
+            let at = |k| vec![Key("faults"), Key("slow-handler"), Key(k)];
+            probability(s.probability, at("probability"))?;
+            if s.min_ms > s.max_ms || s.max_ms > 3_600_000 {
+                return fail(
+                    at("max-ms"),
+                    format!(
+                        "needs min-ms <= max-ms <= 3600000, not {}..{}",
+                        s.min_ms, s.max_ms
+                    ),
+                );
+            }
+        }
+        if let Some(r) = f.crash_rate {
+            let at = |k| vec![Key("faults"), Key("crash-rate"), Key(k)];
+            if heal.is_none() {
+                return fail(
+                    at("mean-interval-ms"),
+                    "needs faults.heal-at-ms: crashes at a rate must stop for the run to end"
+                        .into(),
+                );
+            }
+            if r.mean_interval_ms == 0 {
+                return fail(at("mean-interval-ms"), "must be at least 1".into());
+            }
+        }
+        let replicas = self.topology.orders_replicas;
+        let node_ok = |n: NodeName, path: Vec<Seg>| match n.0 {
+            Node::Orders(k) if u32::from(k) > replicas => fail(
+                path,
+                format!("names {n}, but topology.orders-replicas is {replicas}"),
+            ),
+            _ => Ok(()),
+        };
+        let start_ok = |at_ms: u64, path: Vec<Seg>| match heal {
+            Some(h) if at_ms >= h => fail(
+                path,
+                format!("{at_ms} is not before faults.heal-at-ms ({h})"),
+            ),
+            _ if at_ms >= limit_ms => fail(
+                path,
+                format!("{at_ms} is not before limits.sim-time-ms ({limit_ms})"),
+            ),
+            _ => Ok(()),
+        };
+        for (i, c) in f.crash.iter().enumerate() {
+            let at = |k| vec![Key("faults"), Key("crash"), Idx(i), Key(k)];
+            node_ok(c.node, at("node"))?;
+            start_ok(c.at_ms, at("at-ms"))?;
+        }
+        for (name, windows) in [("pause", &f.pause), ("partition", &f.partition)] {
+            for (i, w) in windows.iter().enumerate() {
+                let at = |k| vec![Key("faults"), Key(name), Idx(i), Key(k)];
+                node_ok(w.node, at("node"))?;
+                start_ok(w.at_ms, at("at-ms"))?;
+                if w.for_ms == 0 {
+                    return fail(at("for-ms"), "must be at least 1".into());
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,182 @@
+//! Reading a scenario file: TOML into the schema, then the limits, with every error naming the
+//! file, the line and column, and the key (`workload.price-chain[0].tickets`), and showing the
+//! offending line with a caret under the value. Never a panic, never a silent default for a
+//! typo: unknown keys are errors.
+
+use crate::scenario::limits::{Invalid, Seg};
+use crate::scenario::schema::Scenario;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// A scenario that could not be loaded: where, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line and column, when the problem has a place in the file.
+    pub position: Option<(usize, usize)>,
+    /// The key, as a path (`workload.price-chain[0].tickets`), when one is concerned.
+    pub key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// The offending source line and a caret under the span, when there is a position.
+    pub snippet: Option<String>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some((line, col)) = self.position {
+            write!(f, ":{line}:{col}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ": key `{key}`")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(snippet) = &self.snippet {
+            write!(f, "\n{snippet}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl Scenario {
+    /// Read and validate a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            file: path.to_owned(),
+            position: None,
+            key: None,
+            message: format!("cannot read the scenario file: {e}"),
+            snippet: None,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parse and validate scenario text; `file` names it in errors.
+    pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
+        let mut scenario: Scenario = from_toml(text, file)?;
+        scenario.source = file.to_owned();
+        if let Err(invalid) = scenario.validate() {
+            return Err(invalid.into_error(text, file));
+        }
+        Ok(scenario)
+    }
+}
+
+impl Invalid {
+    /// The error, pointing at the key in `text`.
+    pub(crate) fn into_error(self, text: &str, file: &Path) -> ScenarioError {
+        let span = key_span(text, &self.path);
+        located_error(text, file, span, Some(self.path_string()), self.message)
+    }
+}
+
+/// Deserialize a TOML document into `T`; a syntax error, an unknown key or a wrong type becomes
+/// an error naming `file`, the line and column, and the key.
+pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &Path,
+) -> Result<T, ScenarioError> {
+    let de = toml::Deserializer::parse(text)
+        .map_err(|e| located_error(text, file, e.span(), None, first_line(e.message())))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = Some(e.path().to_string()).filter(|k| k != ".");
+        let inner = e.into_inner();
+        located_error(text, file, inner.span(), key, first_line(inner.message()))
+    })
+}
+
+fn located_error(
+    text: &str,
+    file: &Path,
+    span: Option<Range<usize>>,
+    key: Option<String>,
+    message: String,
+) -> ScenarioError {
+    let located = span.map(|span| locate(text, span));
+    ScenarioError {
+        file: file.to_owned(),
+        position: located.as_ref().map(|l| l.0),
+        key,
+        message,
+        snippet: located.map(|l| l.1),
+    }
+}
+
+/// The span of the deepest part of `path` present in the document, so a validation error points
+/// at the offending value, or at its table when the key was left to its default.
+fn key_span(text: &str, path: &[Seg]) -> Option<Range<usize>> {
+    let root = toml::de::DeTable::parse(text).ok()?;
+    let mut span = None;
+    let mut table = root.get_ref();
+    let mut value: Option<&toml::de::DeValue<'_>> = None;
+    for seg in path {
+        let next = match (seg, value) {
+            (Seg::Key(k), None) => table.get(*k),
+            (Seg::Key(k), Some(v)) => v.get(*k),
+            (Seg::Idx(i), Some(v)) => v.get(*i),
+            (Seg::Idx(_), None) => None,
+        };
+        let Some(next) = next else { break };
+        span = Some(next.span());
+        value = Some(next.get_ref());
+        if let toml::de::DeValue::Table(t) = next.get_ref() {
+            table = t;
+        }
+    }
+    span
+}
+
+/// The first line of a parser message, with Rust type names put in the scenario's terms.
+fn first_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or("").trim();
+    line.replace(
+        "expected u32",
+        "expected a whole number from 0 to 4294967295",
+    )
+    .replace(
+        "expected u64",
+        "expected a whole number from 0 to 18446744073709551615",
+    )
+    .replace("expected f64", "expected a number")
+}
+
+/// 1-based (line, column) of `span.start`, and a two-line snippet with a caret underline.
+fn locate(text: &str, span: Range<usize>) -> ((usize, usize), String) {
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let line_no = text[..start].matches('\n').count() + 1;
+    let col = text[line_start..start].chars().count() + 1;
+    let source = &text[line_start..line_end];
+    let width = text[start..span.end.clamp(start, line_end)]
+        .chars()
+        .count()
+        .max(1);
+    let gutter = line_no.to_string().len();
+    let snippet = format!(
+        "{:gutter$} |\n{line_no} | {source}\n{:gutter$} | {}{}",
+        "",
+        "",
+        " ".repeat(col - 1),
+        "^".repeat(width)
+    );
+    ((line_no, col), snippet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_points_at_the_span() {
+        let text = "a = 1\nbb = -5\n";
+        let ((line, col), snippet) = locate(text, 11..13);
+        assert_eq!((line, col), (2, 6));
+        assert_eq!(snippet, "  |\n2 | bb = -5\n  |      ^^");
+    }
+}

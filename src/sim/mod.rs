@@ -1,0 +1,31 @@
+//! The deterministic runtime the model runs on: time, chance, faults, clients and the record
+//! of what happened.
+//!
+//! - Scheduling: [`exec`] (the executor model futures run on, tasks owned by nodes, a ready set
+//!   drawn from at random), [`task`], [`timers`] (its timing wheel), [`sync`] (wake-ups and
+//!   reply channels), [`rng`] (the run's one random stream, madsim's).
+//! - The system in motion: [`world`] (all mutable state of a run and the model's database
+//!   calls), [`bus`] (handlers on nodes and the NATS transport between them), [`http`]
+//!   (requests from clients), [`faults`] (the fault injector), [`workload`] (the clients).
+//! - The record: [`record`] (one step of the history, as `--trace` writes it), [`trace`] (the
+//!   history, its digest and what watches it), [`hash`] (the stable hash).
+//! - [`run`]: one run, start to end.
+//!
+//! Every random decision goes through the world's draws from one generator seeded with the
+//! run's seed; nothing here iterates an unordered map. The runtime imports the model and the
+//! scenario, never the checks, the presentation or the harness.
+
+pub mod bus;
+pub mod exec;
+pub mod faults;
+pub mod hash;
+pub mod http;
+pub mod record;
+pub mod rng;
+pub mod run;
+pub mod sync;
+pub mod task;
+pub mod timers;
+pub mod trace;
+pub mod workload;
+pub mod world;

@@ -1,0 +1,494 @@
+//! One step of a run's history: a [`Record`] of what happened, where and when.
+//!
+//! Written out with `--trace FILE` each record is one JSON line with `t_us` (simulated
+//! microseconds), `node` and `kind`; the kind names and field names are stable, because tools
+//! parse them. Every `db.write` line carries the whole stored state of the document it wrote:
+//! ticket documents (in either database) by `ticket`, `version`, `title`, `price` and
+//! `order_id` when reserved; orders, which live in the orders database's `orders` collection,
+//! by `"collection": "orders"`, `order`, `version`, `status`, `ticket`. Each write also names
+//! what caused it (`by`): an HTTP route, or a message as `subject#seq`.
+
+use crate::model::databases::{Doc, Stored};
+use crate::model::decisions::{DropReason, Refusal};
+use crate::model::documents::{OrderId, OrderStatus, Price, TicketId, UserId};
+use crate::model::events::Subject;
+use crate::model::http::{Cause, Route};
+use crate::model::node::Node;
+use crate::model::store::{Db, WriteError};
+use serde::Serialize;
+use std::rc::Rc;
+
+/// Why a message or an ack did not arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Loss {
+    /// The `lost-ack` fault.
+    Dropped,
+    /// The node was partitioned from the bus.
+    Partition,
+    /// The node was crashed.
+    Down,
+}
+
+/// What happened. The serialized `kind` names are stable: tools parse them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind")]
+pub enum Event {
+    /// A service answered a request.
+    #[serde(rename = "http")]
+    Http {
+        /// The route.
+        request: Route,
+        /// The ticket concerned (the new id for a create), if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ticket: Option<TicketId>,
+        /// The order concerned (the new id for an order), if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order: Option<OrderId>,
+        /// The price the request asked for (ticket routes).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        price: Option<Price>,
+        /// HTTP status of the response.
+        status: u16,
+    },
+    /// A message reached the bus and was given the next sequence number of its channel.
+    #[serde(rename = "publish")]
+    Publish {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number in the channel.
+        seq: u64,
+        /// The ticket the event is about (an order event's ticket).
+        ticket: TicketId,
+        /// The event's version (of the ticket, or of the order; absent when OCC is off).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<u64>,
+        /// Title carried (ticket events).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        title: Option<Rc<str>>,
+        /// Price carried.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        price: Option<Price>,
+        /// The order: an order event's own id, or the order a `ticket:updated` says reserves
+        /// the ticket.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order: Option<OrderId>,
+    },
+    /// The bus sent a message to a queue-group member for the first time; its ack wait starts.
+    #[serde(rename = "send")]
+    Send {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The member it was sent to.
+        replica: Node,
+        /// Always false for a first send.
+        redelivered: bool,
+    },
+    /// The ack wait of a message ran out and the bus sent it again.
+    #[serde(rename = "redeliver")]
+    Redeliver {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The member it was sent to (the one with the fewest pending acks).
+        replica: Node,
+        /// Always true.
+        redelivered: bool,
+        /// Which delivery of this message this is (2 for the first redelivery).
+        attempt: u32,
+    },
+    /// A message arrived at a replica and its listener started.
+    #[serde(rename = "deliver")]
+    Deliver {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The receiving replica.
+        replica: Node,
+        /// NATS's redelivered flag.
+        redelivered: bool,
+    },
+    /// The listener acked the message.
+    #[serde(rename = "ack")]
+    Ack {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The acking replica.
+        replica: Node,
+    },
+    /// The listener threw: no ack, so the bus redelivers after the ack wait.
+    #[serde(rename = "nack")]
+    Nack {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The replica whose listener failed.
+        replica: Node,
+        /// Why.
+        reason: Refusal,
+    },
+    /// The listener acked the message without applying it.
+    #[serde(rename = "drop")]
+    Drop {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The replica.
+        replica: Node,
+        /// Why it was not applied.
+        reason: DropReason,
+    },
+    /// A ticket document was written; the fields are its whole stored state afterwards.
+    #[serde(rename = "db.write")]
+    DbWrite {
+        /// Which database.
+        db: Db,
+        /// What wrote it.
+        by: Cause,
+        /// Document id.
+        ticket: TicketId,
+        /// Stored version.
+        version: u64,
+        /// Stored title.
+        title: Rc<str>,
+        /// Stored price.
+        price: Price,
+        /// The order reserving it (tickets database only; absent when free).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order_id: Option<OrderId>,
+    },
+    /// A write of a ticket document failed; the fields are what the writer tried to store.
+    #[serde(rename = "db.conflict")]
+    DbConflict {
+        /// Which database.
+        db: Db,
+        /// What tried to write it.
+        by: Cause,
+        /// Document id.
+        ticket: TicketId,
+        /// The version the writer had read.
+        version: u64,
+        /// Title it tried to store.
+        title: Rc<str>,
+        /// Price it tried to store.
+        price: Price,
+        /// The order it tried to store.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order_id: Option<OrderId>,
+        /// Why the write failed.
+        error: WriteError,
+    },
+    /// An order was written (orders database, `orders` collection); the fields are its whole
+    /// stored state afterwards.
+    #[serde(rename = "db.write")]
+    OrderWrite {
+        /// Always the orders database.
+        db: Db,
+        /// Always `orders`: tells order lines from ticket lines.
+        collection: OrdersCollection,
+        /// What wrote it.
+        by: Cause,
+        /// Order id.
+        order: OrderId,
+        /// Stored version.
+        version: u64,
+        /// Stored status.
+        status: OrderStatus,
+        /// The ticket ordered.
+        ticket: TicketId,
+        /// Who ordered.
+        user_id: UserId,
+    },
+    /// A write of an order failed; the fields are what the writer tried to store.
+    #[serde(rename = "db.conflict")]
+    OrderConflict {
+        /// Always the orders database.
+        db: Db,
+        /// Always `orders`.
+        collection: OrdersCollection,
+        /// What tried to write it.
+        by: Cause,
+        /// Order id.
+        order: OrderId,
+        /// The version the writer had read.
+        version: u64,
+        /// The status it tried to store.
+        status: OrderStatus,
+        /// The ticket ordered.
+        ticket: TicketId,
+        /// Why the write failed.
+        error: WriteError,
+    },
+    /// The orders service's is-reserved check for a new order returned (DESIGN §2): `order`
+    /// is the reserving order it found; absent, the ticket looked free.
+    #[serde(rename = "reserved-check")]
+    ReservedCheck {
+        /// The replica handling the request.
+        replica: Node,
+        /// The ticket asked for.
+        ticket: TicketId,
+        /// The order found reserving it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order: Option<OrderId>,
+    },
+    /// A listener's ack did not reach the bus; the message stays pending.
+    #[serde(rename = "ack-lost")]
+    AckLost {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The replica whose ack was lost.
+        replica: Node,
+        /// Why.
+        reason: Loss,
+    },
+    /// A message sent to a replica never arrived; its ack wait runs out and it is redelivered.
+    #[serde(rename = "lost")]
+    Lost {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The replica it was sent to.
+        replica: Node,
+        /// Why.
+        reason: Loss,
+    },
+    /// The publisher published a message again (its confirmation was lost): the bus holds a
+    /// second copy under a new sequence number.
+    #[serde(rename = "duplicate")]
+    Duplicate {
+        /// Channel.
+        subject: Subject,
+        /// The copy's sequence number.
+        seq: u64,
+        /// The original's.
+        of: u64,
+    },
+    /// A publish failed (the publisher was partitioned from the bus): the event is lost.
+    #[serde(rename = "publish-failed")]
+    PublishFailed {
+        /// Channel.
+        subject: Subject,
+        /// The ticket the event was about.
+        ticket: TicketId,
+        /// Its version.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<u64>,
+    },
+    /// A listener stalled mid-handler.
+    #[serde(rename = "stall")]
+    Stall {
+        /// The replica.
+        replica: Node,
+        /// For how long.
+        ms: u64,
+    },
+    /// A node crashed: its in-flight work is gone.
+    #[serde(rename = "crash")]
+    Crash {
+        /// The node.
+        target: Node,
+        /// Tasks dropped (handlers and deliveries in flight).
+        dropped_tasks: usize,
+    },
+    /// A crashed node started again, empty.
+    #[serde(rename = "restart")]
+    Restart {
+        /// The node.
+        target: Node,
+    },
+    /// A node stopped running for a while.
+    #[serde(rename = "pause")]
+    Pause {
+        /// The node.
+        target: Node,
+        /// For how long.
+        for_ms: u64,
+    },
+    /// A paused node runs again, from where each task stopped.
+    #[serde(rename = "resume")]
+    Resume {
+        /// The node.
+        target: Node,
+    },
+    /// A node was cut off from the bus.
+    #[serde(rename = "partition")]
+    Partition {
+        /// The node.
+        target: Node,
+        /// For how long.
+        for_ms: u64,
+    },
+    /// A partition ended.
+    #[serde(rename = "partition-healed")]
+    PartitionHealed {
+        /// The node.
+        target: Node,
+    },
+    /// Faults stop here; every node is up, running and connected.
+    #[serde(rename = "heal")]
+    Heal,
+    /// A message exceeded the redelivery bound; the bus stops sending it and the run is stuck.
+    #[serde(rename = "redelivery-loop")]
+    RedeliveryLoop {
+        /// Channel.
+        subject: Subject,
+        /// Sequence number.
+        seq: u64,
+        /// The ticket the message is about.
+        ticket: TicketId,
+        /// The message's version.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<u64>,
+        /// How many times it was delivered.
+        deliveries: u32,
+    },
+}
+
+/// One line of the trace.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Record {
+    /// Simulated time in microseconds.
+    pub t_us: u64,
+    /// The node where it happened.
+    pub node: Node,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// The `"collection": "orders"` of order lines: a constant, so it takes no room in a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OrdersCollection;
+
+impl Serialize for OrdersCollection {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("orders")
+    }
+}
+
+/// How a document describes itself on `db.write` and `db.conflict` lines.
+pub trait Traced {
+    /// The `db.write` line after this document was stored in `db` because of `by`.
+    fn write_line(&self, db: Db, by: Cause) -> Event;
+    /// The `db.conflict` line of a failed attempt to store this document.
+    fn conflict_line(&self, db: Db, by: Cause, error: WriteError) -> Event;
+}
+
+impl<D: Stored> Traced for D {
+    fn write_line(&self, db: Db, by: Cause) -> Event {
+        line(self.doc(), db, by, None)
+    }
+    fn conflict_line(&self, db: Db, by: Cause, error: WriteError) -> Event {
+        line(self.doc(), db, by, Some(error))
+    }
+}
+
+/// The line of a write of `doc` to `db`: `db.write`, or `db.conflict` when it failed.
+fn line(doc: Doc<'_>, db: Db, by: Cause, error: Option<WriteError>) -> Event {
+    let ticket = |(ticket, version, title, price, order_id): (_, _, &Rc<str>, _, _)| {
+        let title = title.clone();
+        match error {
+            None => Event::DbWrite {
+                db,
+                by,
+                ticket,
+                version,
+                title,
+                price,
+                order_id,
+            },
+            Some(error) => Event::DbConflict {
+                db,
+                by,
+                ticket,
+                version,
+                title,
+                price,
+                order_id,
+                error,
+            },
+        }
+    };
+    match doc {
+        Doc::Ticket(t) => ticket((t.id, t.version, &t.title, t.price, t.order_id)),
+        Doc::Replica(t) => ticket((t.id, t.version, &t.title, t.price, None)),
+        Doc::Order(o) => match error {
+            None => Event::OrderWrite {
+                db,
+                collection: OrdersCollection,
+                by,
+                order: o.id,
+                version: o.version,
+                status: o.status,
+                ticket: o.ticket,
+                user_id: o.user_id,
+            },
+            Some(error) => Event::OrderConflict {
+                db,
+                collection: OrdersCollection,
+                by,
+                order: o.id,
+                version: o.version,
+                status: o.status,
+                ticket: o.ticket,
+                error,
+            },
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::documents::Order;
+
+    #[test]
+    fn a_trace_line_has_time_node_and_kind_first() {
+        let record = Record {
+            t_us: 1500,
+            node: Node::Orders(2),
+            event: Event::Deliver {
+                subject: Subject::TicketUpdated,
+                seq: 4,
+                replica: Node::Orders(2),
+                redelivered: true,
+            },
+        };
+        let line = serde_json::to_string(&record).unwrap();
+        assert_eq!(
+            line,
+            r#"{"t_us":1500,"node":"orders-2","kind":"deliver","subject":"ticket:updated","seq":4,"replica":"orders-2","redelivered":true}"#
+        );
+    }
+
+    #[test]
+    fn order_lines_say_their_collection_and_writes_their_cause() {
+        let order = Order {
+            id: 2,
+            version: 0,
+            status: OrderStatus::Created,
+            user_id: 5,
+            expires_at_ms: 60_000,
+            ticket: 1,
+        };
+        let line = serde_json::to_string(
+            &order.write_line(Db::Orders, Cause::Message(Subject::OrderCreated, 3)),
+        )
+        .unwrap();
+        assert_eq!(
+            line,
+            r#"{"kind":"db.write","db":"orders","collection":"orders","by":"order:created#3","order":2,"version":0,"status":"created","ticket":1,"user_id":5}"#
+        );
+    }
+}

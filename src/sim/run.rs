@@ -1,0 +1,51 @@
+//! One run of a world: start the bus's sweepers, the fault injector and the workload's clients,
+//! run the executor until nothing is left to do or a limit is hit, and hand back how it ended
+//! and the trace. Judging the run is not the runtime's business: the caller's observer (the
+//! checks) watched every record, and the caller builds the report.
+
+use crate::scenario::schema::Scenario;
+use crate::sim::exec::Halt;
+use crate::sim::trace::Trace;
+use crate::sim::world::World;
+use crate::sim::{bus, faults, workload};
+
+/// Task polls after which a run is abandoned as runaway. Far above any valid scenario's need
+/// (the largest allowed workload takes ~40 M), so hitting it means a model bug, reported as such.
+pub const MAX_STEPS: u64 = 500_000_000;
+
+/// How a run ended, as the world saw it.
+#[derive(Clone, Copy, Debug)]
+pub struct Ending {
+    /// Why the executor stopped.
+    pub halt: Halt,
+    /// Messages sent and never acked.
+    pub unacked: usize,
+    /// Requests never answered.
+    pub open_requests: u64,
+    /// Simulated time at the end, in microseconds.
+    pub now_us: u64,
+}
+
+/// Spawn the bus's ack-wait sweepers, the fault injector and the workload's clients.
+pub fn start(world: &World, scenario: &Scenario) {
+    bus::start(world);
+    faults::start(world);
+    workload::start(world, scenario);
+}
+
+/// Start `world` (new, inside a madsim runtime) and run it to its end: how it ended, and its
+/// trace. Every task is dropped afterwards, which frees the run's memory (futures hold handles
+/// to the world).
+pub fn simulate(world: &World, scenario: &Scenario) -> (Ending, Trace) {
+    start(world, scenario);
+    let limit_us = scenario.limits.sim_time_ms * 1000;
+    let halt = world.exec.run(limit_us, MAX_STEPS);
+    let ending = Ending {
+        halt,
+        unacked: world.bus.unacked(),
+        open_requests: world.open_requests(),
+        now_us: world.exec.now_us(),
+    };
+    world.exec.clear();
+    (ending, world.take_trace())
+}

@@ -1,0 +1,216 @@
+//! The workload's clients: each `[[workload.*]]` step of the scenario becomes client tasks
+//! that send their requests over [`crate::sim::http`], as the course's scripts do.
+
+use crate::model::documents::{Price, TicketId, UserId};
+use crate::model::http::{Request, Response};
+use crate::model::node::Node;
+use crate::scenario::schema::{Pace, Reserve, Scenario};
+use crate::sim::http;
+use crate::sim::world::World;
+use std::rc::Rc;
+
+/// Spawn the clients of the scenario's workload.
+pub fn start(world: &World, scenario: &Scenario) {
+    let mut user: UserId = 0;
+    let chains = scenario.workload.price_chain.iter().map(|c| {
+        (
+            c.at_ms,
+            c.tickets,
+            &c.title,
+            c.price,
+            c.updates.as_slice(),
+            c.pace,
+            c.think_ms,
+        )
+    });
+    let creates = scenario.workload.create_tickets.iter().map(|c| {
+        (
+            c.at_ms,
+            c.count,
+            &c.title,
+            c.price,
+            &[][..],
+            Pace::AfterResponse,
+            0,
+        )
+    });
+    for (at_ms, tickets, title, price, updates, pace, think_ms) in creates.chain(chains) {
+        let title: Rc<str> = title.as_str().into();
+        let updates: Rc<[Price]> = updates.into();
+        let first_user = user;
+        user += tickets;
+        let handle = world.handle();
+        world.exec.spawn(Node::Client, async move {
+            let world = handle;
+            world.exec.sleep_until(at_ms * 1000).await;
+            for i in 0..tickets {
+                let chain = Chain {
+                    title: title.clone(),
+                    price,
+                    updates: updates.clone(),
+                    pace,
+                    think_ms,
+                    user_id: first_user + i + 1,
+                };
+                let w = world.clone();
+                world
+                    .exec
+                    .spawn(Node::Client, async move { chain.run(&w).await });
+            }
+        });
+    }
+    for step in &scenario.workload.reserve {
+        let script = Rc::new(ReserveScript::new(step, user));
+        user += step.tickets * (1 + step.orders);
+        let handle = world.handle();
+        world.exec.spawn(Node::Client, async move {
+            let world = handle;
+            world.exec.sleep_until(script.at_ms * 1000).await;
+            for i in 0..script.tickets {
+                let (w, script) = (world.clone(), script.clone());
+                world
+                    .exec
+                    .spawn(Node::Client, async move { script.run(&w, i).await });
+            }
+        });
+    }
+}
+
+/// A client's `POST /api/tickets`: the new ticket's id, if it was created.
+async fn create_ticket(
+    world: &World,
+    title: &Rc<str>,
+    price: Price,
+    user_id: UserId,
+) -> Option<TicketId> {
+    let create = Request::CreateTicket {
+        title: title.clone(),
+        price,
+        user_id,
+    };
+    match http::request(world, create).await {
+        Some(Response {
+            status: 201,
+            ticket: Some(id),
+            ..
+        }) => Some(id),
+        _ => None,
+    }
+}
+
+/// One client's script: create a ticket, then update its price through `updates`.
+struct Chain {
+    title: Rc<str>,
+    price: Price,
+    updates: Rc<[Price]>,
+    pace: Pace,
+    think_ms: u64,
+    user_id: UserId,
+}
+
+impl Chain {
+    async fn run(self, world: &World) {
+        let Some(id) = create_ticket(world, &self.title, self.price, self.user_id).await else {
+            return;
+        };
+        for &price in self.updates.iter() {
+            let update = Request::UpdateTicket {
+                id,
+                title: self.title.clone(),
+                price,
+            };
+            match self.pace {
+                // The course's script sends the next update whatever the previous status was.
+                Pace::AfterResponse => {
+                    // No sleep at all when there is no think time: even a zero-length sleep is
+                    // an interleaving point, and would change every pinned run.
+                    if self.think_ms > 0 {
+                        world.exec.sleep(self.think_ms * 1000).await;
+                    }
+                    http::request(world, update).await;
+                }
+                Pace::Burst => {
+                    let w = world.handle();
+                    world.exec.spawn(Node::Client, async move {
+                        http::request(&w, update).await;
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// A `[[workload.reserve]]` step: per ticket, create it, wait, then send the orders (and any
+/// racing price updates) at once, and cancel each order that succeeded if asked to.
+struct ReserveScript {
+    at_ms: u64,
+    tickets: u32,
+    title: Rc<str>,
+    price: Price,
+    orders: u32,
+    wait_ms: u64,
+    updates: Vec<Price>,
+    update_delay_ms: u64,
+    cancel_after_ms: Option<u64>,
+    first_user: UserId,
+}
+
+impl ReserveScript {
+    fn new(step: &Reserve, first_user: UserId) -> Self {
+        Self {
+            at_ms: step.at_ms,
+            tickets: step.tickets,
+            title: step.title.as_str().into(),
+            price: step.price,
+            orders: step.orders,
+            wait_ms: step.wait_ms,
+            updates: step.price_updates.clone(),
+            update_delay_ms: step.update_delay_ms,
+            cancel_after_ms: step.cancel_after_ms,
+            first_user,
+        }
+    }
+
+    /// The script of the `i`th ticket. Its owner is one user, each of its orders another.
+    async fn run(self: Rc<Self>, world: &World, i: u32) {
+        let owner = self.first_user + 1 + i * (1 + self.orders);
+        let Some(id) = create_ticket(world, &self.title, self.price, owner).await else {
+            return;
+        };
+        world.exec.sleep(self.wait_ms * 1000).await;
+        for n in 0..self.orders {
+            let (w, cancel_after_ms) = (world.handle(), self.cancel_after_ms);
+            let order = Request::CreateOrder {
+                ticket: id,
+                user_id: owner + 1 + n,
+            };
+            world.exec.spawn(Node::Client, async move {
+                let response = http::request(&w, order).await;
+                if let (
+                    Some(Response {
+                        status: 201,
+                        order: Some(order),
+                        ..
+                    }),
+                    Some(after),
+                ) = (response, cancel_after_ms)
+                {
+                    w.exec.sleep(after * 1000).await;
+                    http::request(&w, Request::CancelOrder { order }).await;
+                }
+            });
+        }
+        for &price in &self.updates {
+            let (w, delay) = (world.handle(), self.update_delay_ms);
+            let update = Request::UpdateTicket {
+                id,
+                title: self.title.clone(),
+                price,
+            };
+            world.exec.spawn(Node::Client, async move {
+                w.exec.sleep(delay * 1000).await;
+                http::request(&w, update).await;
+            });
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! All mutable state of one run: the executor, both services' databases, the NATS server, the
+//! faults in force and the trace.
+//!
+//! Each piece sits behind its own `RefCell` that is never held across an await. The world
+//! also carries out the model's database calls for a handler ([`World::find`],
+//! [`World::insert`], [`World::save_with`]): each waits a latency drawn from the scenario, then
+//! takes effect in one atomic step, and is recorded. Who runs when is
+//! [`crate::sim::exec`]'s business; what travels over NATS is [`crate::sim::bus`]'s.
+
+use crate::model::databases::{Databases, Stored};
+use crate::model::documents::{OrderId, TicketId};
+use crate::model::http::Cause;
+use crate::model::nats::Bus;
+use crate::model::node::Node;
+use crate::model::occ::Occ;
+use crate::model::services::subscriptions;
+use crate::model::store::{Save, WriteError};
+use crate::scenario::schema::{Faults, Latencies, Latency, Scenario};
+use crate::sim::exec::Executor;
+use crate::sim::record::{Event, Record, Traced};
+use crate::sim::sync::Signal;
+use crate::sim::trace::{Observer, Trace};
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+/// The simulated system of one run.
+pub struct World {
+    /// The scheduler.
+    pub exec: Rc<Executor>,
+    /// The concurrency-control mode.
+    pub occ: Occ,
+    latency: Latencies,
+    /// Both services' databases.
+    pub dbs: Databases,
+    /// Whether the tickets service publishes `ticket:updated` after reserving a ticket.
+    pub publish_on_reserve: bool,
+    /// The NATS Streaming server.
+    pub bus: Bus,
+    /// Per queue group, the wake-up of its ack-wait sweeper (when its first deadline appears).
+    sweepers: Vec<Signal>,
+    trace: RefCell<Trace>,
+    /// What watches each record as it is recorded (the checks; the trace may not keep it).
+    observer: Rc<RefCell<dyn Observer>>,
+    faults: Faults,
+    /// Nodes cut off from the bus.
+    pub(super) partitioned: RefCell<Vec<Node>>,
+    /// Faults have stopped.
+    pub(super) healed: Cell<bool>,
+    /// The orders replicas, in the queue groups' member order.
+    replicas: Vec<Node>,
+    open_requests: Cell<u64>,
+    me: Weak<World>,
+}
+
+impl World {
+    /// A world at time 0 with the scenario's topology, drawing from madsim's RNG, that keeps
+    /// its whole trace and has nothing watching it. Must be called inside a madsim runtime.
+    pub fn new(scenario: &Scenario, occ: Occ) -> Rc<World> {
+        let trace = Trace::with_capacity(World::trace_capacity(scenario));
+        World::observed(scenario, occ, trace, Rc::new(RefCell::new(())))
+    }
+
+    /// Room for a whole trace of `scenario`: about seven records per request in a fault-free
+    /// run (growing the trace by doubling copied it over and over; memmove was 5% of a run).
+    pub fn trace_capacity(scenario: &Scenario) -> usize {
+        (scenario.total_requests() as usize)
+            .saturating_mul(8)
+            .min(1 << 22)
+    }
+
+    /// A world as [`World::new`] makes, recording into `trace` (which may keep only a digest:
+    /// [`Trace::digest_only`]), with `observer` watching every record as it is made.
+    pub fn observed(
+        scenario: &Scenario,
+        occ: Occ,
+        trace: Trace,
+        observer: Rc<RefCell<dyn Observer>>,
+    ) -> Rc<World> {
+        // madsim's `thread_rng` is not rand's OS-seeded one: it is the runtime's single RNG,
+        // seeded with the run's seed. The executor draws the same stream without its lock
+        // (`sim::rng::SimRng`).
+        let seed = madsim::runtime::Handle::current().seed();
+        let exec = Rc::new(Executor::new(madsim::rand::thread_rng(), seed));
+        let replicas: Vec<Node> = (1..=scenario.topology.orders_replicas)
+            .map(|n| Node::Orders(n as u8))
+            .collect();
+        let orders_placed = !scenario.workload.reserve.is_empty();
+        let bus = Bus::new(
+            subscriptions(&replicas, orders_placed),
+            scenario.topology.ack_wait_ms * 1000,
+            scenario.limits.deliveries_per_message,
+        );
+        let sweepers = (0..bus.group_count()).map(|_| Signal::default()).collect();
+        Rc::new_cyclic(|me| World {
+            exec,
+            occ,
+            latency: scenario.latency.clone(),
+            dbs: Databases::default(),
+            publish_on_reserve: scenario.tickets_service.publish_on_reserve,
+            bus,
+            sweepers,
+            trace: RefCell::new(trace),
+            observer,
+            faults: scenario.faults.clone(),
+            partitioned: RefCell::new(Vec::new()),
+            healed: Cell::new(false),
+            replicas,
+            open_requests: Cell::new(0),
+            me: me.clone(),
+        })
+    }
+
+    /// A counted handle to this world, for futures that outlive the current borrow.
+    pub fn handle(&self) -> Rc<World> {
+        self.me.upgrade().expect("the world outlives its tasks")
+    }
+
+    /// The latency distributions.
+    pub fn latency(&self) -> &Latencies {
+        &self.latency
+    }
+
+    /// A draw from a latency distribution, in microseconds.
+    pub fn draw(&self, latency: &Latency) -> u64 {
+        match latency.slow_max_us {
+            Some(slow) if self.exec.gen_bool(latency.slow_probability) => {
+                self.exec.gen_range(latency.max_us..slow + 1)
+            }
+            _ => self.exec.gen_range(latency.range()),
+        }
+    }
+
+    /// A uniform choice among `n` options.
+    pub fn pick(&self, n: usize) -> usize {
+        self.exec.gen_range(0..n as u64) as usize
+    }
+
+    /// The scenario's faults.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// A fault with probability `p` strikes now. Draws from the RNG only while faults are live
+    /// and `p > 0`, so a scenario without the fault makes exactly the draws it made before the
+    /// fault existed.
+    pub fn strikes(&self, p: f64) -> bool {
+        p > 0.0 && !self.healed.get() && self.exec.gen_bool(p)
+    }
+
+    /// Whether `node` is cut off from the bus.
+    pub fn is_partitioned(&self, node: Node) -> bool {
+        self.partitioned.borrow().contains(&node)
+    }
+
+    /// The wake-up of queue group `group`'s ack-wait sweeper.
+    pub fn sweeper(&self, group: usize) -> &Signal {
+        &self.sweepers[group]
+    }
+
+    /// The `slow-handler` fault: maybe stall `replica`'s listener here, mid-handler.
+    pub async fn stall(&self, replica: Node) {
+        let Some(slow) = self.faults.slow_handler else {
+            return;
+        };
+        if self.strikes(slow.probability) {
+            let ms = self.exec.gen_range(slow.min_ms..slow.max_ms + 1);
+            self.record(replica, Event::Stall { replica, ms });
+            self.exec.sleep(ms * 1000).await;
+        }
+    }
+
+    /// Append to the trace at the current simulated time.
+    pub fn record(&self, node: Node, event: Event) {
+        tracing::debug!(target: "ticketsim::trace", %node, ?event);
+        let record = Record {
+            t_us: self.exec.now_us(),
+            node,
+            event,
+        };
+        self.observer.borrow_mut().observe(&record);
+        self.trace.borrow_mut().push(record);
+    }
+
+    /// The orders replicas.
+    pub fn replicas(&self) -> &[Node] {
+        &self.replicas
+    }
+
+    /// Requests sent and not yet answered.
+    pub fn open_requests(&self) -> u64 {
+        self.open_requests.get()
+    }
+
+    /// A client sent a request.
+    pub fn request_sent(&self) {
+        self.open_requests.set(self.open_requests.get() + 1);
+    }
+
+    /// A client got its response, or saw its connection reset.
+    pub fn request_done(&self) {
+        self.open_requests.set(self.open_requests.get() - 1);
+    }
+
+    async fn db_latency(&self) {
+        let latency = self.draw(&self.latency.db);
+        self.exec.sleep(latency).await;
+    }
+
+    /// `findById` after the database latency.
+    pub async fn find<D: Stored>(&self, id: u32) -> Option<D> {
+        self.db_latency().await;
+        self.dbs.find(id)
+    }
+
+    /// The orders service's `isReserved` query after the database latency.
+    pub async fn find_reserving_order(&self, ticket: TicketId) -> Option<OrderId> {
+        self.db_latency().await;
+        self.dbs.reserving_order(ticket)
+    }
+
+    /// `insert` after the database latency, recorded as `db.write` or `db.conflict`.
+    pub async fn insert<D: Stored>(&self, node: Node, by: Cause, doc: D) -> Result<D, WriteError> {
+        self.db_latency().await;
+        let db = self.dbs.db::<D>();
+        let result = self.dbs.insert(doc.clone());
+        match result {
+            Ok(stored) => {
+                self.record(node, stored.write_line(db, by));
+                Ok(stored)
+            }
+            Err(error) => {
+                self.record(node, doc.conflict_line(db, by, error));
+                Err(error)
+            }
+        }
+    }
+
+    /// `save` of `doc`, read as `read`, after the database latency, in the given mode. Returns
+    /// the writer's copy as mongoose's `save()` resolves it.
+    pub async fn save_with<D: Stored>(
+        &self,
+        node: Node,
+        by: Cause,
+        read: &D,
+        doc: D,
+        mode: Save,
+    ) -> Result<D, WriteError> {
+        self.db_latency().await;
+        let db = self.dbs.db::<D>();
+        let attempt = doc.clone();
+        let result = self.dbs.save(read, doc, mode);
+        match result {
+            Ok(saved) => {
+                self.record(node, saved.stored.write_line(db, by));
+                Ok(saved.doc)
+            }
+            Err(error) => {
+                self.record(node, attempt.conflict_line(db, by, error));
+                Err(error)
+            }
+        }
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> std::cell::Ref<'_, Trace> {
+        self.trace.borrow()
+    }
+
+    /// Take the trace out, leaving an empty one.
+    pub fn take_trace(&self) -> Trace {
+        std::mem::take(&mut self.trace.borrow_mut())
+    }
+}
