@@ -6,6 +6,7 @@ mod cli;
 mod demo;
 mod determinism;
 mod faults;
+mod layers;
 mod listeners;
 mod pinned;
 mod reservations;

@@ -1,0 +1,521 @@
+//! Every sentence and diagram label a story says, as functions from plain data to text.
+//!
+//! The reader decides what happened to the ticket and hands the facts over; this file alone
+//! says how they are told, so that the wording a learner reads (and the golden files pin) can
+//! change without touching the state machine that reads the trace, and the state machine can
+//! change without rewording a sentence by accident. Nothing here sees the trace or the
+//! reader's state: every function takes the values it tells and returns text. The ending,
+//! which explains rather than narrates, is told in `ending`.
+
+use crate::model::decisions::{DropReason, Refusal};
+use crate::model::documents::{OrderId, OrderStatus, Price, TicketId};
+use crate::model::events::Subject;
+use crate::model::http::{Cause, Route};
+use crate::model::node::Node;
+use crate::sim::record::Loss;
+use std::fmt::Write as _;
+
+/// A step's sentence (after the actor's name) and its short diagram label.
+pub(super) type Said = (String, String);
+
+/// Whom a story is about and whether versions mean anything in its run: without OCC every
+/// version stays 0 and says nothing, so the story leaves versions out.
+#[derive(Clone, Copy)]
+pub(super) struct Voice {
+    /// The ticket the story follows.
+    pub(super) ticket: TicketId,
+    /// Whether the run's mode versions records.
+    pub(super) versioned: bool,
+}
+
+/// What a message about the ticket says, as published.
+#[derive(Clone, Copy)]
+pub(super) struct Payload {
+    pub(super) version: Option<u64>,
+    pub(super) price: Option<Price>,
+    pub(super) order: Option<OrderId>,
+}
+
+/// What a replica's save does to the orders database's copy of the ticket.
+#[derive(Clone, Copy)]
+pub(super) enum Save {
+    /// There was no copy yet.
+    First,
+    /// An event no older than the copy's own.
+    InOrder,
+    /// An older event's price over a newer one's: `Some` the newer price it overwrites, `None`
+    /// when it writes the same price again.
+    Stale(Option<Price>),
+}
+
+impl Voice {
+    /// ", version 2" when OCC is on.
+    pub(super) fn version(self, v: Option<u64>) -> String {
+        match v {
+            Some(v) if self.versioned => format!(", version {v}"),
+            _ => String::new(),
+        }
+    }
+
+    /// " v2" when OCC is on, for diagram labels.
+    pub(super) fn short_version(self, v: Option<u64>) -> String {
+        match v {
+            Some(v) if self.versioned => format!(" v{v}"),
+            _ => String::new(),
+        }
+    }
+
+    /// `ticket:updated #166 (price 10, version 1)`.
+    pub(super) fn describe(self, subject: Subject, seq: u64, m: Payload) -> String {
+        let mut parts = Vec::new();
+        match subject {
+            Subject::TicketCreated | Subject::TicketUpdated => {
+                if let Some(p) = m.price {
+                    parts.push(format!("price {p}"));
+                }
+                if let (Some(v), true) = (m.version, self.versioned) {
+                    parts.push(format!("version {v}"));
+                }
+                if let (Some(o), Subject::TicketUpdated) = (m.order, subject) {
+                    parts.push(format!("reserved by order {o}"));
+                }
+            }
+            Subject::OrderCreated | Subject::OrderCancelled => {
+                if let Some(o) = m.order {
+                    parts.push(format!("order {o}"));
+                }
+                if let (Some(v), true) = (m.version, self.versioned) {
+                    parts.push(format!("version {v}"));
+                }
+            }
+        }
+        if parts.is_empty() {
+            format!("{subject} #{seq}")
+        } else {
+            format!("{subject} #{seq} ({})", parts.join(", "))
+        }
+    }
+
+    /// `ticket:updated #166 · price 10 v1`, for a diagram.
+    pub(super) fn label(self, subject: Subject, seq: u64, m: Payload) -> String {
+        let what = match subject {
+            Subject::TicketCreated | Subject::TicketUpdated => {
+                m.price.map(|p| format!(" · price {p}")).unwrap_or_default()
+            }
+            Subject::OrderCreated | Subject::OrderCancelled => {
+                m.order.map(|o| format!(" · order {o}")).unwrap_or_default()
+            }
+        };
+        format!("{subject} #{seq}{what}{}", self.short_version(m.version))
+    }
+
+    /// A service publishes a message about the ticket.
+    pub(super) fn publish(self, subject: Subject, seq: u64, m: Payload) -> Said {
+        (
+            format!("publishes {}", self.describe(subject, seq, m)),
+            self.label(subject, seq, m),
+        )
+    }
+
+    /// A replica receives a message about the ticket, perhaps again.
+    pub(super) fn deliver(self, subject: Subject, seq: u64, m: Payload, again: bool) -> Said {
+        let text = format!(
+            "receives {}{}",
+            self.describe(subject, seq, m),
+            if again { " again" } else { "" }
+        );
+        let label = if again {
+            format!("{subject} #{seq} again")
+        } else {
+            format!("{subject} #{seq}")
+        };
+        (text, label)
+    }
+
+    /// A replica refuses a message and throws, so it does not ack; `copy_version` is the
+    /// version of the orders database's copy of the ticket, if it has one.
+    pub(super) fn nack(
+        self,
+        subject: Subject,
+        seq: u64,
+        m: Payload,
+        reason: Refusal,
+        copy_version: Option<u64>,
+    ) -> Said {
+        let why = self.refusal(subject, m, reason, copy_version);
+        (
+            format!("{why}: throws, so no ack for {subject} #{seq}"),
+            format!("no ack for {} #{seq}", short(subject)),
+        )
+    }
+
+    /// Why a listener refused a message.
+    fn refusal(
+        self,
+        subject: Subject,
+        m: Payload,
+        reason: Refusal,
+        copy_version: Option<u64>,
+    ) -> String {
+        let me = self.ticket;
+        match (reason, subject, m.version, copy_version) {
+            (Refusal::NotFound, Subject::TicketUpdated, Some(v), Some(c)) if self.versioned => {
+                format!(
+                    "looks for version {} of ticket {me}, but its copy is at version {c}",
+                    v.saturating_sub(1),
+                )
+            }
+            (Refusal::NotFound, Subject::TicketUpdated | Subject::TicketCreated, _, _) => {
+                format!("finds no copy of ticket {me} yet")
+            }
+            (Refusal::NotFound, _, _, _) => format!("finds no ticket {me}"),
+            (Refusal::VersionConflict, _, _, _) => "its save hits a version conflict".to_owned(),
+            (Refusal::DuplicateKey, _, _, _) => {
+                format!("cannot insert ticket {me}: it exists already (duplicate key)")
+            }
+            (Refusal::PublishFailed, _, _, _) => "its own publish fails".to_owned(),
+        }
+    }
+
+    /// The tickets service saves the ticket, for a request or for an order's event.
+    pub(super) fn tickets_write(
+        self,
+        by: Cause,
+        version: u64,
+        price: Price,
+        order_id: Option<OrderId>,
+    ) -> Said {
+        let me = self.ticket;
+        let v = self.version(Some(version));
+        let text = match by {
+            Cause::Request(Route::CreateTicket) => {
+                format!("creates ticket {me} at price {price}{v}")
+            }
+            Cause::Request(_) => format!("saves ticket {me} at price {price}{v}"),
+            Cause::Message(Subject::OrderCreated, seq) => format!(
+                "marks ticket {me} reserved by order {} (order:created #{seq}){v}",
+                order_id.unwrap_or_default()
+            ),
+            Cause::Message(_, seq) => {
+                format!("marks ticket {me} free again (#{seq}){v}")
+            }
+        };
+        let label = match by {
+            Cause::Request(_) => {
+                format!("saves price {price}{}", self.short_version(Some(version)))
+            }
+            Cause::Message(..) => match order_id {
+                Some(o) => format!("reserved by order {o}"),
+                None => "free again".to_owned(),
+            },
+        };
+        (text, label)
+    }
+
+    /// A replica saves its copy of the ticket.
+    pub(super) fn orders_write(self, save: Save, version: u64, price: Price) -> Said {
+        let me = self.ticket;
+        let v = self.version(Some(version));
+        let text = match save {
+            Save::Stale(Some(old)) => format!(
+                "saves price {price} over {old}{v}: a stale write, an older price over a newer one"
+            ),
+            Save::Stale(None) => format!("saves price {price}{v} again, from an older event"),
+            Save::First => format!("saves its copy of ticket {me} at price {price}{v}"),
+            Save::InOrder => format!("saves price {price}{v}"),
+        };
+        let label = match save {
+            Save::Stale(Some(old)) => format!("save {price} over {old}"),
+            _ => format!("save {price}{}", self.short_version(Some(version))),
+        };
+        (text, label)
+    }
+
+    /// A save of the ticket fails: the document changed since it was read at `version`.
+    pub(super) fn conflict(
+        self,
+        by: Cause,
+        version: u64,
+        price: Price,
+        order_id: Option<OrderId>,
+    ) -> Said {
+        let me = self.ticket;
+        let what = match (by, order_id) {
+            (Cause::Message(..), Some(o)) => {
+                format!("mark ticket {me} reserved by order {o}")
+            }
+            (Cause::Message(Subject::OrderCancelled, _), None) => {
+                format!("mark ticket {me} free again")
+            }
+            _ => format!("save price {price}"),
+        };
+        (
+            format!(
+                "tries to {what}, but the document changed since it was read at version {version}: version conflict"
+            ),
+            format!("save {price}: conflict"),
+        )
+    }
+
+    /// A replica saves an order for the ticket.
+    pub(super) fn order_write(self, by: Cause, order: OrderId, status: OrderStatus) -> Said {
+        let me = self.ticket;
+        let text = match (by, status) {
+            (Cause::Request(Route::CreateOrder), _) => {
+                format!("saves order {order} for ticket {me}")
+            }
+            (_, OrderStatus::Cancelled) => format!("saves order {order} as cancelled"),
+            (_, s) => format!("saves order {order} as {}", s.as_str()),
+        };
+        (text, format!("save order {order}"))
+    }
+
+    /// A replica asks the orders database whether an order holds the ticket.
+    pub(super) fn reserved_check(self, order: Option<OrderId>) -> Said {
+        let me = self.ticket;
+        match order {
+            Some(o) => (
+                format!("asks whether ticket {me} is reserved: order {o} holds it"),
+                format!("reserved? yes, order {o}"),
+            ),
+            None => (
+                format!("asks whether ticket {me} is reserved: no order holds it"),
+                "reserved? no".to_owned(),
+            ),
+        }
+    }
+}
+
+/// NATS stores a message a second time, as `seq`, because its publisher published it again.
+pub(super) fn duplicate(subject: Subject, of: u64, seq: u64) -> Said {
+    (
+        format!(
+            "stores {subject} #{of} a second time, as #{seq}: the publisher never got its confirmation and published again"
+        ),
+        format!("duplicate: #{of} again as #{seq}"),
+    )
+}
+
+/// NATS sends a message again after the ack wait.
+pub(super) fn redeliver(subject: Subject, seq: u64, replica: Node, attempt: u32) -> Said {
+    (
+        format!(
+            "has had no ack for {subject} #{seq} within the ack wait: sends it again, to {replica} (delivery {attempt})"
+        ),
+        format!("no ack in time: resend #{seq}"),
+    )
+}
+
+/// A replica acks a message.
+pub(super) fn ack(subject: Subject, seq: u64) -> Said {
+    (
+        format!("acks {subject} #{seq}"),
+        format!("ack {} #{seq}", short(subject)),
+    )
+}
+
+/// A replica acks a message without applying it; `version` is the message's and
+/// `copy_version` that of the orders database's copy, if it has one.
+pub(super) fn not_applied(
+    subject: Subject,
+    seq: u64,
+    reason: DropReason,
+    version: Option<u64>,
+    copy_version: Option<u64>,
+) -> Said {
+    let why = match (reason, copy_version) {
+        (DropReason::Stale, Some(c)) => format!(
+            "version {} is not newer than its copy's version {c}",
+            version.unwrap_or(0),
+        ),
+        (DropReason::Stale, None) => "it is not newer than its copy".to_owned(),
+        (DropReason::Duplicate, _) => "it has the ticket already".to_owned(),
+    };
+    (
+        format!("acks {subject} #{seq} without applying it: {why}"),
+        format!("ack {} #{seq}, not applied", short(subject)),
+    )
+}
+
+/// NATS sends a message that never arrives.
+pub(super) fn lost(seq: u64, replica: Node, reason: Loss) -> Said {
+    (
+        format!(
+            "sends #{seq} to {replica}, but it never arrives: {}",
+            loss(reason, replica)
+        ),
+        format!("#{seq} lost"),
+    )
+}
+
+/// A replica acks a message, but the ack never arrives.
+pub(super) fn ack_lost(subject: Subject, seq: u64, replica: Node, reason: Loss) -> Said {
+    (
+        format!(
+            "acks {subject} #{seq}, but the ack never arrives: {}",
+            loss(reason, replica)
+        ),
+        format!("ack {} #{seq} lost", short(subject)),
+    )
+}
+
+/// A service answers an HTTP request about the ticket; the sentence is also the label.
+pub(super) fn http(
+    request: Route,
+    status: u16,
+    order: Option<OrderId>,
+    price: Option<Price>,
+) -> String {
+    match (request, status, order) {
+        (Route::CreateOrder, 201, Some(o)) => format!("places order {o}: 201"),
+        (Route::CreateOrder, 400, _) => "refuses an order: 400, the ticket is reserved".to_owned(),
+        (Route::CancelOrder, 204, Some(o)) => format!("cancels order {o}: 204"),
+        (Route::UpdateTicket, 400, _) => format!(
+            "refuses the update to price {}: 400",
+            price.unwrap_or_default()
+        ),
+        (r, s, _) => format!("answers {} with {s}", r.as_str()),
+    }
+}
+
+/// A replica stalls in the middle of its handler.
+pub(super) fn stall(ms: u64) -> Said {
+    (
+        format!("stalls for {ms} ms in the middle of its handler"),
+        format!("stalls {ms} ms"),
+    )
+}
+
+/// The tickets service cannot publish a message about the ticket.
+pub(super) fn publish_failed(subject: Subject) -> Said {
+    (
+        format!("cannot reach NATS: its {subject} is lost"),
+        format!("{subject} lost"),
+    )
+}
+
+/// NATS gives up on a message it redelivered too often.
+pub(super) fn redelivery_loop(subject: Subject, seq: u64, deliveries: u32) -> Said {
+    (
+        format!(
+            "gives up on {subject} #{seq} after {deliveries} deliveries: a redelivery loop, the run cannot finish"
+        ),
+        format!("gives up on #{seq}"),
+    )
+}
+
+/// A node crashes, losing the tasks it had in flight.
+pub(super) fn crash(dropped_tasks: usize) -> Said {
+    (
+        format!("crashes; {dropped_tasks} tasks in flight are lost"),
+        "crash".to_owned(),
+    )
+}
+
+/// A crashed node restarts.
+pub(super) fn restart() -> Said {
+    ("restarts, empty".to_owned(), "restart".to_owned())
+}
+
+/// A node pauses.
+pub(super) fn pause(for_ms: u64) -> Said {
+    (
+        format!("pauses for {for_ms} ms"),
+        format!("paused {for_ms} ms"),
+    )
+}
+
+/// A paused node resumes.
+pub(super) fn resume() -> Said {
+    ("resumes".to_owned(), "resume".to_owned())
+}
+
+/// A node is cut off from NATS.
+pub(super) fn partition(for_ms: u64) -> Said {
+    (
+        format!("is cut off from NATS for {for_ms} ms"),
+        format!("partitioned {for_ms} ms"),
+    )
+}
+
+/// A cut-off node reaches NATS again.
+pub(super) fn partition_healed() -> Said {
+    (
+        "reaches NATS again".to_owned(),
+        "partition healed".to_owned(),
+    )
+}
+
+/// A subject without its `ticket:` prefix, for short diagram labels.
+fn short(subject: Subject) -> &'static str {
+    match subject {
+        Subject::TicketCreated => "created",
+        Subject::TicketUpdated => "updated",
+        Subject::OrderCreated => "order:created",
+        Subject::OrderCancelled => "order:cancelled",
+    }
+}
+
+/// Why a message or an ack never arrived.
+fn loss(reason: Loss, replica: Node) -> String {
+    match reason {
+        Loss::Dropped => "the network dropped it".to_owned(),
+        Loss::Partition => format!("{replica} is cut off from NATS"),
+        Loss::Down => format!("{replica} is down"),
+    }
+}
+
+/// `text` in lines of at most `width` characters (a longer word gets a line of its own), each
+/// after `indent`.
+pub(crate) fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            let _ = writeln!(out, "{indent}{line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        let _ = writeln!(out, "{indent}{line}");
+    }
+    out
+}
+
+/// `12.345 ms`, with a thin grouping of thousands so the ack wait's 5 s reads at a glance.
+pub fn format_ms(t_us: u64) -> String {
+    let ms = t_us / 1000;
+    let frac = t_us % 1000;
+    let digits = ms.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(' ');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped}.{frac:03} ms")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::present::story::wording::{format_ms, wrap};
+
+    #[test]
+    fn wrap_breaks_between_words_within_the_width() {
+        assert_eq!(wrap("a bb ccc dddd", 6, "> "), "> a bb\n> ccc\n> dddd\n");
+        assert_eq!(wrap("unbreakable-word x", 4, ""), "unbreakable-word\nx\n");
+    }
+
+    #[test]
+    fn times_group_thousands_of_milliseconds() {
+        assert_eq!(format_ms(0), "0.000 ms");
+        assert_eq!(format_ms(12_345), "12.345 ms");
+        assert_eq!(format_ms(5_012_864), "5 012.864 ms");
+        assert_eq!(format_ms(1_234_567_000), "1 234 567.000 ms");
+    }
+}
