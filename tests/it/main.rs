@@ -10,6 +10,7 @@ mod layers;
 mod listeners;
 mod pinned;
 mod reservations;
+mod scenario_docs;
 mod scenario_errors;
 mod support;
 mod sweep;
