@@ -47,6 +47,7 @@ pub struct Checker {
 }
 
 impl Observer for Checker {
+    #[inline]
     fn observe(&mut self, record: &Record) {
         Checker::observe(self, record);
     }
@@ -68,6 +69,7 @@ impl Checker {
     }
 
     /// The next record of the history.
+    #[inline]
     pub fn observe(&mut self, record: &Record) {
         self.last_t_us = record.t_us;
         self.count(&record.event);

@@ -29,6 +29,7 @@ pub struct Invariants {
 impl Invariants {
     /// The tickets database saved `ticket` with `order_id`, because of `by`: an edit saved
     /// onto a reserved ticket breaks `no-edit-of-reserved-ticket`.
+    #[inline]
     pub fn ticket_saved(
         &mut self,
         t_us: u64,
@@ -48,6 +49,7 @@ impl Invariants {
 
     /// `node` saved the orders database's copy of `ticket` at `version`: a lower version than
     /// the last breaks `versions-never-go-back`.
+    #[inline]
     pub fn replica_saved(
         &mut self,
         t_us: u64,
@@ -71,6 +73,7 @@ impl Invariants {
 
     /// `order` for `ticket` was saved in `status`: a second order reserving the ticket breaks
     /// `at-most-one-active-order` (reported once per ticket, with the orders at that moment).
+    #[inline]
     pub fn order_saved(
         &mut self,
         t_us: u64,

@@ -38,6 +38,7 @@ impl Properties {
     }
 
     /// The next event of the history.
+    #[inline]
     pub fn observe(&mut self, event: &Event) {
         for (property, watch) in &mut self.watches {
             if exercises(*property, watch, event) {
