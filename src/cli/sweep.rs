@@ -41,7 +41,7 @@ impl Modes {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  ticketsim sweep                                     every scenario, seeds 0..100, every mode
+  ticketsim sweep                                     every scenario, seeds 0..500, every mode
   ticketsim sweep scenarios/did-it-work.toml --seeds 0..10000 --occ off
   ticketsim sweep --check                             compare with reports/*.baseline.toml
   ticketsim sweep --update-baselines                  record the outcomes as the new baselines

@@ -149,3 +149,18 @@ fn help_explains_the_modes_and_exit_codes() {
         assert!(stdout.contains(text), "shrink {text}: {stdout}");
     }
 }
+
+#[test]
+fn the_sweep_help_names_the_default_seed_range_it_uses() {
+    let (code, stdout, _) = ticketsim(&["sweep", "--help"]);
+    assert_eq!(code, 0);
+    let default = ticketsim::harness::sweep::Seeds::REGRESSION.to_string();
+    assert!(
+        stdout.contains(&format!("every scenario, seeds {default}, every mode")),
+        "the example must name the default range {default}: {stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("[default: {default}]")),
+        "{stdout}"
+    );
+}
