@@ -19,7 +19,8 @@
 //!   [`by_id`] (the dense-id map they keep documents and messages in).
 //!
 //! Nothing in this module imports from the runtime, the checks, the presentation or the
-//! harness: a test (`tests/it/layers.rs`) holds that.
+//! harness: a test (`tests/it/layers.rs`) holds that. `docs/model.md` is the model card: the
+//! course's code each handler follows, file and line, and every stated difference from it.
 
 pub mod by_id;
 pub mod databases;
