@@ -4,7 +4,9 @@
 //! simulated deliveries per second, seeds per second and wall time per seed. Deliveries are
 //! listener runs (first deliveries and redeliveries), the unit of the speed goal. Then it runs
 //! did-it-work with `--occ on` at 50, 200 and 1000 chains: the cost per delivery must not grow
-//! with the workload.
+//! with the workload. Last, the cost per scheduler step (a task poll) in each mode: the
+//! model may take more steps per delivery as it grows more faithful, but a step must not get
+//! dearer.
 
 use std::path::Path;
 use std::time::Instant;
@@ -71,4 +73,38 @@ fn main() {
             secs * 1e9 / delivered as f64
         );
     }
+    let step_seeds = (seeds / 4).max(10);
+    println!("\ndid-it-work, {step_seeds} seeds per mode, one thread: the scheduler's steps");
+    println!(
+        "{:<6} {:>14} {:>20} {:>14}",
+        "occ", "steps/seed", "steps per delivery", "ns per step"
+    );
+    for occ in Occ::ALL {
+        let (mut steps, mut delivered) = (0, 0);
+        for seed in 0..step_seeds {
+            steps += steps_of(&scenario, seed, occ);
+        }
+        let start = Instant::now();
+        for seed in 0..step_seeds {
+            delivered += ticketsim::run_report(&scenario, seed, occ).stats.delivered;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{:<6} {:>14.0} {:>20.2} {:>14.1}",
+            occ.as_str(),
+            steps as f64 / step_seeds as f64,
+            steps as f64 / delivered as f64,
+            secs * 1e9 / steps as f64
+        );
+    }
+}
+
+/// The scheduler steps (task polls) of one run, counted on a run of its own.
+fn steps_of(scenario: &Scenario, seed: u64, occ: Occ) -> u64 {
+    let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+    runtime.block_on(async {
+        let world = ticketsim::sim::world::World::new(scenario, occ);
+        ticketsim::sim::run::simulate(&world, scenario);
+        world.exec.steps()
+    })
 }

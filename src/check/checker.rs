@@ -148,7 +148,7 @@ impl Checker {
             }),
             _ => {}
         }
-        self.properties.observe(&record.event);
+        self.properties.observe(record);
     }
 
     fn count(&mut self, event: &Event) {
@@ -181,6 +181,10 @@ impl Checker {
             }
             Event::PublishFailed { .. } => s.publishes_failed += 1,
             Event::Stall { .. } => s.stalls += 1,
+            Event::ChainAbandoned { unsent, .. } => {
+                s.abandoned_chains += 1;
+                s.unsent_requests += u64::from(*unsent);
+            }
             Event::Crash { .. } => s.crashes += 1,
             Event::Pause { .. } => s.pauses += 1,
             Event::Partition { .. } => s.partitions += 1,

@@ -172,6 +172,12 @@ pub struct Stats {
     pub orders: u64,
     /// Orders cancelled.
     pub cancellations: u64,
+    /// Client scripts that stopped after a failed request, as the course's script does.
+    #[serde(default)]
+    pub abandoned_chains: u64,
+    /// Requests those scripts never sent.
+    #[serde(default)]
+    pub unsent_requests: u64,
 }
 
 impl Stats {
@@ -199,6 +205,8 @@ impl Stats {
             partitions,
             orders,
             cancellations,
+            abandoned_chains,
+            unsent_requests,
         } = other;
         self.tickets += tickets;
         self.http_requests += http_requests;
@@ -221,6 +229,8 @@ impl Stats {
         self.partitions += partitions;
         self.orders += orders;
         self.cancellations += cancellations;
+        self.abandoned_chains += abandoned_chains;
+        self.unsent_requests += unsent_requests;
     }
 }
 

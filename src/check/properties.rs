@@ -1,15 +1,16 @@
 //! The sometimes-properties (STYLE.md's two-sided properties): whether a run exercised what
 //! its scenario is meant to exercise (a reordering, a redelivery, a duplicate, a version
-//! conflict, two orders racing, a crash mid-handler), so that a scenario cannot silently test
+//! conflict, two orders racing, a crash mid-handler, a crash between a write and its ack), so that a scenario cannot silently test
 //! nothing. Only the properties a scenario asks about are watched.
 
 use crate::model::by_id::ById;
 use crate::model::events::Subject;
 use crate::model::http::{Cause, Route};
 use crate::model::nats::seq_key;
+use crate::model::node::Node;
 use crate::model::store::WriteError;
 use crate::scenario::expect::Property;
-use crate::sim::record::Event;
+use crate::sim::record::{Event, Record};
 
 /// The watches of the properties asked about.
 pub struct Properties {
@@ -26,6 +27,7 @@ impl Properties {
                 let watch = match p {
                     Property::Reordering => Watch::Reordering(Box::default()),
                     Property::OrdersRaced => Watch::OrdersRaced(ById::default()),
+                    Property::CrashAfterWrite => Watch::Unacked(Vec::new()),
                     Property::Redelivery
                     | Property::DuplicateDelivery
                     | Property::VersionConflict
@@ -37,11 +39,11 @@ impl Properties {
         Properties { watches }
     }
 
-    /// The next event of the history.
+    /// The next record of the history.
     #[inline]
-    pub fn observe(&mut self, event: &Event) {
+    pub fn observe(&mut self, record: &Record) {
         for (property, watch) in &mut self.watches {
-            if exercises(*property, watch, event) {
+            if exercises(*property, watch, record) {
                 *watch = Watch::Seen;
             }
         }
@@ -67,6 +69,8 @@ enum Watch {
     OrdersRaced(ById<u32>),
     /// Per event stream, which of its events were delivered.
     Reordering(Box<Streams>),
+    /// Messages a listener has written for and not yet acked or refused, by the replica.
+    Unacked(Vec<(Node, Subject, u64)>),
 }
 
 /// Per stream (a ticket's events, an order's events: ids are dense from 1), how many of its
@@ -139,10 +143,50 @@ impl Streams {
     }
 }
 
-/// Whether `event` shows `property`, given what its watch has seen.
-fn exercises(property: Property, watch: &mut Watch, event: &Event) -> bool {
+/// Whether `record` shows `property`, given what its watch has seen.
+fn exercises(property: Property, watch: &mut Watch, record: &Record) -> bool {
+    let event = &record.event;
     match (property, watch) {
         (_, Watch::Seen) => false,
+        (_, Watch::Unacked(open)) => match event {
+            Event::DbWrite {
+                by: Cause::Message(subject, seq),
+                ..
+            }
+            | Event::OrderWrite {
+                by: Cause::Message(subject, seq),
+                ..
+            } => {
+                open.push((record.node, *subject, *seq));
+                false
+            }
+            Event::Ack {
+                subject,
+                seq,
+                replica,
+            }
+            | Event::Drop {
+                subject,
+                seq,
+                replica,
+                ..
+            }
+            | Event::Nack {
+                subject,
+                seq,
+                replica,
+                ..
+            } => {
+                open.retain(|&(n, s, q)| (n, s, q) != (*replica, *subject, *seq));
+                false
+            }
+            Event::Crash { target, .. } => {
+                let hit = open.iter().any(|&(n, _, _)| n == *target);
+                open.retain(|&(n, _, _)| n != *target);
+                hit
+            }
+            _ => false,
+        },
         (_, Watch::Reordering(streams)) => streams.overtook(event),
         (_, Watch::OrdersRaced(open)) => match event {
             Event::ReservedCheck {
@@ -192,7 +236,10 @@ fn exercises(property: Property, watch: &mut Watch, event: &Event) -> bool {
         (Property::CrashMidHandler, Watch::Simple) => {
             matches!(event, Event::Crash { dropped_tasks, .. } if *dropped_tasks > 0)
         }
-        (Property::Reordering | Property::OrdersRaced, Watch::Simple) => {
+        (
+            Property::Reordering | Property::OrdersRaced | Property::CrashAfterWrite,
+            Watch::Simple,
+        ) => {
             unreachable!("these properties have their own watches")
         }
     }

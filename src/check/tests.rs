@@ -391,3 +391,46 @@ fn a_crash_exercises_a_handler_only_if_it_dropped_work() {
         "only the properties exercised, of those asked for"
     );
 }
+
+#[test]
+fn a_crash_after_a_listener_wrote_and_before_it_acked_is_a_crash_after_write() {
+    let replica = Node::Orders(2);
+    let written = at(
+        1,
+        replica,
+        Event::DbWrite {
+            db: Db::Orders,
+            by: Cause::Message(Subject::TicketUpdated, 5),
+            ticket: 1,
+            version: 1,
+            title: "t".into(),
+            price: 10,
+            order_id: None,
+        },
+    );
+    let acked = at(
+        2,
+        replica,
+        Event::Ack {
+            subject: Subject::TicketUpdated,
+            seq: 5,
+            replica,
+        },
+    );
+    let crash = |target| {
+        at(
+            3,
+            Node::Faults,
+            Event::Crash {
+                target,
+                dropped_tasks: 1,
+            },
+        )
+    };
+    let unacked = trace_of(vec![written.clone(), crash(replica)]);
+    assert!(exercised(&unacked, Property::CrashAfterWrite));
+    let acked_first = trace_of(vec![written.clone(), acked, crash(replica)]);
+    assert!(!exercised(&acked_first, Property::CrashAfterWrite));
+    let another_node = trace_of(vec![written, crash(Node::Orders(1))]);
+    assert!(!exercised(&another_node, Property::CrashAfterWrite));
+}

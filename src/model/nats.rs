@@ -2,7 +2,7 @@
 //! channels, durable queue groups, manual acks, the ack wait and redelivery.
 //!
 //! ```text
-//!  publish ──▶ channel (next seq) ──▶ queue group: member with fewest pending acks
+//!  publish ──▶ channel (next seq) ──▶ queue group: first member with fewest pending acks
 //!                                        │  send ── delivery latency ──▶ listener ── ack ──▶ done
 //!                                        └─ no ack within ack wait ──▶ redeliver (redelivered = true)
 //! ```
@@ -11,7 +11,8 @@
 //! (`common/src/events/base-listener.ts`: `setManualAckMode(true)`, `setAckWait`,
 //! `setDeliverAllAvailable`, `setDurableName`). A message goes to one member of its group; if
 //! the group's ack wait passes without an ack it is sent again, to the member that then has the
-//! fewest pending acks. There is no redelivery limit in NATS: the bound here
+//! fewest pending acks (the original member still counting it), ties going to the first in the
+//! server's rotating list order. There is no redelivery limit in NATS: the bound here
 //! ([`crate::scenario::schema::Limits::deliveries_per_message`]) only decides when the
 //! simulator calls a message a redelivery loop and stops sending it, so a run always ends.
 //!
@@ -40,6 +41,9 @@ pub struct Group {
     /// Messages sent and not acked, by sequence number.
     pending: ById<Pending>,
     pending_by_member: Vec<u32>,
+    /// The members in the server's list order (indices into `members`): a choice scans it and
+    /// the chosen head moves to the end ([`best_member`]).
+    order: Vec<usize>,
     /// (deadline, seq, delivery number), in send order; deadlines never decrease because the
     /// ack wait is fixed and time only moves forward.
     deadlines: VecDeque<(u64, u64, u32)>,
@@ -97,6 +101,7 @@ impl Bus {
                 subject: s.subject,
                 listener: s.listener,
                 pending_by_member: vec![0; s.members.len()],
+                order: (0..s.members.len()).collect(),
                 members: s.members,
                 ack_wait_us,
                 pending: ById::default(),
@@ -145,19 +150,13 @@ impl Bus {
         (groups[group].members[member], groups[group].listener)
     }
 
-    /// Record a first send of `message` to group `group` at `now_us`. `pick(n)` breaks a tie
-    /// between `n` members with equally few pending acks. Returns the chosen member's index and
-    /// whether the group's sweeper must be woken.
-    pub fn send(
-        &self,
-        group: usize,
-        message: Rc<Message>,
-        now_us: u64,
-        pick: impl FnOnce(usize) -> usize,
-    ) -> (usize, bool) {
+    /// Record a first send of `message` to group `group` at `now_us`, to the member
+    /// [`best_member`] chooses. Returns the chosen member's index and whether the group's
+    /// sweeper must be woken.
+    pub fn send(&self, group: usize, message: Rc<Message>, now_us: u64) -> (usize, bool) {
         let mut groups = self.groups.borrow_mut();
         let g = &mut groups[group];
-        let member = fewest_pending(&g.pending_by_member, pick);
+        let member = best_member(&mut g.order, &g.pending_by_member);
         g.pending_by_member[member] += 1;
         let seq = message.seq;
         let old = g.pending.insert(
@@ -205,18 +204,18 @@ impl Bus {
         None
     }
 
-    /// Take every message of `group` whose ack wait has passed at `now_us` and decide its fate.
-    pub fn expire(
-        &self,
-        group: usize,
-        now_us: u64,
-        mut pick: impl FnMut(usize) -> usize,
-    ) -> Vec<Expired> {
+    /// Take every message of `group` whose ack wait has passed at `now_us`, or passes within
+    /// the next [`REDELIVERY_BATCH_US`], and decide its fate, in deadline order.
+    ///
+    /// As `performAckExpirationRedelivery` does (server.go v0.17.0 3589-3660): the member for
+    /// a redelivery is chosen while the original member still counts the message as pending,
+    /// and only then is the original's count released (the implicit ack of 3651).
+    pub fn expire(&self, group: usize, now_us: u64) -> Vec<Expired> {
         let mut out = Vec::new();
         let mut groups = self.groups.borrow_mut();
         let g = &mut groups[group];
         while let Some(&(at, seq, delivery)) = g.deadlines.front() {
-            if at > now_us {
+            if at > now_us + REDELIVERY_BATCH_US {
                 break;
             }
             g.deadlines.pop_front();
@@ -227,8 +226,8 @@ impl Bus {
                 continue;
             }
             let old = p.member;
-            g.pending_by_member[old] -= 1;
             if delivery >= self.max_deliveries {
+                g.pending_by_member[old] -= 1;
                 let p = g
                     .pending
                     .remove(seq_key(seq))
@@ -239,7 +238,8 @@ impl Bus {
                 });
                 continue;
             }
-            let member = fewest_pending(&g.pending_by_member, &mut pick);
+            let member = best_member(&mut g.order, &g.pending_by_member);
+            g.pending_by_member[old] -= 1;
             g.pending_by_member[member] += 1;
             let p = g
                 .pending
@@ -265,28 +265,103 @@ impl Bus {
     }
 }
 
-/// The member with the fewest pending acks; `pick(n)` chooses among `n` tied members.
-pub fn fewest_pending(pending: &[u32], pick: impl FnOnce(usize) -> usize) -> usize {
-    let min = *pending.iter().min().expect("a queue group has members");
-    let tied = pending.iter().filter(|&&p| p == min).count();
-    let nth = if tied == 1 { 0 } else { pick(tied) };
-    pending
-        .iter()
-        .enumerate()
-        .filter(|(_, &p)| p == min)
-        .nth(nth)
-        .map(|(i, _)| i)
-        .expect("nth < tied")
+/// How far ahead of its timer the server redelivers: messages whose ack wait ends within
+/// 15 ms of the timer's firing go out together ("limit is now plus a buffer of 15ms to avoid
+/// repeated timer callbacks", server.go v0.17.0 3591-3592).
+pub const REDELIVERY_BATCH_US: u64 = 15_000;
+
+/// `findBestQueueSub` (server.go v0.17.0 3349-3383): scan the members in list order and take
+/// the first with strictly the fewest pending acks; if that is the head of the list, move it
+/// to the end. So equally loaded members take turns, and no draw is made.
+pub fn best_member(order: &mut [usize], pending: &[u32]) -> usize {
+    let mut best = order[0];
+    for &m in order.iter() {
+        if pending[m] < pending[best] {
+            best = m;
+        }
+    }
+    if order.len() > 1 && best == order[0] {
+        order.rotate_left(1);
+    }
+    best
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::events::TicketData;
+    use crate::model::services::subscriptions;
+
+    /// A bus with two orders replicas, an ack wait of 5 s, and no bound that matters.
+    fn two_members() -> Bus {
+        let replicas = [Node::Orders(1), Node::Orders(2)];
+        Bus::new(subscriptions(&replicas, false), 5_000_000, 100)
+    }
+
+    fn created(id: u32) -> Event {
+        Event::TicketCreated(TicketData {
+            id,
+            version: Some(0),
+            title: "t".into(),
+            price: 5,
+            user_id: 1,
+            order_id: None,
+        })
+    }
+
+    fn redelivered_to(expired: &[Expired]) -> Vec<(u64, usize)> {
+        expired
+            .iter()
+            .map(|e| match e {
+                Expired::Redeliver {
+                    message, member, ..
+                } => (message.seq, *member),
+                Expired::Loop { .. } => panic!("no loop here"),
+            })
+            .collect()
+    }
 
     #[test]
-    fn fewest_pending_prefers_the_least_loaded_member() {
-        assert_eq!(fewest_pending(&[3, 1, 2], |_| unreachable!("no tie")), 1);
-        assert_eq!(fewest_pending(&[0, 2, 0, 0], |n| n - 1), 3);
-        assert_eq!(fewest_pending(&[0, 2, 0, 0], |_| 0), 0);
+    fn a_redelivery_is_chosen_while_the_original_member_still_counts_it() {
+        let bus = two_members();
+        // Both idle: the head of the list, member 0, which then moves to the end.
+        let (member, _) = bus.send(0, bus.append(created(1)), 0);
+        assert_eq!(member, 0);
+        // Member 0 still holds message 1 when its ack wait ends: member 1 gets it, although
+        // without that count the two would be tied and member 1 is no longer the head.
+        let expired = bus.expire(0, 5_000_000);
+        assert_eq!(redelivered_to(&expired), [(1, 1)]);
+    }
+
+    #[test]
+    fn expiries_within_15_ms_are_redelivered_together() {
+        let bus = two_members();
+        for (i, at_ms) in [0, 10, 20].into_iter().enumerate() {
+            bus.send(0, bus.append(created(i as u32 + 1)), at_ms * 1000);
+        }
+        let first = bus.expire(0, 5_000_000);
+        assert_eq!(
+            first.len(),
+            2,
+            "messages 1 and 2 (due at 5.000 and 5.010 s), not 3 (due at 5.020 s)"
+        );
+        assert_eq!(bus.next_deadline(0), Some(5_020_000));
+    }
+
+    #[test]
+    fn the_best_member_is_the_first_least_loaded_and_a_chosen_head_moves_last() {
+        let mut order = vec![0, 1, 2, 3];
+        assert_eq!(best_member(&mut order, &[3, 1, 2, 1]), 1);
+        assert_eq!(order, [0, 1, 2, 3], "not the head: no rotation");
+        assert_eq!(best_member(&mut order, &[0, 0, 0, 0]), 0);
+        assert_eq!(order, [1, 2, 3, 0]);
+        assert_eq!(best_member(&mut order, &[0, 0, 0, 0]), 1);
+        assert_eq!(order, [2, 3, 0, 1]);
+        // Idle members take turns: four sends reach four members.
+        let mut order = vec![0, 1, 2, 3];
+        let picks: Vec<usize> = (0..4).map(|_| best_member(&mut order, &[0; 4])).collect();
+        assert_eq!(picks, [0, 1, 2, 3]);
+        let mut one = vec![0];
+        assert_eq!(best_member(&mut one, &[5]), 0);
     }
 }

@@ -20,7 +20,7 @@ use crate::model::service::{Note, Service};
 use crate::model::store::Save;
 
 /// `POST /api/orders`: find the ticket (404), check that no order reserves it (400 "Ticket is
-/// already reserved"), insert the order, publish `order:created`. The check and the insert are
+/// already reserved"), insert the order, publish `order:created` without waiting for it. The check and the insert are
 /// separate steps: two concurrent requests can both pass the check.
 pub async fn create_order<S: Service>(svc: &S, ticket: TicketId, user_id: UserId) -> Response {
     let Some(replica) = svc.find::<ReplicaTicket>(ticket).await else {
@@ -46,17 +46,17 @@ pub async fn create_order<S: Service>(svc: &S, ticket: TicketId, user_id: UserId
     let id = order.id;
     let by = Cause::Request(Route::CreateOrder);
     let Ok(saved) = svc.insert(by, order).await else {
-        return Response::order(500, Some(ticket), id);
+        return Response::order(400, Some(ticket), id);
     };
+    // `new OrderCreatedPublisher(...).publish(...)` without `await` (SG `new.ts` 60): the
+    // route answers 201 whatever becomes of the event.
     let event = Event::OrderCreated(saved.event_data(svc.occ(), Some(replica.price)));
-    if svc.publish(event).await.is_err() {
-        return Response::order(500, Some(ticket), id);
-    }
+    svc.publish_unawaited(event);
     Response::order(201, Some(ticket), id)
 }
 
 /// `DELETE /api/orders/:id`: find the order (404), set its status to cancelled, save, publish
-/// `order:cancelled`.
+/// `order:cancelled` without waiting for it.
 pub async fn cancel_order<S: Service>(svc: &S, id: OrderId) -> Response {
     let Some(read) = svc.find::<Order>(id).await else {
         return Response::order(404, None, id);
@@ -70,10 +70,9 @@ pub async fn cancel_order<S: Service>(svc: &S, id: OrderId) -> Response {
     let Ok(saved) = svc.save(by, &read, order).await else {
         return Response::order(400, ticket, id);
     };
+    // Published without `await` (SG `delete.ts` 31), as on creation.
     let event = Event::OrderCancelled(saved.event_data(svc.occ(), None));
-    if svc.publish(event).await.is_err() {
-        return Response::order(500, ticket, id);
-    }
+    svc.publish_unawaited(event);
     Response::order(204, ticket, id)
 }
 

@@ -90,8 +90,13 @@ pub trait Service {
         self.save_with(by, read, doc, mode).await
     }
 
-    /// `new Publisher(client).publish(data)`: the event reaches the bus, or fails.
+    /// `await new Publisher(client).publish(data)`: the event reaches the bus and the server's
+    /// ack comes back, or the publish fails.
     async fn publish(&self, event: Event) -> Result<(), PublishFailed>;
+
+    /// `new Publisher(client).publish(data)` without `await`: the event is written to the
+    /// connection now and the handler goes on at once, whatever becomes of it.
+    fn publish_unawaited(&self, event: Event);
 
     /// Report a step of the handler.
     fn note(&self, note: Note);

@@ -3,7 +3,10 @@
 //! (`src/routes/update.ts`), and its listeners for `order:created` and `order:cancelled`
 //! (`src/events/listeners/order-created-listener.ts`, `order-cancelled-listener.ts`).
 //!
-//! Each `.await` below is one of the course's: a database call or a publish.
+//! Each `.await` below is one of the course's: a database call or a publish. The routes await
+//! their publishes as the section-19 code does (chesterheng/microservices-node-react
+//! `section-19/ticketing/tickets/src/routes/new.ts` 29, `update.ts` 45); StephenGrider's final
+//! code does not.
 
 use crate::model::decisions::{Handled, Refusal};
 use crate::model::documents::{OrderId, Price, Ticket, TicketId, UserId};
@@ -32,12 +35,13 @@ pub async fn create_ticket<S: Service>(
     let by = Cause::Request(Route::CreateTicket);
     let saved = match svc.insert(by, ticket).await {
         Ok(saved) => saved,
-        Err(_) => return Response::ticket(500, id),
+        Err(_) => return Response::ticket(400, id),
     };
     let event = Event::TicketCreated(saved.event_data(svc.occ()));
     if svc.publish(event).await.is_err() {
-        // The ticket is saved, its event lost; the course's error handler answers 500.
-        return Response::ticket(500, id);
+        // The ticket is saved, its event lost; the rejection reaches the course's error
+        // handler, which answers 400 "Something went wrong" (common `error-handler.ts` 15-17).
+        return Response::ticket(400, id);
     }
     Response::ticket(201, id)
 }
@@ -73,7 +77,7 @@ pub async fn update_ticket<S: Service>(
     };
     let event = Event::TicketUpdated(saved.event_data(svc.occ()));
     if svc.publish(event).await.is_err() {
-        return Response::ticket(500, id);
+        return Response::ticket(400, id);
     }
     Response::ticket(200, id)
 }

@@ -71,10 +71,14 @@ impl Report {
                 s.published, s.delivered, s.redelivered, s.acked, s.dropped, s.failed_handlers
             ),
         ]);
-        counts.push_record([
-            "http".to_owned(),
-            format!("{} requests · {} errors", s.http_requests, s.http_errors),
-        ]);
+        let mut http = format!("{} requests · {} errors", s.http_requests, s.http_errors);
+        if s.abandoned_chains > 0 {
+            http += &format!(
+                " · {} client scripts gave up after a failed request ({} requests never sent)",
+                s.abandoned_chains, s.unsent_requests
+            );
+        }
+        counts.push_record(["http".to_owned(), http]);
         counts.push_record([
             "database".to_owned(),
             format!("{} writes · {} conflicts", s.db_writes, s.db_conflicts),

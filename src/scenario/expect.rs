@@ -60,17 +60,21 @@ pub enum Property {
     OrdersRaced,
     /// A crash dropped work in flight on the node it hit.
     CrashMidHandler,
+    /// A replica crashed after one of its listeners wrote to the database and before that
+    /// listener acked: the write stays and the message is redelivered.
+    CrashAfterWrite,
 }
 
 impl Property {
     /// Every property.
-    pub const ALL: [Property; 6] = [
+    pub const ALL: [Property; 7] = [
         Property::Reordering,
         Property::Redelivery,
         Property::DuplicateDelivery,
         Property::VersionConflict,
         Property::OrdersRaced,
         Property::CrashMidHandler,
+        Property::CrashAfterWrite,
     ];
 
     /// The name scenario files and reports use.
@@ -82,6 +86,7 @@ impl Property {
             Property::VersionConflict => "version-conflict",
             Property::OrdersRaced => "orders-raced",
             Property::CrashMidHandler => "crash-mid-handler",
+            Property::CrashAfterWrite => "crash-after-write",
         }
     }
 }

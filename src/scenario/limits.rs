@@ -75,9 +75,20 @@ impl Scenario {
         )?;
         let ack = self.topology.ack_wait_ms;
         check(
-            (1..=3_600_000).contains(&ack),
+            (1000..=3_600_000).contains(&ack),
             &[Key("topology"), Key("ack-wait-ms")],
-            format!("must be between 1 ms and 3600000 ms (an hour), not {ack}"),
+            format!("must be between 1000 ms and 3600000 ms (an hour), not {ack}"),
+        )?;
+        // node-nats-streaming sends `ackWait / 1000` as the subscription's AckWaitInSecs
+        // (stan.js v0.2.6 `lib/stan.js` 661): a wait the client cannot express is refused.
+        check(
+            ack % 1000 == 0,
+            &[Key("topology"), Key("ack-wait-ms")],
+            format!(
+                "must be whole seconds ({} or {}, not {ack}): the NATS Streaming client sends the ack wait in seconds",
+                ack / 1000 * 1000,
+                (ack / 1000 + 1) * 1000
+            ),
         )?;
         let latencies = [
             ("http", &self.latency.http),

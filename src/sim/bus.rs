@@ -2,10 +2,12 @@
 //! model's [`Service`]), and the NATS Streaming transport it publishes through and is
 //! delivered by.
 //!
-//! A publish travels to the bus (publish latency), gets its sequence number in
-//! [`crate::model::nats::Bus`], and is sent to one member of every subscribed queue group; each
-//! delivery travels to its member (delivery latency) and runs the member's listener, which acks
-//! or not; a sweeper per queue group redelivers what its ack wait let expire. A partitioned or
+//! A publish travels to the bus (half the publish latency, in order with the process's
+//! earlier publishes: one connection per process), gets its sequence number in
+//! [`crate::model::nats::Bus`], and is sent to one member of every subscribed queue group; the
+//! server's ack travels back (the other half). Each delivery travels to its member (delivery
+//! latency, in order with what the bus sent that member before) and runs the member's
+//! listener, which acks or not; a sweeper per queue group redelivers what its ack wait let expire. A partitioned or
 //! crashed node loses what is sent to it and from it.
 //!
 //! Why the handler and the transport share a file: a publish spawns deliveries, a delivery runs
@@ -23,7 +25,7 @@ use crate::model::service::{Note, PublishFailed, Service};
 use crate::model::services;
 use crate::model::store::{Save, WriteError};
 use crate::sim::record::{Event, Loss};
-use crate::sim::world::World;
+use crate::sim::world::{Wire, World};
 use std::future::Future;
 use std::rc::Rc;
 
@@ -84,6 +86,10 @@ impl Service for Handler<'_> {
         publish(self.world, self.node, event)
     }
 
+    fn publish_unawaited(&self, event: Payload) {
+        publish_unawaited(self.world, self.node, event)
+    }
+
     fn note(&self, note: Note) {
         match note {
             Note::ReservedCheck { ticket, order } => self.world.record(
@@ -112,12 +118,41 @@ pub fn start(world: &World) {
     }
 }
 
-/// Publish `event` from `node`: the call travels to the bus (publish latency), gets its sequence
-/// number, and is sent to one member of every group subscribed to its channel. Fails when
-/// `node` is partitioned from the bus.
+/// Publish `event` from `node` and wait for the server's ack: the message travels to the bus
+/// (half the publish latency, after anything `node` published before it), is stored with its
+/// sequence number and sent to one member of every subscribed group, and the ack travels back
+/// (the other half). A crash of `node` on the way back leaves the message stored and the
+/// publisher never hearing of it. Fails when `node` is partitioned from the bus.
 pub async fn publish(world: &World, node: Node, event: Payload) -> Result<(), PublishFailed> {
+    let (stored_at, ack_us) = put_on_wire(world, node);
+    world.exec.sleep_until(stored_at).await;
+    store(world, node, event)?;
+    world.exec.sleep(ack_us).await;
+    Ok(())
+}
+
+/// `publish(...)` called without `await`: the message leaves now, in order with `node`'s other
+/// publishes, and the handler goes on at once. Nothing waits for the server's ack.
+pub fn publish_unawaited(world: &World, node: Node, event: Payload) {
+    let (stored_at, _) = put_on_wire(world, node);
+    let w = world.handle();
+    world.exec.spawn(node, async move {
+        w.exec.sleep_until(stored_at).await;
+        let _ = store(&w, node, event);
+    });
+}
+
+/// A publish written to `node`'s connection now: when it reaches the bus, and how long the
+/// server's ack then takes to come back.
+fn put_on_wire(world: &World, node: Node) -> (u64, u64) {
     let latency = world.draw(&world.latency().publish);
-    world.exec.sleep(latency).await;
+    let there = latency / 2;
+    (world.on_wire(node, Wire::ToBus, there), latency - there)
+}
+
+/// A publish from `node` reaches the server: it is stored and sent to the subscribed groups,
+/// or lost if `node` is partitioned from the bus.
+fn store(world: &World, node: Node, event: Payload) -> Result<(), PublishFailed> {
     if world.is_partitioned(node) {
         world.record(
             node,
@@ -168,9 +203,7 @@ pub async fn publish(world: &World, node: Node, event: Payload) -> Result<(), Pu
 fn send_to_groups(world: &World, message: &Rc<Message>) {
     for &group in world.bus.groups_for(message.subject) {
         let now = world.exec.now_us();
-        let (member, wake) = world
-            .bus
-            .send(group, message.clone(), now, |n| world.pick(n));
+        let (member, wake) = world.bus.send(group, message.clone(), now);
         if wake {
             world.sweeper(group).notify(&world.exec);
         }
@@ -200,22 +233,25 @@ fn spawn_delivery(
         record_lost(world, &message, node, Loss::Down);
         return;
     }
+    let latency = world.draw(&world.latency().delivery);
+    let arrives_at = world.on_wire(node, Wire::FromBus, latency);
     let w = world.handle();
     world.exec.spawn(node, async move {
-        deliver(&w, group, member, message, redelivered).await
+        deliver(&w, group, member, message, redelivered, arrives_at).await
     });
 }
 
-/// One delivery: the message travels to the member, its listener runs, and it acks or not.
+/// One delivery: the message travels to the member (arriving at `arrives_at`, after whatever
+/// the bus sent that member before), its listener runs, and it acks or not.
 pub async fn deliver(
     world: &World,
     group: usize,
     member: usize,
     message: Rc<Message>,
     redelivered: bool,
+    arrives_at: u64,
 ) {
-    let latency = world.draw(&world.latency().delivery);
-    world.exec.sleep(latency).await;
+    world.exec.sleep_until(arrives_at).await;
     let (replica, listener) = world.bus.member(group, member);
     let (subject, seq) = (message.subject, message.seq);
     if world.is_partitioned(replica) {
@@ -321,7 +357,7 @@ pub async fn sweep(world: &World, group: usize) {
         };
         world.exec.sleep_until(deadline).await;
         let now = world.exec.now_us();
-        for expired in world.bus.expire(group, now, |n| world.pick(n)) {
+        for expired in world.bus.expire(group, now) {
             match expired {
                 Expired::Redeliver {
                     message,

@@ -1,7 +1,8 @@
 //! HTTP between the workload's clients and the services: a request travels to its service
 //! (HTTP latency), runs its route handler on the node that serves it, and the response comes
-//! back. Requests to the orders service go to a replica chosen at random, as the cluster's load
-//! balancer does; a crash of that node while it handles the request resets the connection.
+//! back. Requests to the orders service go to the replicas in turn, as the course's
+//! ingress-nginx does by default (round robin); a crash of that node while it handles the
+//! request resets the connection.
 
 use crate::model::http::{Request, Response};
 use crate::model::node::Node;
@@ -18,7 +19,7 @@ pub async fn request(world: &World, request: Request) -> Option<Response> {
     let (reply, response) = Oneshot::channel(&world.exec);
     let w = world.handle();
     let node = if request.route().is_orders() {
-        world.replicas()[world.pick(world.replicas().len())]
+        world.next_orders_replica()
     } else {
         Node::Tickets
     };

@@ -285,6 +285,20 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         version: Option<u64>,
     },
+    /// A client's script stopped early: one of its requests failed (axios rejects on a status
+    /// outside 2xx or a reset connection, and the script's chain throws), so the requests after
+    /// it were never sent.
+    #[serde(rename = "chain-abandoned")]
+    ChainAbandoned {
+        /// The script's ticket, if it was created.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ticket: Option<TicketId>,
+        /// The failed response's status; absent when the connection was reset.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        /// Requests the script did not send.
+        unsent: u32,
+    },
     /// A listener stalled mid-handler.
     #[serde(rename = "stall")]
     Stall {

@@ -6,6 +6,7 @@ use crate::model::http::{Request, Response};
 use crate::model::node::Node;
 use crate::scenario::schema::{Pace, Reserve, Scenario};
 use crate::sim::http;
+use crate::sim::record::Event;
 use crate::sim::world::World;
 use std::rc::Rc;
 
@@ -76,13 +77,14 @@ pub fn start(world: &World, scenario: &Scenario) {
     }
 }
 
-/// A client's `POST /api/tickets`: the new ticket's id, if it was created.
+/// A client's `POST /api/tickets`: the new ticket's id, or the failed response (`None` for a
+/// reset connection).
 async fn create_ticket(
     world: &World,
     title: &Rc<str>,
     price: Price,
     user_id: UserId,
-) -> Option<TicketId> {
+) -> Result<TicketId, Option<Response>> {
     let create = Request::CreateTicket {
         title: title.clone(),
         price,
@@ -93,9 +95,34 @@ async fn create_ticket(
             status: 201,
             ticket: Some(id),
             ..
-        }) => Some(id),
-        _ => None,
+        }) => Ok(id),
+        failed => Err(failed),
     }
+}
+
+/// Whether axios resolves on this response: a status in 2xx. A reset connection (`None`) and
+/// any other status reject.
+fn succeeded(response: &Option<Response>) -> bool {
+    response
+        .as_ref()
+        .is_some_and(|r| (200..300).contains(&r.status))
+}
+
+/// A script's request failed and `unsent` requests after it will never be sent: the
+/// course's script is one `async` function whose `await axios...` throws (CH section-19
+/// `t/index.js` 8-30), so it stops there.
+fn abandon(world: &World, ticket: Option<TicketId>, failed: Option<Response>, unsent: usize) {
+    if unsent == 0 {
+        return;
+    }
+    world.record(
+        Node::Client,
+        Event::ChainAbandoned {
+            ticket,
+            status: failed.map(|r| r.status),
+            unsent: u32::try_from(unsent).unwrap_or(u32::MAX),
+        },
+    );
 }
 
 /// One client's script: create a ticket, then update its price through `updates`.
@@ -110,24 +137,30 @@ struct Chain {
 
 impl Chain {
     async fn run(self, world: &World) {
-        let Some(id) = create_ticket(world, &self.title, self.price, self.user_id).await else {
-            return;
+        let id = match create_ticket(world, &self.title, self.price, self.user_id).await {
+            Ok(id) => id,
+            Err(failed) => return abandon(world, None, failed, self.updates.len()),
         };
-        for &price in self.updates.iter() {
+        for (i, &price) in self.updates.iter().enumerate() {
             let update = Request::UpdateTicket {
                 id,
                 title: self.title.clone(),
                 price,
             };
             match self.pace {
-                // The course's script sends the next update whatever the previous status was.
+                // The course's script awaits each update: a failed one (a 400, a reset
+                // connection) throws, and the updates after it are never sent.
                 Pace::AfterResponse => {
                     // No sleep at all when there is no think time: even a zero-length sleep is
-                    // an interleaving point, and would change every pinned run.
+                    // an interleaving point.
                     if self.think_ms > 0 {
                         world.exec.sleep(self.think_ms * 1000).await;
                     }
-                    http::request(world, update).await;
+                    let response = http::request(world, update).await;
+                    if !succeeded(&response) {
+                        let unsent = self.updates.len() - i - 1;
+                        return abandon(world, Some(id), response, unsent);
+                    }
                 }
                 Pace::Burst => {
                     let w = world.handle();
@@ -174,8 +207,12 @@ impl ReserveScript {
     /// The script of the `i`th ticket. Its owner is one user, each of its orders another.
     async fn run(self: Rc<Self>, world: &World, i: u32) {
         let owner = self.first_user + 1 + i * (1 + self.orders);
-        let Some(id) = create_ticket(world, &self.title, self.price, owner).await else {
-            return;
+        let id = match create_ticket(world, &self.title, self.price, owner).await {
+            Ok(id) => id,
+            Err(failed) => {
+                let unsent = self.orders as usize + self.updates.len();
+                return abandon(world, None, failed, unsent);
+            }
         };
         world.exec.sleep(self.wait_ms * 1000).await;
         for n in 0..self.orders {

@@ -3,8 +3,9 @@
 //!
 //! Each piece sits behind its own `RefCell` that is never held across an await. The world
 //! also carries out the model's database calls for a handler ([`World::find`],
-//! [`World::insert`], [`World::save_with`]): each waits a latency drawn from the scenario, then
-//! takes effect in one atomic step, and is recorded. Who runs when is
+//! [`World::insert`], [`World::save_with`]): each is a round trip of a latency drawn from the
+//! scenario, applied at the server halfway (atomically, and recorded there) and answered at
+//! the end, so a caller can die between its write and hearing of it. Who runs when is
 //! [`crate::sim::exec`]'s business; what travels over NATS is [`crate::sim::bus`]'s.
 
 use crate::model::databases::{Databases, Stored};
@@ -49,7 +50,23 @@ pub struct World {
     /// The orders replicas, in the queue groups' member order.
     replicas: Vec<Node>,
     open_requests: Cell<u64>,
+    /// The ingress's round robin over the orders replicas.
+    next_replica: Cell<usize>,
+    /// Per service process ([`World::wire_slot`]): when its latest publish reaches the bus,
+    /// and when the latest message the bus sent it arrives. Each process has one NATS
+    /// connection, so both stay in the order they were sent.
+    publish_wire: RefCell<Vec<u64>>,
+    delivery_wire: RefCell<Vec<u64>>,
     me: Weak<World>,
+}
+
+/// Which of a process's two directions on its NATS connection.
+#[derive(Clone, Copy, Debug)]
+pub enum Wire {
+    /// From the process to the bus: its publishes.
+    ToBus,
+    /// From the bus to the process: its deliveries.
+    FromBus,
 }
 
 impl World {
@@ -91,6 +108,7 @@ impl World {
             scenario.limits.deliveries_per_message,
         );
         let sweepers = (0..bus.group_count()).map(|_| Signal::default()).collect();
+        let replicas_len = replicas.len();
         Rc::new_cyclic(|me| World {
             exec,
             occ,
@@ -106,6 +124,9 @@ impl World {
             healed: Cell::new(false),
             replicas,
             open_requests: Cell::new(0),
+            next_replica: Cell::new(0),
+            publish_wire: RefCell::new(vec![0; replicas_len + 2]),
+            delivery_wire: RefCell::new(vec![0; replicas_len + 2]),
             me: me.clone(),
         })
     }
@@ -130,9 +151,11 @@ impl World {
         }
     }
 
-    /// A uniform choice among `n` options.
-    pub fn pick(&self, n: usize) -> usize {
-        self.exec.gen_range(0..n as u64) as usize
+    /// The orders replica the ingress sends the next request to: each in turn.
+    pub fn next_orders_replica(&self) -> Node {
+        let n = self.next_replica.get();
+        self.next_replica.set((n + 1) % self.replicas.len());
+        self.replicas[n]
     }
 
     /// The scenario's faults.
@@ -181,6 +204,25 @@ impl World {
         self.trace.borrow_mut().push(record);
     }
 
+    /// When something sent now over `node`'s NATS connection in direction `wire`, taking
+    /// `latency_us` on its own, arrives: never before what was sent on it earlier (a TCP
+    /// connection keeps order), and a microsecond after it at the earliest, so that the two
+    /// never wake together and run in a drawn order.
+    pub fn on_wire(&self, node: Node, wire: Wire, latency_us: u64) -> u64 {
+        let mut last = match wire {
+            Wire::ToBus => self.publish_wire.borrow_mut(),
+            Wire::FromBus => self.delivery_wire.borrow_mut(),
+        };
+        let slot = match node {
+            Node::Tickets => 0,
+            Node::Orders(n) => usize::from(n),
+            Node::Client | Node::Bus | Node::Faults => last.len() - 1,
+        };
+        let at = (self.exec.now_us() + latency_us).max(last[slot] + 1);
+        last[slot] = at;
+        at
+    }
+
     /// The orders replicas.
     pub fn replicas(&self) -> &[Node] {
         &self.replicas
@@ -201,42 +243,52 @@ impl World {
         self.open_requests.set(self.open_requests.get() - 1);
     }
 
-    async fn db_latency(&self) {
+    /// A database round trip: the request travels to the server for half the drawn latency,
+    /// `apply` runs there, and its reply travels back for the other half. A crash of the
+    /// caller during the reply leg leaves the operation applied and the caller never hearing
+    /// of it (the caller's task is dropped; the server's work is done). A crash during the
+    /// request leg loses the request with its process (a stated assumption: the driver had
+    /// not handed it to the network yet).
+    async fn round_trip<T>(&self, apply: impl FnOnce() -> T) -> T {
         let latency = self.draw(&self.latency.db);
-        self.exec.sleep(latency).await;
+        let there = latency / 2;
+        self.exec.sleep(there).await;
+        let reply = apply();
+        self.exec.sleep(latency - there).await;
+        reply
     }
 
-    /// `findById` after the database latency.
+    /// `findById`: the document as the server holds it when the request arrives.
     pub async fn find<D: Stored>(&self, id: u32) -> Option<D> {
-        self.db_latency().await;
-        self.dbs.find(id)
+        self.round_trip(|| self.dbs.find(id)).await
     }
 
-    /// The orders service's `isReserved` query after the database latency.
+    /// The orders service's `isReserved` query, answered as the server sees it.
     pub async fn find_reserving_order(&self, ticket: TicketId) -> Option<OrderId> {
-        self.db_latency().await;
-        self.dbs.reserving_order(ticket)
+        self.round_trip(|| self.dbs.reserving_order(ticket)).await
     }
 
-    /// `insert` after the database latency, recorded as `db.write` or `db.conflict`.
+    /// `insert`, applied at the server and recorded there as `db.write` or `db.conflict`.
     pub async fn insert<D: Stored>(&self, node: Node, by: Cause, doc: D) -> Result<D, WriteError> {
-        self.db_latency().await;
-        let db = self.dbs.db::<D>();
-        let result = self.dbs.insert(doc.clone());
-        match result {
-            Ok(stored) => {
-                self.record(node, stored.write_line(db, by));
-                Ok(stored)
+        self.round_trip(|| {
+            let db = self.dbs.db::<D>();
+            let result = self.dbs.insert(doc.clone());
+            match result {
+                Ok(stored) => {
+                    self.record(node, stored.write_line(db, by));
+                    Ok(stored)
+                }
+                Err(error) => {
+                    self.record(node, doc.conflict_line(db, by, error));
+                    Err(error)
+                }
             }
-            Err(error) => {
-                self.record(node, doc.conflict_line(db, by, error));
-                Err(error)
-            }
-        }
+        })
+        .await
     }
 
-    /// `save` of `doc`, read as `read`, after the database latency, in the given mode. Returns
-    /// the writer's copy as mongoose's `save()` resolves it.
+    /// `save` of `doc`, read as `read`, in the given mode, applied at the server. Returns the
+    /// writer's copy as mongoose's `save()` resolves it.
     pub async fn save_with<D: Stored>(
         &self,
         node: Node,
@@ -245,20 +297,22 @@ impl World {
         doc: D,
         mode: Save,
     ) -> Result<D, WriteError> {
-        self.db_latency().await;
-        let db = self.dbs.db::<D>();
-        let attempt = doc.clone();
-        let result = self.dbs.save(read, doc, mode);
-        match result {
-            Ok(saved) => {
-                self.record(node, saved.stored.write_line(db, by));
-                Ok(saved.doc)
+        self.round_trip(|| {
+            let db = self.dbs.db::<D>();
+            let attempt = doc.clone();
+            let result = self.dbs.save(read, doc, mode);
+            match result {
+                Ok(saved) => {
+                    self.record(node, saved.stored.write_line(db, by));
+                    Ok(saved.doc)
+                }
+                Err(error) => {
+                    self.record(node, attempt.conflict_line(db, by, error));
+                    Err(error)
+                }
             }
-            Err(error) => {
-                self.record(node, attempt.conflict_line(db, by, error));
-                Err(error)
-            }
-        }
+        })
+        .await
     }
 
     /// The trace so far.

@@ -6,6 +6,7 @@ mod cli;
 mod demo;
 mod determinism;
 mod faults;
+mod fidelity;
 mod layers;
 mod listeners;
 mod pinned;

@@ -54,25 +54,28 @@ fn did_it_work_diverges_on_these_seeds_of_0_to_20_without_occ() {
     );
 }
 
-// Seeds 1, 12 and 19 converge even without OCC: the race is intermittent, as in the course.
+// Seeds 2 and 10 converge even without OCC: the race is intermittent, as in the course. How
+// many tickets diverge varies widely: one slow delivery holds up every message behind it on
+// that replica's connection, while the ticket's next update overtakes it on another replica.
 const PINNED_DID_IT_WORK_OFF: &[(u64, usize)] = &[
-    (0, 1),
-    (2, 1),
-    (3, 1),
-    (4, 1),
-    (5, 2),
-    (6, 1),
-    (7, 1),
-    (8, 3),
-    (9, 2),
-    (10, 1),
-    (11, 2),
-    (13, 1),
-    (14, 1),
-    (15, 2),
-    (16, 1),
-    (17, 1),
-    (18, 1),
+    (0, 30),
+    (1, 47),
+    (3, 13),
+    (4, 67),
+    (5, 67),
+    (6, 47),
+    (7, 11),
+    (8, 8),
+    (9, 68),
+    (11, 12),
+    (12, 29),
+    (13, 37),
+    (14, 26),
+    (15, 36),
+    (16, 92),
+    (17, 56),
+    (18, 27),
+    (19, 19),
 ];
 
 #[test]
@@ -93,24 +96,24 @@ fn price_burst_diverges_on_these_seeds_of_0_to_20_without_occ() {
 
 // Twenty simultaneous updates per ticket leave the orders database behind on every seed.
 const PINNED_PRICE_BURST_OFF: &[(u64, usize)] = &[
-    (0, 2),
-    (1, 3),
-    (2, 3),
+    (0, 4),
+    (1, 4),
+    (2, 1),
     (3, 4),
-    (4, 4),
+    (4, 2),
     (5, 3),
     (6, 2),
-    (7, 1),
-    (8, 4),
+    (7, 4),
+    (8, 3),
     (9, 4),
-    (10, 5),
-    (11, 5),
-    (12, 3),
-    (13, 4),
-    (14, 3),
-    (15, 5),
+    (10, 2),
+    (11, 4),
+    (12, 2),
+    (13, 2),
+    (14, 4),
+    (15, 4),
     (16, 3),
-    (17, 3),
-    (18, 2),
-    (19, 2),
+    (17, 1),
+    (18, 4),
+    (19, 3),
 ];

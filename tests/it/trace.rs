@@ -43,7 +43,7 @@ fn db_write_lines_rebuild_both_databases() {
 
 #[test]
 fn every_line_has_time_node_and_kind_and_time_never_goes_back() {
-    let result = ticketsim::run(&scenario("did-it-work"), 2, Occ::On);
+    let result = ticketsim::run(&scenario("did-it-work"), 3, Occ::On);
     let mut out = Vec::new();
     result.trace.write_jsonl(&mut out).unwrap();
     let text = String::from_utf8(out).unwrap();

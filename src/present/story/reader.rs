@@ -341,6 +341,14 @@ impl Reader {
             } if *ticket == me => {
                 self.note(t_us, at, wording::publish_failed(*subject), Mark::Fault);
             }
+            Event::ChainAbandoned {
+                ticket: Some(ticket),
+                status,
+                unsent,
+            } if *ticket == me => {
+                let said = wording::chain_abandoned(*status, *unsent);
+                self.note(t_us, at, said, Mark::Refused);
+            }
             Event::RedeliveryLoop {
                 subject,
                 seq,

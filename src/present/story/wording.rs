@@ -394,6 +394,23 @@ pub(super) fn publish_failed(subject: Subject) -> Said {
     )
 }
 
+/// The client's script stops after a failed request: its later requests are never sent.
+pub(super) fn chain_abandoned(status: Option<u16>, unsent: u32) -> Said {
+    let why = match status {
+        Some(status) => format!("got {status}"),
+        None => "saw its connection reset".to_owned(),
+    };
+    let rest = if unsent == 1 {
+        "its next request is never sent".to_owned()
+    } else {
+        format!("its {unsent} later requests are never sent")
+    };
+    (
+        format!("the client's script {why} and throws: {rest}"),
+        format!("client gives up ({unsent} unsent)"),
+    )
+}
+
 /// NATS gives up on a message it redelivered too often.
 pub(super) fn redelivery_loop(subject: Subject, seq: u64, deliveries: u32) -> Said {
     (
