@@ -186,6 +186,7 @@ impl Checker {
                 s.unsent_requests += u64::from(*unsent);
             }
             Event::Crash { .. } => s.crashes += 1,
+            Event::Exit { .. } => s.exits += 1,
             Event::Pause { .. } => s.pauses += 1,
             Event::Partition { .. } => s.partitions += 1,
             Event::Send { .. }
@@ -195,7 +196,11 @@ impl Checker {
             | Event::Restart { .. }
             | Event::Resume { .. }
             | Event::PartitionHealed { .. }
+            | Event::HeartbeatMissed { .. }
+            | Event::HeartbeatAnswered { .. }
+            | Event::ClientConnected { .. }
             | Event::Heal => {}
+            Event::ClientClosed { .. } => s.clients_closed += 1,
         }
     }
 

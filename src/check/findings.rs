@@ -164,6 +164,12 @@ pub struct Stats {
     pub stalls: u64,
     /// Crashes of a node.
     pub crashes: u64,
+    /// Service processes that exited on an unhandled rejection (`unhandled-rejection = "exit"`).
+    #[serde(default)]
+    pub exits: u64,
+    /// NATS clients the server closed (heartbeats missed, or replaced by a restart).
+    #[serde(default)]
+    pub clients_closed: u64,
     /// Pauses of a node.
     pub pauses: u64,
     /// Partitions of a node from the bus.
@@ -201,6 +207,8 @@ impl Stats {
             publishes_failed,
             stalls,
             crashes,
+            exits,
+            clients_closed,
             pauses,
             partitions,
             orders,
@@ -225,6 +233,8 @@ impl Stats {
         self.publishes_failed += publishes_failed;
         self.stalls += stalls;
         self.crashes += crashes;
+        self.exits += exits;
+        self.clients_closed += clients_closed;
         self.pauses += pauses;
         self.partitions += partitions;
         self.orders += orders;

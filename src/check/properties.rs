@@ -31,7 +31,8 @@ impl Properties {
                     Property::Redelivery
                     | Property::DuplicateDelivery
                     | Property::VersionConflict
-                    | Property::CrashMidHandler => Watch::Simple,
+                    | Property::CrashMidHandler
+                    | Property::ProcessExit => Watch::Simple,
                 };
                 (p, watch)
             })
@@ -233,6 +234,7 @@ fn exercises(property: Property, watch: &mut Watch, record: &Record) -> bool {
                 ..
             }
         ),
+        (Property::ProcessExit, Watch::Simple) => matches!(event, Event::Exit { .. }),
         (Property::CrashMidHandler, Watch::Simple) => {
             matches!(event, Event::Crash { dropped_tasks, .. } if *dropped_tasks > 0)
         }

@@ -35,24 +35,47 @@ pub struct Group {
     pub subject: Subject,
     /// The listener its members run.
     pub listener: Listener,
-    /// Members, in join order.
+    /// Every process that subscribes to it, by member index; whether it is subscribed now is
+    /// `order`'s business.
     pub members: Vec<Node>,
     ack_wait_us: u64,
     /// Messages sent and not acked, by sequence number.
     pending: ById<Pending>,
     pending_by_member: Vec<u32>,
-    /// The members in the server's list order (indices into `members`): a choice scans it and
-    /// the chosen head moves to the end ([`best_member`]).
+    /// The members subscribed now, in the server's list order (indices into `members`): a
+    /// choice scans it and the chosen head moves to the end ([`best_member`]); a closed client
+    /// leaves it, a reconnected one joins at its end.
     order: Vec<usize>,
+    /// Per member: the server has missed a heartbeat of its client, and skips it.
+    failed_hb: Vec<bool>,
+    /// Messages waiting for a member because the group had none subscribed (the durable
+    /// group's shadow), in sequence order.
+    parked: Vec<u64>,
+    /// (redeliver at, seq, delivery number) of messages moved off a closed member: the
+    /// server makes their new member's ack timer fire 100 ms later.
+    transferred: VecDeque<(u64, u64, u32)>,
     /// (deadline, seq, delivery number), in send order; deadlines never decrease because the
     /// ack wait is fixed and time only moves forward.
     deadlines: VecDeque<(u64, u64, u32)>,
 }
 
 struct Pending {
-    member: usize,
+    /// The member holding it; `None` while parked in a group with no member subscribed.
+    member: Option<usize>,
     deliveries: u32,
     message: Rc<Message>,
+}
+
+/// A message the bus sends to a member: a first send, a redelivery, or a parked message sent to
+/// a member that joined.
+#[derive(Debug)]
+pub struct Sent {
+    /// The message.
+    pub message: Rc<Message>,
+    /// Index of the member.
+    pub member: usize,
+    /// Which delivery this is (1 for a first send).
+    pub attempt: u32,
 }
 
 /// What the bus does when a message's ack wait has passed.
@@ -102,6 +125,9 @@ impl Bus {
                 listener: s.listener,
                 pending_by_member: vec![0; s.members.len()],
                 order: (0..s.members.len()).collect(),
+                failed_hb: vec![false; s.members.len()],
+                parked: Vec::new(),
+                transferred: VecDeque::new(),
                 members: s.members,
                 ack_wait_us,
                 pending: ById::default(),
@@ -151,26 +177,30 @@ impl Bus {
     }
 
     /// Record a first send of `message` to group `group` at `now_us`, to the member
-    /// [`best_member`] chooses. Returns the chosen member's index and whether the group's
-    /// sweeper must be woken.
-    pub fn send(&self, group: usize, message: Rc<Message>, now_us: u64) -> (usize, bool) {
+    /// [`best_member`] chooses: that member's index, or `None` when no member is subscribed and
+    /// the message waits for one. Also whether the group's sweeper must be woken.
+    pub fn send(&self, group: usize, message: Rc<Message>, now_us: u64) -> (Option<usize>, bool) {
         let mut groups = self.groups.borrow_mut();
         let g = &mut groups[group];
-        let member = best_member(&mut g.order, &g.pending_by_member);
-        g.pending_by_member[member] += 1;
         let seq = message.seq;
+        let member = best_member(&mut g.order, &g.pending_by_member, &g.failed_hb);
         let old = g.pending.insert(
             seq_key(seq),
             Pending {
                 member,
-                deliveries: 1,
+                deliveries: u32::from(member.is_some()),
                 message,
             },
         );
         debug_assert!(old.is_none(), "a sequence number sent twice");
-        let was_empty = g.deadlines.is_empty();
+        let Some(member) = member else {
+            g.parked.push(seq);
+            return (None, false);
+        };
+        g.pending_by_member[member] += 1;
+        let was_empty = g.deadlines.is_empty() && g.transferred.is_empty();
         g.deadlines.push_back((now_us + g.ack_wait_us, seq, 1));
-        (member, was_empty)
+        (Some(member), was_empty)
     }
 
     /// An ack for `seq` from any delivery of it. Returns false if nothing was pending (an ack
@@ -180,7 +210,10 @@ impl Bus {
         let g = &mut groups[group];
         match g.pending.remove(seq_key(seq)) {
             Some(p) => {
-                g.pending_by_member[p.member] -= 1;
+                match p.member {
+                    Some(m) => g.pending_by_member[m] -= 1,
+                    None => g.parked.retain(|&s| s != seq),
+                }
                 true
             }
             None => false,
@@ -192,20 +225,23 @@ impl Bus {
     pub fn next_deadline(&self, group: usize) -> Option<u64> {
         let mut groups = self.groups.borrow_mut();
         let g = &mut groups[group];
-        while let Some(&(at, seq, delivery)) = g.deadlines.front() {
-            if g.pending
-                .get(seq_key(seq))
-                .is_some_and(|p| p.deliveries == delivery)
-            {
-                return Some(at);
+        let due = |q: &mut VecDeque<(u64, u64, u32)>, pending: &ById<Pending>| {
+            while let Some(&(at, seq, delivery)) = q.front() {
+                if is_live(pending, seq, delivery) {
+                    return Some(at);
+                }
+                q.pop_front();
             }
-            g.deadlines.pop_front();
-        }
-        None
+            None
+        };
+        let a = due(&mut g.deadlines, &g.pending);
+        let b = due(&mut g.transferred, &g.pending);
+        a.into_iter().chain(b).min()
     }
 
     /// Take every message of `group` whose ack wait has passed at `now_us`, or passes within
-    /// the next [`REDELIVERY_BATCH_US`], and decide its fate, in deadline order.
+    /// the next [`REDELIVERY_BATCH_US`], and every message moved off a closed member whose
+    /// time has come, and decide each one's fate, in deadline order.
     ///
     /// As `performAckExpirationRedelivery` does (server.go v0.17.0 3589-3660): the member for
     /// a redelivery is chosen while the original member still counts the message as pending,
@@ -214,18 +250,27 @@ impl Bus {
         let mut out = Vec::new();
         let mut groups = self.groups.borrow_mut();
         let g = &mut groups[group];
-        while let Some(&(at, seq, delivery)) = g.deadlines.front() {
-            if at > now_us + REDELIVERY_BATCH_US {
-                break;
-            }
-            g.deadlines.pop_front();
-            let Some(p) = g.pending.get(seq_key(seq)) else {
-                continue;
+        let limit = now_us + REDELIVERY_BATCH_US;
+        loop {
+            // The earlier of the two queues' fronts.
+            let front = |q: &VecDeque<(u64, u64, u32)>| q.front().copied().filter(|e| e.0 <= limit);
+            let (entry, from_transfer) = match (front(&g.deadlines), front(&g.transferred)) {
+                (Some(a), Some(b)) if b.0 < a.0 => (b, true),
+                (Some(a), _) => (a, false),
+                (None, Some(b)) => (b, true),
+                (None, None) => break,
             };
-            if p.deliveries != delivery {
+            if from_transfer {
+                g.transferred.pop_front();
+            } else {
+                g.deadlines.pop_front();
+            }
+            let (_, seq, delivery) = entry;
+            if !is_live(&g.pending, seq, delivery) {
                 continue;
             }
-            let old = p.member;
+            let p = g.pending.get(seq_key(seq)).expect("live entry");
+            let Some(old) = p.member else { continue };
             if delivery >= self.max_deliveries {
                 g.pending_by_member[old] -= 1;
                 let p = g
@@ -238,14 +283,16 @@ impl Bus {
                 });
                 continue;
             }
-            let member = best_member(&mut g.order, &g.pending_by_member);
+            let Some(member) = best_member(&mut g.order, &g.pending_by_member, &g.failed_hb) else {
+                continue;
+            };
             g.pending_by_member[old] -= 1;
             g.pending_by_member[member] += 1;
             let p = g
                 .pending
                 .get_mut(seq_key(seq))
                 .expect("pending entry checked above");
-            p.member = member;
+            p.member = Some(member);
             p.deliveries += 1;
             let (attempt, message) = (p.deliveries, p.message.clone());
             g.deadlines
@@ -255,6 +302,98 @@ impl Bus {
                 member,
                 attempt,
             });
+        }
+        out
+    }
+
+    /// Set whether the server has missed heartbeats of `node`'s client: a member that has is
+    /// skipped when choosing where to send (server.go 3116-3147, 3364).
+    pub fn set_failed_hb(&self, node: Node, failed: bool) {
+        for g in self.groups.borrow_mut().iter_mut() {
+            for (m, &n) in g.members.iter().enumerate() {
+                if n == node {
+                    g.failed_hb[m] = failed;
+                }
+            }
+        }
+    }
+
+    /// The server closes `node`'s client at `now_us` (`closeClient`, server.go 3156; its queue
+    /// subscriptions leave their groups, `subStore.Remove` 1053-1270): in each group, its
+    /// pending messages move to the remaining members in turn, to be redelivered 100 ms later;
+    /// in a group left empty they wait for a member. Returns how many messages moved, and the
+    /// groups whose sweeper must run at `now_us + 100 ms`.
+    pub fn close(&self, node: Node, now_us: u64) -> (usize, Vec<usize>) {
+        let mut moved = 0;
+        let mut wake = Vec::new();
+        for (gi, g) in self.groups.borrow_mut().iter_mut().enumerate() {
+            let Some(m) = g.members.iter().position(|&n| n == node) else {
+                continue;
+            };
+            let Some(at) = g.order.iter().position(|&o| o == m) else {
+                continue;
+            };
+            g.order.remove(at);
+            g.failed_hb[m] = false;
+            let mut held: Vec<u64> = g
+                .pending
+                .iter()
+                .filter(|(_, p)| p.member == Some(m))
+                .map(|(_, p)| p.message.seq)
+                .collect();
+            held.sort_unstable();
+            g.pending_by_member[m] = 0;
+            for (i, seq) in held.iter().enumerate() {
+                let p = g.pending.get_mut(seq_key(*seq)).expect("held");
+                if g.order.is_empty() {
+                    p.member = None;
+                    g.parked.push(*seq);
+                } else {
+                    let to = g.order[i % g.order.len()];
+                    p.member = Some(to);
+                    g.pending_by_member[to] += 1;
+                    g.transferred
+                        .push_back((now_us + TRANSFER_REDELIVERY_US, *seq, p.deliveries));
+                }
+            }
+            if !g.order.is_empty() && !held.is_empty() {
+                wake.push(gi);
+            }
+            moved += held.len();
+        }
+        (moved, wake)
+    }
+
+    /// `node`'s client subscribes again after it connected: it joins the end of each of its
+    /// groups' lists. A group that had no member sends it every message that waited, at once
+    /// (the durable group's shadow, `performDurableRedelivery`).
+    pub fn join(&self, node: Node, now_us: u64) -> Vec<(usize, Sent)> {
+        let mut out = Vec::new();
+        for (gi, g) in self.groups.borrow_mut().iter_mut().enumerate() {
+            let Some(m) = g.members.iter().position(|&n| n == node) else {
+                continue;
+            };
+            if g.order.contains(&m) {
+                continue;
+            }
+            g.order.push(m);
+            g.failed_hb[m] = false;
+            for seq in std::mem::take(&mut g.parked) {
+                let p = g.pending.get_mut(seq_key(seq)).expect("parked");
+                p.member = Some(m);
+                p.deliveries += 1;
+                g.pending_by_member[m] += 1;
+                g.deadlines
+                    .push_back((now_us + g.ack_wait_us, seq, p.deliveries));
+                out.push((
+                    gi,
+                    Sent {
+                        message: p.message.clone(),
+                        member: m,
+                        attempt: p.deliveries,
+                    },
+                ));
+            }
         }
         out
     }
@@ -270,20 +409,36 @@ impl Bus {
 /// repeated timer callbacks", server.go v0.17.0 3591-3592).
 pub const REDELIVERY_BATCH_US: u64 = 15_000;
 
-/// `findBestQueueSub` (server.go v0.17.0 3349-3383): scan the members in list order and take
-/// the first with strictly the fewest pending acks; if that is the head of the list, move it
-/// to the end. So equally loaded members take turns, and no draw is made.
-pub fn best_member(order: &mut [usize], pending: &[u32]) -> usize {
-    let mut best = order[0];
+/// How long after a closed member's messages move to another member they are redelivered
+/// ("Make the timer fire soon", server.go 1256-1270).
+pub const TRANSFER_REDELIVERY_US: u64 = 100_000;
+
+/// Whether a deadline entry `(seq, delivery)` still stands: its message is pending, held by a
+/// member, and has not been delivered again since.
+fn is_live(pending: &ById<Pending>, seq: u64, delivery: u32) -> bool {
+    pending
+        .get(seq_key(seq))
+        .is_some_and(|p| p.deliveries == delivery && p.member.is_some())
+}
+
+/// `findBestQueueSub` (server.go v0.17.0 3349-3383): scan the subscribed members in list order
+/// and take the first with strictly the fewest pending acks, skipping those whose client missed
+/// a heartbeat (the first in the list if all did); if that is the head of the list, move it to
+/// the end. So equally loaded members take turns, and no draw is made. `None` when no member
+/// is subscribed.
+pub fn best_member(order: &mut [usize], pending: &[u32], failed_hb: &[bool]) -> Option<usize> {
+    let mut best: Option<usize> = None;
     for &m in order.iter() {
-        if pending[m] < pending[best] {
-            best = m;
+        if !failed_hb[m] && best.is_none_or(|b| pending[m] < pending[b]) {
+            best = Some(m);
         }
     }
-    if order.len() > 1 && best == order[0] {
+    let head = *order.first()?;
+    let best = best.unwrap_or(head);
+    if order.len() > 1 && best == head {
         order.rotate_left(1);
     }
-    best
+    Some(best)
 }
 
 #[cfg(test)]
@@ -326,7 +481,7 @@ mod tests {
         let bus = two_members();
         // Both idle: the head of the list, member 0, which then moves to the end.
         let (member, _) = bus.send(0, bus.append(created(1)), 0);
-        assert_eq!(member, 0);
+        assert_eq!(member, Some(0));
         // Member 0 still holds message 1 when its ack wait ends: member 1 gets it, although
         // without that count the two would be tied and member 1 is no longer the head.
         let expired = bus.expire(0, 5_000_000);
@@ -350,18 +505,26 @@ mod tests {
 
     #[test]
     fn the_best_member_is_the_first_least_loaded_and_a_chosen_head_moves_last() {
+        let ok = [false; 4];
         let mut order = vec![0, 1, 2, 3];
-        assert_eq!(best_member(&mut order, &[3, 1, 2, 1]), 1);
+        assert_eq!(best_member(&mut order, &[3, 1, 2, 1], &ok), Some(1));
         assert_eq!(order, [0, 1, 2, 3], "not the head: no rotation");
-        assert_eq!(best_member(&mut order, &[0, 0, 0, 0]), 0);
+        assert_eq!(best_member(&mut order, &[0, 0, 0, 0], &ok), Some(0));
         assert_eq!(order, [1, 2, 3, 0]);
-        assert_eq!(best_member(&mut order, &[0, 0, 0, 0]), 1);
+        assert_eq!(best_member(&mut order, &[0, 0, 0, 0], &ok), Some(1));
         assert_eq!(order, [2, 3, 0, 1]);
         // Idle members take turns: four sends reach four members.
         let mut order = vec![0, 1, 2, 3];
-        let picks: Vec<usize> = (0..4).map(|_| best_member(&mut order, &[0; 4])).collect();
-        assert_eq!(picks, [0, 1, 2, 3]);
+        let picks: Vec<_> = (0..4)
+            .map(|_| best_member(&mut order, &[0; 4], &ok))
+            .collect();
+        assert_eq!(picks, [Some(0), Some(1), Some(2), Some(3)]);
         let mut one = vec![0];
-        assert_eq!(best_member(&mut one, &[5]), 0);
+        assert_eq!(best_member(&mut one, &[5], &ok), Some(0));
+        assert_eq!(best_member(&mut [], &[], &[]), None);
+        // A member whose client missed a heartbeat is skipped; if all did, the head is taken.
+        let mut order = vec![0, 1];
+        assert_eq!(best_member(&mut order, &[0, 3], &[true, false]), Some(1));
+        assert_eq!(best_member(&mut order, &[0, 0], &[true, true]), Some(0));
     }
 }

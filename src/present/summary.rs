@@ -5,7 +5,7 @@
 use crate::check::findings::{Outcome, Violation};
 use crate::present::report::{Report, Verdict};
 use crate::scenario::expect::Claim;
-use crate::scenario::schema::{Faults, Pace, Scenario};
+use crate::scenario::schema::{Faults, Pace, Scenario, UnhandledRejection};
 use std::fmt::Write as _;
 use tabled::builder::Builder;
 use tabled::settings::Style;
@@ -45,6 +45,15 @@ impl Report {
                 "tickets".to_owned(),
                 "publish-on-reserve = false: order:created is saved without publishing ticket:updated"
                     .to_owned(),
+            ]);
+        }
+        if scenario.services.unhandled_rejection == UnhandledRejection::Exit {
+            params.push_record([
+                "services".to_owned(),
+                format!(
+                    "unhandled-rejection = \"exit\" (Node 15 and later): a listener that throws ends its process; Kubernetes restarts it with back-off, then {} ms to start",
+                    scenario.services.startup_ms
+                ),
             ]);
         }
         for step in describe_workload(scenario) {
@@ -87,6 +96,15 @@ impl Report {
             counts.push_record([
                 "orders".to_owned(),
                 format!("{} placed · {} cancelled", s.orders, s.cancellations),
+            ]);
+        }
+        if s.exits > 0 || s.clients_closed > 0 {
+            counts.push_record([
+                "processes".to_owned(),
+                format!(
+                    "{} exits on their own (the trace says why) · {} NATS clients closed by the server",
+                    s.exits, s.clients_closed
+                ),
             ]);
         }
         if scenario.faults.any() {

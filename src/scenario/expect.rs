@@ -63,11 +63,14 @@ pub enum Property {
     /// A replica crashed after one of its listeners wrote to the database and before that
     /// listener acked: the write stays and the message is redelivered.
     CrashAfterWrite,
+    /// A service's process exited on its own: an unhandled rejection under Node 15 and later,
+    /// or its NATS client closed.
+    ProcessExit,
 }
 
 impl Property {
     /// Every property.
-    pub const ALL: [Property; 7] = [
+    pub const ALL: [Property; 8] = [
         Property::Reordering,
         Property::Redelivery,
         Property::DuplicateDelivery,
@@ -75,6 +78,7 @@ impl Property {
         Property::OrdersRaced,
         Property::CrashMidHandler,
         Property::CrashAfterWrite,
+        Property::ProcessExit,
     ];
 
     /// The name scenario files and reports use.
@@ -87,6 +91,7 @@ impl Property {
             Property::OrdersRaced => "orders-raced",
             Property::CrashMidHandler => "crash-mid-handler",
             Property::CrashAfterWrite => "crash-after-write",
+            Property::ProcessExit => "process-exit",
         }
     }
 }

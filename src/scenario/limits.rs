@@ -90,6 +90,12 @@ impl Scenario {
                 (ack / 1000 + 1) * 1000
             ),
         )?;
+        let startup = self.services.startup_ms;
+        check(
+            startup <= 600_000,
+            &[Key("services"), Key("startup-ms")],
+            format!("must be at most 600000 ms (ten minutes), not {startup}"),
+        )?;
         let latencies = [
             ("http", &self.latency.http),
             ("db", &self.latency.db),

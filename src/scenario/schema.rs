@@ -33,6 +33,10 @@ pub struct Scenario {
     /// How the tickets service behaves.
     #[serde(default)]
     pub tickets_service: TicketsService,
+    /// How every service's process runs: its Node.js version's unhandled rejections, and its
+    /// restart.
+    #[serde(default)]
+    pub services: Services,
     /// Latency distributions.
     #[serde(default)]
     pub latency: Latencies,
@@ -98,6 +102,47 @@ impl Default for TicketsService {
             publish_on_reserve: true,
         }
     }
+}
+
+/// `[services]`: the runtime every service's process runs on.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Services {
+    /// What a listener that throws does to its process (default "warn", as under the Node 14
+    /// the course ran).
+    #[serde(default)]
+    pub unhandled_rejection: UnhandledRejection,
+    /// From a container's restart to its service handling work again: ts-node-dev compiling,
+    /// connecting to NATS and MongoDB (default 5000 ms). Kubernetes's back-off comes on top.
+    #[serde(default = "default_startup_ms")]
+    pub startup_ms: u64,
+}
+
+fn default_startup_ms() -> u64 {
+    5000
+}
+
+impl Default for Services {
+    fn default() -> Self {
+        Self {
+            unhandled_rejection: UnhandledRejection::default(),
+            startup_ms: default_startup_ms(),
+        }
+    }
+}
+
+/// What a promise rejected with no handler does to a Node.js process. The course's listeners
+/// call `onMessage` without `await` or `catch` (common `src/events/base-listener.ts` 36-41),
+/// so a listener that throws is an unhandled rejection.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnhandledRejection {
+    /// Node 14 and earlier: a warning; the process runs on.
+    #[default]
+    Warn,
+    /// Node 15 and later (`--unhandled-rejections=throw` by default): the process exits and
+    /// Kubernetes restarts its container.
+    Exit,
 }
 
 /// A latency distribution: uniform in `min-us..=max-us`, and with probability
@@ -233,9 +278,9 @@ pub struct Faults {
     /// after the ack wait (default 0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub lost_ack: f64,
-    /// Probability that a published message is stored twice: the publisher's confirmation was
-    /// lost and it published again, so the bus holds and delivers two copies under two
-    /// sequence numbers (default 0).
+    /// Probability that a published message is stored twice, under two sequence numbers, as if
+    /// its publisher retried (default 0). Beyond the course: its publisher never retries, and
+    /// its duplicates are redeliveries of one sequence number.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub duplicate_delivery: f64,
     /// Listeners that stall mid-handler, between reading and writing.
@@ -250,8 +295,8 @@ pub struct Faults {
     /// A node stops running for an interval, then resumes where it was.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pause: Vec<Window>,
-    /// A node is cut off from the bus for an interval: deliveries to it, its acks and its
-    /// publishes are lost.
+    /// A node is cut off from NATS for an interval: what crosses its connection waits until
+    /// the partition ends; a long one ends the process (its client closes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partition: Vec<Window>,
 }

@@ -18,12 +18,13 @@ use crate::model::decisions::Handled;
 use crate::model::documents::{OrderId, TicketId};
 use crate::model::events::{Event as Payload, Message, Subject};
 use crate::model::http::Cause;
-use crate::model::nats::Expired;
+use crate::model::nats::{Expired, Sent};
 use crate::model::node::Node;
 use crate::model::occ::Occ;
 use crate::model::service::{Note, PublishFailed, Service};
 use crate::model::services;
 use crate::model::store::{Save, WriteError};
+use crate::sim::process;
 use crate::sim::record::{Event, Loss};
 use crate::sim::world::{Wire, World};
 use std::future::Future;
@@ -122,22 +123,84 @@ pub fn start(world: &World) {
 /// (half the publish latency, after anything `node` published before it), is stored with its
 /// sequence number and sent to one member of every subscribed group, and the ack travels back
 /// (the other half). A crash of `node` on the way back leaves the message stored and the
-/// publisher never hearing of it. Fails when `node` is partitioned from the bus.
+/// publisher never hearing of it.
+///
+/// While `node` is cut off, its connection holds the publish and delivers it when the
+/// partition ends (nats.js buffers while disconnected). If the server's ack cannot come back
+/// within 30 s, the client's timer fails the publish first (node-nats-streaming's `ackTimeout`,
+/// `lib/stan.js` 0.2.6 44, 597-606); the message still reaches the bus later, if the process
+/// still lives. A client the server has closed gets the publish refused.
 pub async fn publish(world: &World, node: Node, event: Payload) -> Result<(), PublishFailed> {
+    let called = world.exec.now_us();
     let (stored_at, ack_us) = put_on_wire(world, node);
+    let acked_at = world.reachable_at(node, stored_at + ack_us);
+    if acked_at > called + PUBLISH_ACK_TIMEOUT_US {
+        let (subject, ticket, version) = (event.subject(), event.ticket_id(), event.version());
+        store_later(world, node, event, stored_at);
+        world
+            .exec
+            .sleep_until(called + PUBLISH_ACK_TIMEOUT_US)
+            .await;
+        world.record(
+            node,
+            Event::PublishFailed {
+                subject,
+                ticket,
+                version,
+                reason: Loss::Timeout,
+            },
+        );
+        return Err(PublishFailed);
+    }
     world.exec.sleep_until(stored_at).await;
     store(world, node, event)?;
-    world.exec.sleep(ack_us).await;
+    world.exec.sleep_until(acked_at).await;
     Ok(())
 }
+
+/// How long node-nats-streaming waits for the server's ack of a publish (`ackTimeout`).
+pub const PUBLISH_ACK_TIMEOUT_US: u64 = 30_000_000;
 
 /// `publish(...)` called without `await`: the message leaves now, in order with `node`'s other
 /// publishes, and the handler goes on at once. Nothing waits for the server's ack.
 pub fn publish_unawaited(world: &World, node: Node, event: Payload) {
-    let (stored_at, _) = put_on_wire(world, node);
+    let (stored_at, ack_us) = put_on_wire(world, node);
+    let called = world.exec.now_us();
+    if world.reachable_at(node, stored_at + ack_us) > called + PUBLISH_ACK_TIMEOUT_US {
+        let (subject, ticket, version) = (event.subject(), event.ticket_id(), event.version());
+        store_later(world, node, event, stored_at);
+        let w = world.handle();
+        world.exec.spawn(node, async move {
+            w.exec.sleep_until(called + PUBLISH_ACK_TIMEOUT_US).await;
+            w.record(
+                node,
+                Event::PublishFailed {
+                    subject,
+                    ticket,
+                    version,
+                    reason: Loss::Timeout,
+                },
+            );
+            // Nothing awaits the publish's promise.
+            process::unhandled_rejection(&w, node);
+        });
+        return;
+    }
     let w = world.handle();
     world.exec.spawn(node, async move {
         w.exec.sleep_until(stored_at).await;
+        if store(&w, node, event).is_err() {
+            process::unhandled_rejection(&w, node);
+        }
+    });
+}
+
+/// A publish held in `node`'s connection reaches the bus at `at`, if the process still lives
+/// then; nobody hears of it.
+fn store_later(world: &World, node: Node, event: Payload, at: u64) {
+    let w = world.handle();
+    world.exec.spawn(node, async move {
+        w.exec.sleep_until(at).await;
         let _ = store(&w, node, event);
     });
 }
@@ -151,15 +214,17 @@ fn put_on_wire(world: &World, node: Node) -> (u64, u64) {
 }
 
 /// A publish from `node` reaches the server: it is stored and sent to the subscribed groups,
-/// or lost if `node` is partitioned from the bus.
+/// or refused if the server has closed `node`'s client (`processClientPublish` checks the
+/// client, server.go v0.17.0).
 fn store(world: &World, node: Node, event: Payload) -> Result<(), PublishFailed> {
-    if world.is_partitioned(node) {
+    if world.conns.is_closed(node) {
         world.record(
             node,
             Event::PublishFailed {
                 subject: event.subject(),
                 ticket: event.ticket_id(),
                 version: event.version(),
+                reason: Loss::Closed,
             },
         );
         return Err(PublishFailed);
@@ -199,7 +264,8 @@ fn store(world: &World, node: Node, event: Payload) -> Result<(), PublishFailed>
     Ok(())
 }
 
-/// Send a freshly appended message to one member of every group subscribed to its channel.
+/// Send a freshly appended message to one member of every group subscribed to its channel
+/// (or keep it for the first to join, in a group with none).
 fn send_to_groups(world: &World, message: &Rc<Message>) {
     for &group in world.bus.groups_for(message.subject) {
         let now = world.exec.now_us();
@@ -207,18 +273,45 @@ fn send_to_groups(world: &World, message: &Rc<Message>) {
         if wake {
             world.sweeper(group).notify(&world.exec);
         }
-        let (replica, _) = world.bus.member(group, member);
-        world.record(
-            Node::Bus,
-            Event::Send {
-                subject: message.subject,
-                seq: message.seq,
-                replica,
-                redelivered: false,
-            },
-        );
-        spawn_delivery(world, group, member, message.clone(), false);
+        if let Some(member) = member {
+            let (replica, _) = world.bus.member(group, member);
+            world.record(
+                Node::Bus,
+                Event::Send {
+                    subject: message.subject,
+                    seq: message.seq,
+                    replica,
+                    redelivered: false,
+                },
+            );
+            spawn_delivery(world, group, member, message.clone(), false);
+        }
     }
+}
+
+/// Send a message the bus kept for a member that joined: as a first send, or again.
+pub fn send_to_member(world: &World, group: usize, sent: Sent) {
+    let (replica, _) = world.bus.member(group, sent.member);
+    let (subject, seq) = (sent.message.subject, sent.message.seq);
+    let event = if sent.attempt == 1 {
+        Event::Send {
+            subject,
+            seq,
+            replica,
+            redelivered: false,
+        }
+    } else {
+        Event::Redeliver {
+            subject,
+            seq,
+            replica,
+            redelivered: true,
+            attempt: sent.attempt,
+        }
+    };
+    world.record(Node::Bus, event);
+    world.sweeper(group).notify(&world.exec);
+    spawn_delivery(world, group, sent.member, sent.message, sent.attempt > 1);
 }
 
 fn spawn_delivery(
@@ -235,27 +328,42 @@ fn spawn_delivery(
     }
     let latency = world.draw(&world.latency().delivery);
     let arrives_at = world.on_wire(node, Wire::FromBus, latency);
+    let client = world.conns.generation(node);
     let w = world.handle();
     world.exec.spawn(node, async move {
-        deliver(&w, group, member, message, redelivered, arrives_at).await
+        let to = Addressed {
+            group,
+            member,
+            client,
+            arrives_at,
+        };
+        deliver(&w, to, message, redelivered).await
     });
 }
 
-/// One delivery: the message travels to the member (arriving at `arrives_at`, after whatever
-/// the bus sent that member before), its listener runs, and it acks or not.
-pub async fn deliver(
-    world: &World,
-    group: usize,
-    member: usize,
-    message: Rc<Message>,
-    redelivered: bool,
-    arrives_at: u64,
-) {
-    world.exec.sleep_until(arrives_at).await;
-    let (replica, listener) = world.bus.member(group, member);
+/// Where and when a delivery goes: a member of a group, through the client it had when the
+/// bus sent it, arriving at `arrives_at`.
+pub struct Addressed {
+    /// The queue group.
+    pub group: usize,
+    /// The member.
+    pub member: usize,
+    /// The generation of the member's process the bus sent it to.
+    pub client: u32,
+    /// When it arrives (after whatever the bus sent that member before, and after any
+    /// partition of it).
+    pub arrives_at: u64,
+}
+
+/// One delivery: the message travels to the member, its listener runs, and it acks or not.
+/// What was sent to a client that has since been replaced by a restart never arrives.
+pub async fn deliver(world: &World, to: Addressed, message: Rc<Message>, redelivered: bool) {
+    world.exec.sleep_until(to.arrives_at).await;
+    let group = to.group;
+    let (replica, listener) = world.bus.member(group, to.member);
     let (subject, seq) = (message.subject, message.seq);
-    if world.is_partitioned(replica) {
-        record_lost(world, &message, replica, Loss::Partition);
+    if world.conns.generation(replica) != to.client {
+        record_lost(world, &message, replica, Loss::Down);
         return;
     }
     world.record(
@@ -296,15 +404,19 @@ pub async fn deliver(
             );
             send_ack(world, group, replica, subject, seq);
         }
-        Handled::Nack(reason) => world.record(
-            replica,
-            Event::Nack {
-                subject,
-                seq,
+        Handled::Nack(reason) => {
+            world.record(
                 replica,
-                reason,
-            },
-        ),
+                Event::Nack {
+                    subject,
+                    seq,
+                    replica,
+                    reason,
+                },
+            );
+            // The listener threw inside `onMessage`, which nothing awaits.
+            process::unhandled_rejection(world, replica);
+        }
     }
 }
 
@@ -321,21 +433,17 @@ fn record_lost(world: &World, message: &Message, replica: Node, reason: Loss) {
     );
 }
 
-/// The listener's ack on its way to the bus, unless a partition or the `lost-ack` fault
-/// swallows it.
+/// The listener's ack on its way to the bus, unless the `lost-ack` fault swallows it or the
+/// server has closed the client (it ignores the acks of a client it no longer knows). A cut-off
+/// replica's connection holds the ack until the partition ends.
 fn send_ack(world: &World, group: usize, replica: Node, subject: Subject, seq: u64) {
-    let lost = if world.is_partitioned(replica) {
-        Some(Loss::Partition)
-    } else if world.strikes(world.faults().lost_ack) {
+    let lost = if world.strikes(world.faults().lost_ack) {
         Some(Loss::Dropped)
     } else {
         None
     };
-    match lost {
-        None => {
-            world.bus.ack(group, seq);
-        }
-        Some(reason) => world.record(
+    if let Some(reason) = lost {
+        world.record(
             replica,
             Event::AckLost {
                 subject,
@@ -343,7 +451,36 @@ fn send_ack(world: &World, group: usize, replica: Node, subject: Subject, seq: u
                 replica,
                 reason,
             },
-        ),
+        );
+        return;
+    }
+    let now = world.exec.now_us();
+    let arrives = world.reachable_at(replica, now);
+    if arrives == now {
+        ack_arrives(world, group, replica, subject, seq);
+        return;
+    }
+    let w = world.handle();
+    world.exec.spawn(replica, async move {
+        w.exec.sleep_until(arrives).await;
+        ack_arrives(&w, group, replica, subject, seq);
+    });
+}
+
+/// An ack reaches the server.
+fn ack_arrives(world: &World, group: usize, replica: Node, subject: Subject, seq: u64) {
+    if world.conns.is_closed(replica) {
+        world.record(
+            replica,
+            Event::AckLost {
+                subject,
+                seq,
+                replica,
+                reason: Loss::Closed,
+            },
+        );
+    } else {
+        world.bus.ack(group, seq);
     }
 }
 
@@ -356,42 +493,47 @@ pub async fn sweep(world: &World, group: usize) {
             continue;
         };
         world.exec.sleep_until(deadline).await;
-        let now = world.exec.now_us();
-        for expired in world.bus.expire(group, now) {
-            match expired {
-                Expired::Redeliver {
-                    message,
-                    member,
-                    attempt,
-                } => {
-                    let (replica, _) = world.bus.member(group, member);
-                    world.record(
-                        Node::Bus,
-                        Event::Redeliver {
-                            subject: message.subject,
-                            seq: message.seq,
-                            replica,
-                            redelivered: true,
-                            attempt,
-                        },
-                    );
-                    spawn_delivery(world, group, member, message, true);
-                }
-                Expired::Loop {
-                    message,
-                    deliveries,
-                } => {
-                    world.record(
-                        Node::Bus,
-                        Event::RedeliveryLoop {
-                            subject: message.subject,
-                            seq: message.seq,
-                            ticket: message.event.ticket_id(),
-                            version: message.event.version(),
-                            deliveries,
-                        },
-                    );
-                }
+        redeliver_expired(world, group);
+    }
+}
+
+/// Redeliver every message of `group` whose time has come, or report its loop.
+pub fn redeliver_expired(world: &World, group: usize) {
+    let now = world.exec.now_us();
+    for expired in world.bus.expire(group, now) {
+        match expired {
+            Expired::Redeliver {
+                message,
+                member,
+                attempt,
+            } => {
+                let (replica, _) = world.bus.member(group, member);
+                world.record(
+                    Node::Bus,
+                    Event::Redeliver {
+                        subject: message.subject,
+                        seq: message.seq,
+                        replica,
+                        redelivered: true,
+                        attempt,
+                    },
+                );
+                spawn_delivery(world, group, member, message, true);
+            }
+            Expired::Loop {
+                message,
+                deliveries,
+            } => {
+                world.record(
+                    Node::Bus,
+                    Event::RedeliveryLoop {
+                        subject: message.subject,
+                        seq: message.seq,
+                        ticket: message.event.ticket_id(),
+                        version: message.event.version(),
+                        deliveries,
+                    },
+                );
             }
         }
     }

@@ -7,6 +7,7 @@
 //! converge and quiesce on its own.
 
 use crate::model::node::Node;
+use crate::sim::connection;
 use crate::sim::record::Event;
 use crate::sim::world::World;
 
@@ -26,6 +27,7 @@ pub fn start(world: &World) {
         let (node, at_us, len) = (p.node.0, p.at_ms * 1000, p.for_ms);
         at(world, at_us, move |w| {
             w.exec.pause(node);
+            connection::unresponsive(w, node);
             w.record(
                 Node::Faults,
                 Event::Pause {
@@ -49,9 +51,9 @@ pub fn start(world: &World) {
                     for_ms: len,
                 },
             );
-            at(w, until_heal(w, w.exec.now_us() + len * 1000), move |w| {
-                end_partition(w, node)
-            });
+            let end = until_heal(w, w.exec.now_us() + len * 1000);
+            connection::partitioned(w, node, end);
+            at(w, end, move |w| end_partition(w, node));
         });
     }
     if let (Some(rate), Some(heal_ms)) = (f.crash_rate, f.heal_at_ms) {
@@ -112,12 +114,14 @@ fn crash(world: &World, node: Node) {
             dropped_tasks,
         },
     );
+    connection::unresponsive(world, node);
 }
 
+/// `node` starts again: it runs once its NATS client has connected (`sim::connection`). A
+/// process that exited on its own restarts on Kubernetes's schedule instead (`sim::process`).
 fn restart(world: &World, node: Node) {
-    if world.exec.is_down(node) {
-        world.exec.restart(node);
-        world.record(Node::Faults, Event::Restart { target: node });
+    if world.exec.is_down(node) && !world.lives.is_waiting(node) {
+        connection::restarted(world, node);
     }
 }
 

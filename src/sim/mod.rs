@@ -6,7 +6,9 @@
 //!   reply channels), [`rng`] (the run's one random stream, madsim's).
 //! - The system in motion: [`world`] (all mutable state of a run and the model's database
 //!   calls), [`bus`] (handlers on nodes and the NATS transport between them), [`http`]
-//!   (requests from clients), [`faults`] (the fault injector), [`workload`] (the clients).
+//!   (requests from clients), [`faults`] (the fault injector), [`process`] (a process exiting on
+//!   its own and its restart), [`connection`] (each process's NATS session: heartbeats, pings,
+//!   closing and reconnecting), [`session`] (their state), [`workload`] (the clients).
 //! - The record: [`record`] (one step of the history, as `--trace` writes it), [`trace`] (the
 //!   history, its digest and what watches it), [`hash`] (the stable hash).
 //! - [`run`]: one run, start to end.
@@ -16,13 +18,16 @@
 //! scenario, never the checks, the presentation or the harness.
 
 pub mod bus;
+pub mod connection;
 pub mod exec;
 pub mod faults;
 pub mod hash;
 pub mod http;
+pub mod process;
 pub mod record;
 pub mod rng;
 pub mod run;
+pub mod session;
 pub mod sync;
 pub mod task;
 pub mod timers;

@@ -15,6 +15,7 @@ use crate::model::events::Subject;
 use crate::model::http::{Cause, Route};
 use crate::model::node::Node;
 use crate::model::store::{Db, WriteError};
+use crate::sim::session::ExitReason;
 use serde::Serialize;
 use std::rc::Rc;
 
@@ -24,10 +25,13 @@ use std::rc::Rc;
 pub enum Loss {
     /// The `lost-ack` fault.
     Dropped,
-    /// The node was partitioned from the bus.
-    Partition,
-    /// The node was crashed.
+    /// The node was crashed, or has restarted since: what was sent to its old client never
+    /// reaches the new one.
     Down,
+    /// The server had closed the node's client: it refuses the client's acks and publishes.
+    Closed,
+    /// No ack for a publish came back within the client's 30 s.
+    Timeout,
 }
 
 /// What happened. The serialized `kind` names are stable: tools parse them.
@@ -263,8 +267,8 @@ pub enum Event {
         /// Why.
         reason: Loss,
     },
-    /// The publisher published a message again (its confirmation was lost): the bus holds a
-    /// second copy under a new sequence number.
+    /// The bus holds a second copy of a message under a new sequence number, as if its
+    /// publisher retried (the `duplicate-delivery` fault, beyond the course).
     #[serde(rename = "duplicate")]
     Duplicate {
         /// Channel.
@@ -274,7 +278,9 @@ pub enum Event {
         /// The original's.
         of: u64,
     },
-    /// A publish failed (the publisher was partitioned from the bus): the event is lost.
+    /// A publish failed: its promise rejected. `timeout`: the publisher was cut off for 30 s
+    /// (the message may still reach the bus when the partition ends); `closed`: the server no
+    /// longer knew the publisher's client, and the event is lost.
     #[serde(rename = "publish-failed")]
     PublishFailed {
         /// Channel.
@@ -284,6 +290,36 @@ pub enum Event {
         /// Its version.
         #[serde(skip_serializing_if = "Option::is_none")]
         version: Option<u64>,
+        /// Why.
+        reason: Loss,
+    },
+    /// The server's heartbeat to a client went unanswered: it stops choosing the client's
+    /// members until one is answered.
+    #[serde(rename = "heartbeat-missed")]
+    HeartbeatMissed {
+        /// The process whose client missed it.
+        target: Node,
+    },
+    /// A client that had missed heartbeats answered one again.
+    #[serde(rename = "heartbeat-answered")]
+    HeartbeatAnswered {
+        /// The process.
+        target: Node,
+    },
+    /// The server closed a client (three heartbeats missed, or replaced by a restart): its
+    /// members left their groups and their pending messages moved to the others.
+    #[serde(rename = "client-closed")]
+    ClientClosed {
+        /// The process whose client it was.
+        target: Node,
+        /// Pending messages moved to other members (or kept for the next to join).
+        moved: usize,
+    },
+    /// A restarted process's client connected and subscribed again.
+    #[serde(rename = "client-connected")]
+    ClientConnected {
+        /// The process.
+        target: Node,
     },
     /// A client's script stopped early: one of its requests failed (axios rejects on a status
     /// outside 2xx or a reset connection, and the script's chain throws), so the requests after
@@ -314,6 +350,19 @@ pub enum Event {
         target: Node,
         /// Tasks dropped (handlers and deliveries in flight).
         dropped_tasks: usize,
+    },
+    /// A service's process exited on its own (an unhandled rejection under Node 15 and later,
+    /// or its NATS client closed): its in-flight work is gone, and Kubernetes restarts it.
+    #[serde(rename = "exit")]
+    Exit {
+        /// The node.
+        target: Node,
+        /// Why.
+        reason: ExitReason,
+        /// Tasks dropped (handlers and deliveries in flight).
+        dropped_tasks: usize,
+        /// When it runs again: Kubernetes's back-off and the service's start-up.
+        restart_after_ms: u64,
     },
     /// A crashed node started again, empty.
     #[serde(rename = "restart")]

@@ -7,7 +7,7 @@ use crate::scenario::schema::Scenario;
 use crate::sim::exec::Halt;
 use crate::sim::trace::Trace;
 use crate::sim::world::World;
-use crate::sim::{bus, faults, workload};
+use crate::sim::{bus, connection, faults, workload};
 
 /// Task polls after which a run is abandoned as runaway. Far above any valid scenario's need
 /// (the largest allowed workload takes ~40 M), so hitting it means a model bug, reported as such.
@@ -28,6 +28,7 @@ pub struct Ending {
 
 /// Spawn the bus's ack-wait sweepers, the fault injector and the workload's clients.
 pub fn start(world: &World, scenario: &Scenario) {
+    world.set_session(connection::follow);
     bus::start(world);
     faults::start(world);
     workload::start(world, scenario);

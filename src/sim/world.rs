@@ -16,9 +16,10 @@ use crate::model::node::Node;
 use crate::model::occ::Occ;
 use crate::model::services::subscriptions;
 use crate::model::store::{Save, WriteError};
-use crate::scenario::schema::{Faults, Latencies, Latency, Scenario};
+use crate::scenario::schema::{Faults, Latencies, Latency, Scenario, Services};
 use crate::sim::exec::Executor;
 use crate::sim::record::{Event, Record, Traced};
+use crate::sim::session::{Connections, Lives, SessionEvent};
 use crate::sim::sync::Signal;
 use crate::sim::trace::{Observer, Trace};
 use std::cell::{Cell, RefCell};
@@ -43,6 +44,16 @@ pub struct World {
     /// What watches each record as it is recorded (the checks; the trace may not keep it).
     observer: Rc<RefCell<dyn Observer>>,
     faults: Faults,
+    services: Services,
+    /// Service processes that exited on their own, for Kubernetes's back-off.
+    pub lives: Lives,
+    /// Each service process's NATS Streaming session.
+    pub conns: Connections,
+    /// Who follows what happens to a process's session (`sim::connection`, which sits above
+    /// the world and so is handed in at the start of a run rather than imported).
+    session: Cell<Option<FollowSession>>,
+    /// Each scheduled partition: the node, from, until (the heal cuts it short).
+    partition_windows: Vec<(Node, u64, u64)>,
     /// Nodes cut off from the bus.
     pub(super) partitioned: RefCell<Vec<Node>>,
     /// Faults have stopped.
@@ -59,6 +70,9 @@ pub struct World {
     delivery_wire: RefCell<Vec<u64>>,
     me: Weak<World>,
 }
+
+/// What follows a process's NATS session when something happens to the process.
+pub type FollowSession = fn(&World, Node, SessionEvent);
 
 /// Which of a process's two directions on its NATS connection.
 #[derive(Clone, Copy, Debug)]
@@ -109,6 +123,17 @@ impl World {
         );
         let sweepers = (0..bus.group_count()).map(|_| Signal::default()).collect();
         let replicas_len = replicas.len();
+        let heal_us = scenario.faults.heal_at_ms.map_or(u64::MAX, |h| h * 1000);
+        let partition_windows = scenario
+            .faults
+            .partition
+            .iter()
+            .map(|p| {
+                let at = p.at_ms * 1000;
+                (p.node.0, at, (at + p.for_ms * 1000).min(heal_us).max(at))
+            })
+            .filter(|&(_, at, _)| at < heal_us)
+            .collect();
         Rc::new_cyclic(|me| World {
             exec,
             occ,
@@ -120,6 +145,11 @@ impl World {
             trace: RefCell::new(trace),
             observer,
             faults: scenario.faults.clone(),
+            services: scenario.services.clone(),
+            lives: Lives::default(),
+            conns: Connections::new(replicas_len),
+            session: Cell::new(None),
+            partition_windows,
             partitioned: RefCell::new(Vec::new()),
             healed: Cell::new(false),
             replicas,
@@ -158,6 +188,11 @@ impl World {
         self.replicas[n]
     }
 
+    /// How the services' processes run.
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
     /// The scenario's faults.
     pub fn faults(&self) -> &Faults {
         &self.faults
@@ -173,6 +208,36 @@ impl World {
     /// Whether `node` is cut off from the bus.
     pub fn is_partitioned(&self, node: Node) -> bool {
         self.partitioned.borrow().contains(&node)
+    }
+
+    /// The earliest time from `t_us` at which something `node` sends, or something sent to
+    /// it, can cross its connection: `t_us`, or the end of a partition of `node` that holds
+    /// at `t_us`. A TCP connection held up by a partition delivers what it holds when the
+    /// partition ends, in order.
+    pub fn reachable_at(&self, node: Node, t_us: u64) -> u64 {
+        let mut t = t_us;
+        loop {
+            let cut = self
+                .partition_windows
+                .iter()
+                .find(|&&(n, from, until)| n == node && from <= t && t < until);
+            match cut {
+                Some(&(_, _, until)) => t = until,
+                None => return t,
+            }
+        }
+    }
+
+    /// Hand in who follows what happens to a process's NATS session.
+    pub fn set_session(&self, follow: FollowSession) {
+        self.session.set(Some(follow));
+    }
+
+    /// Report what happened to `node`'s process to its NATS session, if anyone follows it.
+    pub fn session(&self, node: Node, event: SessionEvent) {
+        if let Some(follow) = self.session.get() {
+            follow(self, node, event);
+        }
     }
 
     /// The wake-up of queue group `group`'s ack-wait sweeper.
@@ -218,7 +283,7 @@ impl World {
             Node::Orders(n) => usize::from(n),
             Node::Client | Node::Bus | Node::Faults => last.len() - 1,
         };
-        let at = (self.exec.now_us() + latency_us).max(last[slot] + 1);
+        let at = self.reachable_at(node, (self.exec.now_us() + latency_us).max(last[slot] + 1));
         last[slot] = at;
         at
     }

@@ -143,7 +143,7 @@ fn shrunk_runs_still_fail_the_same_way() {
             Occ::On,
             "redelivery-loop ticket:updated",
             (1, 1, 1, 0, 2),
-            87,
+            125,
         ),
         (
             "double-reservation",

@@ -22,6 +22,37 @@ fn the_same_run_twice_in_one_process_is_byte_identical() {
     }
 }
 
+#[test]
+fn processes_that_exit_restart_and_reconnect_are_deterministic_too() {
+    let mut scenario = scenario("refusal-exits-replica");
+    scenario.faults = ticketsim::scenario::Scenario::parse(
+        r#"
+        name = "f"
+        description = "f"
+        [faults]
+        pause = [{ node = "orders-1", at-ms = 3, for-ms = 40000 }]
+        partition = [{ node = "orders-2", at-ms = 5, for-ms = 30000 }]
+        crash = [{ node = "tickets", at-ms = 4, restart-after-ms = 100 }]
+        [[workload.create-tickets]]
+        count = 1
+        price = 1
+        "#,
+        std::path::Path::new("f.toml"),
+    )
+    .unwrap()
+    .faults;
+    for occ in Occ::ALL {
+        let a = ticketsim::run(&scenario, 2, occ);
+        let b = ticketsim::run(&scenario, 2, occ);
+        assert!(
+            a.report.stats.exits > 0 && a.report.stats.clients_closed > 0,
+            "{occ}"
+        );
+        assert_eq!(a.report.to_json(), b.report.to_json(), "{occ}");
+        assert_eq!(jsonl(&a.trace), jsonl(&b.trace), "{occ}");
+    }
+}
+
 /// Sweeps and shrinking run `run_report`, which checks and hashes the trace as it is made and
 /// keeps no records: its report must be the one a full run gives, byte for byte.
 #[test]

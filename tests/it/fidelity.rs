@@ -11,6 +11,7 @@ use ticketsim::model::node::Node;
 use ticketsim::scenario::Scenario;
 use ticketsim::sim::bus;
 use ticketsim::sim::record::{Event as T, Record};
+use ticketsim::sim::session::ExitReason;
 use ticketsim::{Occ, Outcome};
 
 /// Each place in `records` where a replica crashed after one of its listeners wrote for a
@@ -252,4 +253,114 @@ fn an_ack_wait_the_client_cannot_send_is_refused() {
             && error.contains("whole seconds (1000 or 2000, not 1500)"),
         "{error}"
     );
+}
+
+/// 40 of the course's chains, with `tables` before them.
+fn chains(tables: &str) -> Scenario {
+    let text = format!(
+        r#"
+        name = "chains"
+        description = "the course's script on 40 tickets"
+        {tables}
+        [[workload.price-chain]]
+        tickets = 40
+        price = 5
+        updates = [10, 15]
+        "#
+    );
+    Scenario::parse(&text, Path::new("chains.toml")).unwrap()
+}
+
+/// [`chains`] on Node 15 or later, with slow deliveries so that events overtake each other.
+fn node_15() -> Scenario {
+    chains(
+        r#"
+        [services]
+        unhandled-rejection = "exit"
+        [latency]
+        delivery = { min-us = 500, max-us = 2000, slow-probability = 0.01, slow-max-us = 12000 }
+        "#,
+    )
+}
+
+#[test]
+fn under_node_15_a_listener_that_throws_ends_its_process_and_kubernetes_backs_off() {
+    let warn = {
+        let mut s = node_15();
+        s.services.unhandled_rejection = ticketsim::scenario::schema::UnhandledRejection::Warn;
+        s
+    };
+    let mut exits_seen = 0;
+    for seed in 0..4 {
+        let run = ticketsim::run(&node_15(), seed, Occ::On);
+        let records = run.trace.records();
+        for (i, r) in records.iter().enumerate() {
+            let T::Nack { replica, .. } = r.event else {
+                continue;
+            };
+            // The very next record on that replica is its exit.
+            let exit = records[i + 1..].iter().find(|n| n.node == replica).unwrap();
+            assert!(
+                matches!(exit.event, T::Exit { target, reason: ExitReason::UnhandledRejection, .. } if target == replica),
+                "seed {seed}: {exit:?}"
+            );
+            assert_eq!(exit.t_us, r.t_us);
+        }
+        // Kubernetes's back-off per replica: at once, then 10 s, 20 s, 40 s..., each plus the
+        // 5 s start-up (no replica runs ten minutes in between here).
+        let mut by_replica: BTreeMap<Node, Vec<u64>> = BTreeMap::new();
+        for r in records {
+            if let T::Exit {
+                target,
+                restart_after_ms,
+                ..
+            } = r.event
+            {
+                by_replica.entry(target).or_default().push(restart_after_ms);
+                exits_seen += 1;
+            }
+        }
+        for (replica, delays) in by_replica {
+            let expected: Vec<u64> = (0..delays.len())
+                .map(|n| {
+                    5000 + if n == 0 {
+                        0
+                    } else {
+                        (10_000 << (n - 1)).min(300_000)
+                    }
+                })
+                .collect();
+            assert_eq!(delays, expected, "seed {seed} {replica}");
+        }
+        // Under Node 14 the same seed warns and runs on.
+        let calm = ticketsim::run(&warn, seed, Occ::On);
+        assert_eq!(calm.report.stats.exits, 0);
+    }
+    assert!(exits_seen > 0);
+}
+
+#[test]
+fn the_server_stops_choosing_a_member_that_misses_heartbeats_and_moves_its_messages() {
+    // orders-2 is paused for a minute: the server flags it after one missed heartbeat and
+    // closes it after three; its messages move to the others.
+    let s = chains(r#"faults = { pause = [{ node = "orders-2", at-ms = 8, for-ms = 60000 }] }"#);
+    let run = ticketsim::run(&s, 3, Occ::Dedup);
+    let records = run.trace.records();
+    let when = |f: &dyn Fn(&T) -> bool| records.iter().find(|r| f(&r.event)).map(|r| r.t_us);
+    let target = Node::Orders(2);
+    let missed = when(&|e| matches!(e, T::HeartbeatMissed { target: t } if *t == target)).unwrap();
+    let closed = when(&|e| matches!(e, T::ClientClosed { target: t, .. } if *t == target)).unwrap();
+    assert_eq!((missed, closed), (10_000_000, 30_000_000));
+    // Between the two, nothing new is sent to it while others can take it.
+    let sent_to_it = records.iter().any(|r| {
+        (missed..closed).contains(&r.t_us)
+            && matches!(r.event, T::Send { replica, .. } | T::Redeliver { replica, .. } if replica == target)
+    });
+    assert!(!sent_to_it);
+    // When it resumes, its next ping is answered "unknown client": it exits.
+    let exit = when(
+        &|e| matches!(e, T::Exit { target: t, reason: ExitReason::NatsClosed, .. } if *t == target),
+    );
+    assert!(exit.is_some_and(|t| t >= 60_008_000), "{exit:?}");
+    assert_eq!(run.report.outcome, Outcome::Converged);
 }

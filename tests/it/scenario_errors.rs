@@ -72,6 +72,7 @@ fn every_bundled_scenario_is_valid_and_declares_what_it_expects() {
             "edit-races-reservation",
             "missing-update-event",
             "price-burst",
+            "refusal-exits-replica",
             "updated-before-created",
         ]
     );

@@ -337,9 +337,13 @@ impl Reader {
                 self.note(t_us, Lane::of(*replica), wording::stall(*ms), Mark::Fault);
             }
             Event::PublishFailed {
-                subject, ticket, ..
+                subject,
+                ticket,
+                reason,
+                ..
             } if *ticket == me => {
-                self.note(t_us, at, wording::publish_failed(*subject), Mark::Fault);
+                let said = wording::publish_failed(*subject, *reason);
+                self.note(t_us, at, said, Mark::Fault);
             }
             Event::ChainAbandoned {
                 ticket: Some(ticket),
@@ -365,6 +369,16 @@ impl Reader {
             } => {
                 self.busy.remove(target);
                 self.fault(t_us, *target, wording::crash(*dropped_tasks));
+            }
+            Event::Exit {
+                target,
+                reason,
+                dropped_tasks,
+                restart_after_ms,
+            } => {
+                self.busy.remove(target);
+                let said = wording::exit(*reason, *dropped_tasks, *restart_after_ms);
+                self.fault(t_us, *target, said);
             }
             Event::Restart { target } => self.fault(t_us, *target, wording::restart()),
             Event::Pause { target, for_ms } => self.fault(t_us, *target, wording::pause(*for_ms)),

@@ -13,6 +13,7 @@ use crate::model::events::Subject;
 use crate::model::http::{Cause, Route};
 use crate::model::node::Node;
 use crate::sim::record::Loss;
+use crate::sim::session::ExitReason;
 use std::fmt::Write as _;
 
 /// A step's sentence (after the actor's name) and its short diagram label.
@@ -290,7 +291,7 @@ impl Voice {
 pub(super) fn duplicate(subject: Subject, of: u64, seq: u64) -> Said {
     (
         format!(
-            "stores {subject} #{of} a second time, as #{seq}: the publisher never got its confirmation and published again"
+            "stores {subject} #{of} a second time, as #{seq}, as if its publisher retried (a fault beyond the course)"
         ),
         format!("duplicate: #{of} again as #{seq}"),
     )
@@ -386,12 +387,18 @@ pub(super) fn stall(ms: u64) -> Said {
     )
 }
 
-/// The tickets service cannot publish a message about the ticket.
-pub(super) fn publish_failed(subject: Subject) -> Said {
-    (
-        format!("cannot reach NATS: its {subject} is lost"),
-        format!("{subject} lost"),
-    )
+/// The tickets service's publish of a message about the ticket fails.
+pub(super) fn publish_failed(subject: Subject, reason: Loss) -> Said {
+    match reason {
+        Loss::Timeout => (
+            format!("hears nothing from NATS for 30 s: its publish of {subject} fails"),
+            format!("{subject} timed out"),
+        ),
+        _ => (
+            format!("has its {subject} refused: NATS no longer knows its client"),
+            format!("{subject} refused"),
+        ),
+    }
 }
 
 /// The client's script stops after a failed request: its later requests are never sent.
@@ -426,6 +433,21 @@ pub(super) fn crash(dropped_tasks: usize) -> Said {
     (
         format!("crashes; {dropped_tasks} tasks in flight are lost"),
         "crash".to_owned(),
+    )
+}
+
+/// A process ends on an unhandled rejection (Node 15 and later).
+pub(super) fn exit(reason: ExitReason, dropped_tasks: usize, restart_after_ms: u64) -> Said {
+    let why = match reason {
+        ExitReason::UnhandledRejection => "the rejection is unhandled",
+        ExitReason::NatsClosed => "its NATS client closed",
+    };
+    (
+        format!(
+            "{why}: the process exits, {dropped_tasks} tasks in flight are lost, and Kubernetes restarts it in {} s",
+            restart_after_ms as f64 / 1000.0
+        ),
+        "exits".to_owned(),
     )
 }
 
@@ -477,8 +499,9 @@ fn short(subject: Subject) -> &'static str {
 fn loss(reason: Loss, replica: Node) -> String {
     match reason {
         Loss::Dropped => "the network dropped it".to_owned(),
-        Loss::Partition => format!("{replica} is cut off from NATS"),
-        Loss::Down => format!("{replica} is down"),
+        Loss::Down => format!("{replica} is down, or restarted since"),
+        Loss::Closed => format!("NATS had closed {replica}'s client"),
+        Loss::Timeout => "no answer came within 30 s".to_owned(),
     }
 }
 
