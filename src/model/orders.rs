@@ -55,12 +55,18 @@ pub async fn create_order<S: Service>(svc: &S, ticket: TicketId, user_id: UserId
     Response::order(201, Some(ticket), id)
 }
 
-/// `DELETE /api/orders/:id`: find the order (404), set its status to cancelled, save, publish
-/// `order:cancelled` without waiting for it.
+/// `DELETE /api/orders/:id`: find the order (404) and its ticket, set its status to cancelled,
+/// save, publish `order:cancelled` without waiting for it.
 pub async fn cancel_order<S: Service>(svc: &S, id: OrderId) -> Response {
+    // `Order.findById(orderId).populate('ticket')` (SG `delete.ts` 19): the order, then, in a
+    // second round trip, its ticket.
     let Some(read) = svc.find::<Order>(id).await else {
         return Response::order(404, None, id);
     };
+    if svc.find::<ReplicaTicket>(read.ticket).await.is_none() {
+        // `order.ticket` is null and `order.ticket.id` throws: the error handler's 400.
+        return Response::order(400, Some(read.ticket), id);
+    }
     let order = Order {
         status: OrderStatus::Cancelled,
         ..read.clone()

@@ -53,12 +53,12 @@ fn classes(name: &str, occ: Occ, seeds: std::ops::Range<u64>) -> String {
 #[test]
 fn catalogue_outcomes_of_seeds_0_to_20_are_pinned() {
     let pinned = [
-        ("cancelled-before-created", Occ::Off, "ccccccccccCccCCcCccc"),
-        ("cancelled-before-created", Occ::On, "ccccccccccCccCCcCccc"),
+        ("cancelled-before-created", Occ::Off, "CcccCccCccccccccCcCc"),
+        ("cancelled-before-created", Occ::On, "CcccCccCcccCccccCcCC"),
         (
             "cancelled-before-created",
             Occ::Dedup,
-            "ccccccccccCccCCcCccc",
+            "CcccCccCcccCccccCcCC",
         ),
         ("crash-after-save", Occ::Off, "CDDCCCCDDCDCCDCDCDSC"),
         ("crash-after-save", Occ::On, "CSSSCCCSCCSCSSCSCSSS"),
