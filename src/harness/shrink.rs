@@ -205,7 +205,7 @@ impl Size {
                 + f.pause.len()
                 + f.partition.len()
                 + usize::from(f.lost_ack > 0.0)
-                + usize::from(f.duplicate_delivery > 0.0)
+                + usize::from(f.publisher_retry > 0.0)
                 + usize::from(f.slow_handler.is_some())
                 + usize::from(f.crash_rate.is_some())
                 + usize::from(f.heal_at_ms.is_some()),
@@ -416,9 +416,9 @@ pub fn candidates(s: &Scenario) -> Vec<(String, Scenario)> {
     if f.lost_ack > 0.0 {
         push("without lost acks".into(), &|c| c.faults.lost_ack = 0.0);
     }
-    if f.duplicate_delivery > 0.0 {
-        push("without duplicate deliveries".into(), &|c| {
-            c.faults.duplicate_delivery = 0.0
+    if f.publisher_retry > 0.0 {
+        push("without publisher retries".into(), &|c| {
+            c.faults.publisher_retry = 0.0
         });
     }
     if f.heal_at_ms.is_some() {

@@ -294,10 +294,10 @@ fn describe_faults(f: &Faults) -> Vec<String> {
     if f.lost_ack > 0.0 {
         odds.push(format!("{} of acks lost", pct(f.lost_ack)));
     }
-    if f.duplicate_delivery > 0.0 {
+    if f.publisher_retry > 0.0 {
         odds.push(format!(
-            "{} of messages duplicated",
-            pct(f.duplicate_delivery)
+            "{} of publishes retried (beyond the course)",
+            pct(f.publisher_retry)
         ));
     }
     if let Some(s) = f.slow_handler {

@@ -276,8 +276,8 @@ impl Scenario {
         }
         probability(f.lost_ack, vec![Key("faults"), Key("lost-ack")])?;
         probability(
-            f.duplicate_delivery,
-            vec![Key("faults"), Key("duplicate-delivery")],
+            f.publisher_retry,
+            vec![Key("faults"), Key("publisher-retry")],
         )?;
         if let Some(s) = f.slow_handler {
             let at = |k| vec![Key("faults"), Key("slow-handler"), Key(k)];

@@ -278,11 +278,13 @@ pub struct Faults {
     /// after the ack wait (default 0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub lost_ack: f64,
-    /// Probability that a published message is stored twice, under two sequence numbers, as if
-    /// its publisher retried (default 0). Beyond the course: its publisher never retries, and
-    /// its duplicates are redeliveries of one sequence number.
+    /// Probability that a publisher retries a publish the bus had already stored, so that the
+    /// bus holds it twice, under two sequence numbers (default 0). Beyond the course: its
+    /// publisher never retries, and its duplicates are redeliveries of one sequence number.
+    /// `duplicate-delivery`, its name before it said so, is still read.
+    #[serde(alias = "duplicate-delivery")]
     #[serde(default, skip_serializing_if = "is_zero")]
-    pub duplicate_delivery: f64,
+    pub publisher_retry: f64,
     /// Listeners that stall mid-handler, between reading and writing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slow_handler: Option<SlowHandler>,

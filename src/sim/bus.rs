@@ -249,7 +249,7 @@ fn store(world: &World, node: Node, event: Payload) -> Result<(), PublishFailed>
         },
     );
     send_to_groups(world, &message);
-    if world.strikes(world.faults().duplicate_delivery) {
+    if world.strikes(world.faults().publisher_retry) {
         let copy = world.bus.append(message.event.clone());
         world.record(
             Node::Bus,

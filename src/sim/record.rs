@@ -268,7 +268,7 @@ pub enum Event {
         reason: Loss,
     },
     /// The bus holds a second copy of a message under a new sequence number, as if its
-    /// publisher retried (the `duplicate-delivery` fault, beyond the course).
+    /// publisher retried (the `publisher-retry` fault, beyond the course).
     #[serde(rename = "duplicate")]
     Duplicate {
         /// Channel.

@@ -130,8 +130,25 @@ fn a_lost_ack_is_redelivered_and_as_taught_loops_forever() {
 }
 
 #[test]
+fn the_publisher_retry_fault_is_read_under_its_earlier_name_too() {
+    let new = faulty("publisher-retry = 0.05");
+    let old = faulty("duplicate-delivery = 0.05");
+    assert_eq!(new.faults, old.faults);
+    let both = Scenario::parse(
+        "name = \"x\"\ndescription = \"x\"\n[faults]\npublisher-retry = 0.1\nduplicate-delivery = 0.1\n[[workload.create-tickets]]\ncount = 1\nprice = 1\n",
+        Path::new("both.toml"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        both.contains("both.toml:3:") && both.contains("duplicate field `publisher-retry`"),
+        "{both}"
+    );
+}
+
+#[test]
 fn a_duplicate_is_a_second_message_with_its_own_sequence_number() {
-    let s = faulty("duplicate-delivery = 0.05");
+    let s = faulty("publisher-retry = 0.05");
     let dedup = ticketsim::run(&s, 1, Occ::Dedup);
     let recs = records(&dedup);
     let dups = of_kind(&recs, "duplicate");
