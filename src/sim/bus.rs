@@ -135,21 +135,13 @@ pub async fn publish(world: &World, node: Node, event: Payload) -> Result<(), Pu
     let (stored_at, ack_us) = put_on_wire(world, node);
     let acked_at = world.reachable_at(node, stored_at + ack_us);
     if acked_at > called + PUBLISH_ACK_TIMEOUT_US {
-        let (subject, ticket, version) = (event.subject(), event.ticket_id(), event.version());
+        let failed = failed_line(&event, Loss::Timeout);
         store_later(world, node, event, stored_at);
         world
             .exec
             .sleep_until(called + PUBLISH_ACK_TIMEOUT_US)
             .await;
-        world.record(
-            node,
-            Event::PublishFailed {
-                subject,
-                ticket,
-                version,
-                reason: Loss::Timeout,
-            },
-        );
+        world.record(node, failed);
         return Err(PublishFailed);
     }
     world.exec.sleep_until(stored_at).await;
@@ -167,20 +159,12 @@ pub fn publish_unawaited(world: &World, node: Node, event: Payload) {
     let (stored_at, ack_us) = put_on_wire(world, node);
     let called = world.exec.now_us();
     if world.reachable_at(node, stored_at + ack_us) > called + PUBLISH_ACK_TIMEOUT_US {
-        let (subject, ticket, version) = (event.subject(), event.ticket_id(), event.version());
+        let failed = failed_line(&event, Loss::Timeout);
         store_later(world, node, event, stored_at);
         let w = world.handle();
         world.exec.spawn(node, async move {
             w.exec.sleep_until(called + PUBLISH_ACK_TIMEOUT_US).await;
-            w.record(
-                node,
-                Event::PublishFailed {
-                    subject,
-                    ticket,
-                    version,
-                    reason: Loss::Timeout,
-                },
-            );
+            w.record(node, failed);
             // Nothing awaits the publish's promise.
             process::unhandled_rejection(&w, node);
         });
@@ -193,6 +177,16 @@ pub fn publish_unawaited(world: &World, node: Node, event: Payload) {
             process::unhandled_rejection(&w, node);
         }
     });
+}
+
+/// The `publish-failed` line of `event`.
+fn failed_line(event: &Payload, reason: Loss) -> Event {
+    Event::PublishFailed {
+        subject: event.subject(),
+        ticket: event.ticket_id(),
+        version: event.version(),
+        reason,
+    }
 }
 
 /// A publish held in `node`'s connection reaches the bus at `at`, if the process still lives
@@ -218,15 +212,7 @@ fn put_on_wire(world: &World, node: Node) -> (u64, u64) {
 /// client, server.go v0.17.0).
 fn store(world: &World, node: Node, event: Payload) -> Result<(), PublishFailed> {
     if world.conns.is_closed(node) {
-        world.record(
-            node,
-            Event::PublishFailed {
-                subject: event.subject(),
-                ticket: event.ticket_id(),
-                version: event.version(),
-                reason: Loss::Closed,
-            },
-        );
+        world.record(node, failed_line(&event, Loss::Closed));
         return Err(PublishFailed);
     }
     let message = world.bus.append(event);
