@@ -181,7 +181,7 @@ fn exercises(property: Property, watch: &mut Watch, record: &Record) -> bool {
                 open.retain(|&(n, s, q)| (n, s, q) != (*replica, *subject, *seq));
                 false
             }
-            Event::Crash { target, .. } => {
+            Event::Crash { target, .. } | Event::Exit { target, .. } => {
                 let hit = open.iter().any(|&(n, _, _)| n == *target);
                 open.retain(|&(n, _, _)| n != *target);
                 hit

@@ -63,10 +63,7 @@ pub async fn cancel_order<S: Service>(svc: &S, id: OrderId) -> Response {
     let Some(read) = svc.find::<Order>(id).await else {
         return Response::order(404, None, id);
     };
-    if svc.find::<ReplicaTicket>(read.ticket).await.is_none() {
-        // `order.ticket` is null and `order.ticket.id` throws: the error handler's 400.
-        return Response::order(400, Some(read.ticket), id);
-    }
+    let populated = svc.find::<ReplicaTicket>(read.ticket).await;
     let order = Order {
         status: OrderStatus::Cancelled,
         ..read.clone()
@@ -76,6 +73,11 @@ pub async fn cancel_order<S: Service>(svc: &S, id: OrderId) -> Response {
     let Ok(saved) = svc.save(by, &read, order).await else {
         return Response::order(400, ticket, id);
     };
+    if populated.is_none() {
+        // `order.ticket` is null: building the event's `ticket.id` (SG `delete.ts` 34) throws
+        // after the save, and the error handler answers 400.
+        return Response::order(400, ticket, id);
+    }
     // Published without `await` (SG `delete.ts` 31), as on creation.
     let event = Event::OrderCancelled(saved.event_data(svc.occ(), None));
     svc.publish_unawaited(event);

@@ -60,8 +60,8 @@ pub enum Property {
     OrdersRaced,
     /// A crash dropped work in flight on the node it hit.
     CrashMidHandler,
-    /// A replica crashed after one of its listeners wrote to the database and before that
-    /// listener acked: the write stays and the message is redelivered.
+    /// A replica crashed (or its process exited) after one of its listeners wrote to the
+    /// database and before that listener acked: the write stays and the message is redelivered.
     CrashAfterWrite,
     /// A service's process exited on its own: an unhandled rejection under Node 15 and later,
     /// or its NATS client closed.

@@ -7,8 +7,9 @@
 //! [`crate::model::nats::Bus`], and is sent to one member of every subscribed queue group; the
 //! server's ack travels back (the other half). Each delivery travels to its member (delivery
 //! latency, in order with what the bus sent that member before) and runs the member's
-//! listener, which acks or not; a sweeper per queue group redelivers what its ack wait let expire. A partitioned or
-//! crashed node loses what is sent to it and from it.
+//! listener, which acks or not; a sweeper per queue group redelivers what its ack wait let
+//! expire. A partition holds what crosses a node's connection until it ends; a crashed node
+//! loses what is sent to it.
 //!
 //! Why the handler and the transport share a file: a publish spawns deliveries, a delivery runs
 //! a listener, a listener publishes. Split in two, the files would import each other.
@@ -145,9 +146,10 @@ pub async fn publish(world: &World, node: Node, event: Payload) -> Result<(), Pu
         return Err(PublishFailed);
     }
     world.exec.sleep_until(stored_at).await;
-    store(world, node, event)?;
+    let stored = store(world, node, event);
+    // The server's answer, an ack or a refusal, travels back.
     world.exec.sleep_until(acked_at).await;
-    Ok(())
+    stored
 }
 
 /// How long node-nats-streaming waits for the server's ack of a publish (`ackTimeout`).

@@ -45,9 +45,16 @@ const DUPLICATE_CHECK_US: u64 = 500_000;
 /// given at the start of a run.
 pub fn follow(world: &World, node: Node, event: SessionEvent) {
     match event {
-        SessionEvent::Unresponsive => unresponsive(world, node),
+        SessionEvent::Died => died(world, node),
         SessionEvent::Restarted => restarted(world, node),
     }
+}
+
+/// `node`'s process died (crashed or exited): a start of it still waiting to connect is
+/// abandoned, and the server's heartbeats to its client start to miss.
+pub fn died(world: &World, node: Node) {
+    world.conns.update(node, |c| c.attempt += 1);
+    unresponsive(world, node);
 }
 
 /// Whether `node`'s current process answers its heartbeats now.
@@ -101,7 +108,11 @@ async fn watch(world: &World, node: Node, conn: Conn) {
         // The timer is reset to the interval after each failed request.
         ask += HEARTBEAT_TIMEOUT_US + HEARTBEAT_US;
     }
-    world.conns.update(node, |c| c.watched = false);
+    world.conns.update(node, |c| {
+        if c.generation == conn.generation {
+            c.watched = false;
+        }
+    });
 }
 
 /// The server closes `node`'s client `conn`: its members leave their groups and their messages
@@ -147,14 +158,17 @@ fn close(world: &World, node: Node, conn: Conn) {
     });
 }
 
-/// `node` is cut off from the bus until `end_us`: the server's heartbeats miss, and if the
-/// client's pings go unanswered for four intervals before then, it closes and the process
-/// exits.
-pub fn partitioned(world: &World, node: Node, end_us: u64) {
+/// `node` is cut off from the bus: the server's heartbeats miss, and if the client's pings
+/// go unanswered for four intervals of the whole cut (partitions that overlap or follow each
+/// other make one), it closes and the process exits.
+pub fn partitioned(world: &World, node: Node) {
     unresponsive(world, node);
     let conn = world.conns.get(node);
-    let gives_up = next_tick(conn.since_us, PING_US, world.exec.now_us()) + PINGS_OUT * PING_US;
-    if end_us <= gives_up || conn.closed {
+    let now = world.exec.now_us();
+    let (start, end) = world.cut_around(node, now);
+    let gives_up =
+        next_tick(conn.since_us, PING_US, start.max(conn.since_us)) + PINGS_OUT * PING_US;
+    if end <= gives_up {
         return;
     }
     let w = world.handle();
@@ -170,13 +184,15 @@ pub fn partitioned(world: &World, node: Node, end_us: u64) {
 /// the old one; the process runs from then on (the course's services connect before they
 /// listen, SG `tickets/src/index.ts` 27-43), and its client subscribes.
 pub fn restarted(world: &World, node: Node) {
-    let registered = world.conns.generation(node);
+    world.conns.update(node, |c| c.attempt += 1);
+    let attempt = world.conns.get(node).attempt;
     let w = world.handle();
     let reach = world.reachable_at(node, world.exec.now_us());
     world.exec.spawn(Node::Bus, async move {
         w.exec.sleep_until(reach).await;
-        // Another start of the process may have connected meanwhile.
-        let stale = |w: &World| !w.exec.is_down(node) || w.conns.generation(node) != registered;
+        // Another start of the process may have overtaken this one, or the process died
+        // while it waited to connect.
+        let stale = |w: &World| !w.exec.is_down(node) || w.conns.get(node).attempt != attempt;
         if stale(&w) {
             return;
         }
@@ -196,6 +212,7 @@ pub fn restarted(world: &World, node: Node) {
         w.conns.update(node, |c| {
             c.generation += 1;
             c.closed = false;
+            c.watched = false;
             c.since_us = now;
         });
         // `await natsWrapper.connect(...)` resolved: the service starts its listeners and

@@ -52,7 +52,7 @@ pub fn start(world: &World) {
                 },
             );
             let end = until_heal(w, w.exec.now_us() + len * 1000);
-            connection::partitioned(w, node, end);
+            connection::partitioned(w, node);
             at(w, end, move |w| end_partition(w, node));
         });
     }
@@ -114,7 +114,7 @@ fn crash(world: &World, node: Node) {
             dropped_tasks,
         },
     );
-    connection::unresponsive(world, node);
+    connection::died(world, node);
 }
 
 /// `node` starts again: it runs once its NATS client has connected (`sim::connection`). A
@@ -132,10 +132,12 @@ fn resume(world: &World, node: Node) {
     }
 }
 
+/// A partition's window ends. The node is reachable again unless another partition of it
+/// still holds (overlapping windows make one cut).
 fn end_partition(world: &World, node: Node) {
-    let was = world.is_partitioned(node);
-    world.partitioned.borrow_mut().retain(|&n| n != node);
-    if was {
+    let announced = world.partitioned.borrow().contains(&node);
+    if announced && !world.is_partitioned(node) {
+        world.partitioned.borrow_mut().retain(|&n| n != node);
         world.record(Node::Faults, Event::PartitionHealed { target: node });
     }
 }

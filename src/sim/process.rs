@@ -45,7 +45,7 @@ pub fn exit(world: &World, node: Node, reason: ExitReason) {
             restart_after_ms: after_us / 1000,
         },
     );
-    world.session(node, SessionEvent::Unresponsive);
+    world.session(node, SessionEvent::Died);
     let w = world.handle();
     world.exec.spawn(Node::Faults, async move {
         w.exec.sleep_until(now + after_us).await;

@@ -96,8 +96,11 @@ pub struct Conn {
     /// The server has closed the client this process holds (or the process's restart has not
     /// connected yet).
     pub closed: bool,
-    /// The server's heartbeat watch of it is running.
+    /// The server's heartbeat watch of this client is running.
     pub watched: bool,
+    /// Bumped by every start and every death of the process: a start in progress (waiting
+    /// for its connection) that sees it change was overtaken, and gives up.
+    pub attempt: u32,
 }
 
 impl Connections {
@@ -157,8 +160,8 @@ pub enum ExitReason {
 /// What happened to a process that its NATS session must follow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SessionEvent {
-    /// It stopped answering: it crashed, exited or paused.
-    Unresponsive,
+    /// It died: it crashed or exited.
+    Died,
     /// It started again.
     Restarted,
 }

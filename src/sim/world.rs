@@ -54,7 +54,8 @@ pub struct World {
     session: Cell<Option<FollowSession>>,
     /// Each scheduled partition: the node, from, until (the heal cuts it short).
     partition_windows: Vec<(Node, u64, u64)>,
-    /// Nodes cut off from the bus.
+    /// Nodes whose partition the trace has announced and not yet seen end (which nodes are
+    /// cut off is [`World::is_partitioned`]'s business, from the scenario's windows).
     pub(super) partitioned: RefCell<Vec<Node>>,
     /// Faults have stopped.
     pub(super) healed: Cell<bool>,
@@ -63,7 +64,7 @@ pub struct World {
     open_requests: Cell<u64>,
     /// The ingress's round robin over the orders replicas.
     next_replica: Cell<usize>,
-    /// Per service process ([`World::wire_slot`]): when its latest publish reaches the bus,
+    /// Per service process (by [`World::on_wire`]'s slot): when its latest publish reaches the bus,
     /// and when the latest message the bus sent it arrives. Each process has one NATS
     /// connection, so both stay in the order they were sent.
     publish_wire: RefCell<Vec<u64>>,
@@ -205,9 +206,28 @@ impl World {
         p > 0.0 && !self.healed.get() && self.exec.gen_bool(p)
     }
 
-    /// Whether `node` is cut off from the bus.
+    /// Whether `node` is cut off from the bus now.
     pub fn is_partitioned(&self, node: Node) -> bool {
-        self.partitioned.borrow().contains(&node)
+        let now = self.exec.now_us();
+        self.reachable_at(node, now) > now
+    }
+
+    /// The whole cut of `node` that holds at `t_us` (windows that overlap or follow each
+    /// other make one): when it began, and when it ends. `(t_us, t_us)` when none holds.
+    pub fn cut_around(&self, node: Node, t_us: u64) -> (u64, u64) {
+        let end = self.reachable_at(node, t_us);
+        if end == t_us {
+            return (t_us, t_us);
+        }
+        let mut start = t_us;
+        while let Some(&(_, from, _)) = self
+            .partition_windows
+            .iter()
+            .find(|&&(n, from, until)| n == node && from < start && start <= until)
+        {
+            start = from;
+        }
+        (start, end)
     }
 
     /// The earliest time from `t_us` at which something `node` sends, or something sent to

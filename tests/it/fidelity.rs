@@ -364,3 +364,86 @@ fn the_server_stops_choosing_a_member_that_misses_heartbeats_and_moves_its_messa
     assert!(exit.is_some_and(|t| t >= 60_008_000), "{exit:?}");
     assert_eq!(run.report.outcome, Outcome::Converged);
 }
+
+/// The `target` and time of every record of `kind` in `run`'s trace, as (kind, node, µs).
+fn session_steps(run: &ticketsim::RunResult) -> Vec<(&'static str, Node, u64)> {
+    run.trace
+        .records()
+        .iter()
+        .filter_map(|r| {
+            let (kind, node) = match r.event {
+                T::HeartbeatMissed { target } => ("heartbeat-missed", target),
+                T::HeartbeatAnswered { target } => ("heartbeat-answered", target),
+                T::ClientClosed { target, .. } => ("client-closed", target),
+                T::Exit { target, .. } => ("exit", target),
+                T::PartitionHealed { target } => ("partition-healed", target),
+                _ => return None,
+            };
+            Some((kind, node, r.t_us))
+        })
+        .collect()
+}
+
+#[test]
+fn a_replica_that_dies_again_soon_after_its_restart_is_still_watched() {
+    // Down at 1 s, back (and connected, after the server's 500 ms check) at 2.5 s, down again
+    // at 3 s for good: its new client misses the heartbeat asked at 7.5 s, and the third
+    // miss closes it at 32.5 s, so its messages can move on.
+    let s = Scenario::parse(
+        r#"
+        name = "twice"
+        description = "one replica crashes twice"
+        topology = { orders-replicas = 2 }
+        [faults]
+        crash = [
+            { node = "orders-1", at-ms = 1000, restart-after-ms = 1000 },
+            { node = "orders-1", at-ms = 3000, restart-after-ms = 200000 },
+        ]
+        [[workload.create-tickets]]
+        at-ms = 4000
+        count = 3
+        price = 5
+        "#,
+        Path::new("twice.toml"),
+    )
+    .unwrap();
+    let run = ticketsim::run(&s, 1, Occ::On);
+    let o1 = Node::Orders(1);
+    assert_eq!(
+        session_steps(&run),
+        [
+            ("client-closed", o1, 2_500_000),
+            ("heartbeat-missed", o1, 12_500_000),
+            ("client-closed", o1, 32_500_000),
+        ]
+    );
+    assert_eq!(run.report.outcome, Outcome::Converged);
+}
+
+#[test]
+fn overlapping_partitions_are_one_cut() {
+    // Cut from 1 s to 11 s and from 5 s to 65 s: one cut of 64 s. The client gives up at its
+    // fourth unanswered ping (20 s) and exits; the server closes it at 30 s; the node is
+    // reachable again only at 65 s.
+    let s = chains(
+        r#"
+        [faults]
+        partition = [
+            { node = "orders-1", at-ms = 1000, for-ms = 10000 },
+            { node = "orders-1", at-ms = 5000, for-ms = 60000 },
+        ]
+        "#,
+    );
+    let run = ticketsim::run(&s, 1, Occ::On);
+    let o1 = Node::Orders(1);
+    assert_eq!(
+        session_steps(&run),
+        [
+            ("heartbeat-missed", o1, 10_000_000),
+            ("exit", o1, 20_000_000),
+            ("client-closed", o1, 30_000_000),
+            ("partition-healed", o1, 65_000_000),
+        ]
+    );
+    assert_eq!(run.report.outcome, Outcome::Converged);
+}
