@@ -425,22 +425,8 @@ fn record_lost(world: &World, message: &Message, replica: Node, reason: Loss) {
 /// server has closed the client (it ignores the acks of a client it no longer knows). A cut-off
 /// replica's connection holds the ack until the partition ends.
 fn send_ack(world: &World, group: usize, replica: Node, subject: Subject, seq: u64) {
-    let lost = if world.strikes(world.faults().lost_ack) {
-        Some(Loss::Dropped)
-    } else {
-        None
-    };
-    if let Some(reason) = lost {
-        world.record(
-            replica,
-            Event::AckLost {
-                subject,
-                seq,
-                replica,
-                reason,
-            },
-        );
-        return;
+    if world.strikes(world.faults().lost_ack) {
+        return ack_lost(world, replica, subject, seq, Loss::Dropped);
     }
     let now = world.exec.now_us();
     let arrives = world.reachable_at(replica, now);
@@ -455,18 +441,23 @@ fn send_ack(world: &World, group: usize, replica: Node, subject: Subject, seq: u
     });
 }
 
+/// An ack that never counts at the bus, and why.
+fn ack_lost(world: &World, replica: Node, subject: Subject, seq: u64, reason: Loss) {
+    world.record(
+        replica,
+        Event::AckLost {
+            subject,
+            seq,
+            replica,
+            reason,
+        },
+    );
+}
+
 /// An ack reaches the server.
 fn ack_arrives(world: &World, group: usize, replica: Node, subject: Subject, seq: u64) {
     if world.conns.is_closed(replica) {
-        world.record(
-            replica,
-            Event::AckLost {
-                subject,
-                seq,
-                replica,
-                reason: Loss::Closed,
-            },
-        );
+        ack_lost(world, replica, subject, seq, Loss::Closed);
     } else {
         world.bus.ack(group, seq);
     }
