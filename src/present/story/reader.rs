@@ -381,6 +381,14 @@ impl Reader {
                 self.fault(t_us, *target, said);
             }
             Event::Restart { target } => self.fault(t_us, *target, wording::restart()),
+            Event::HeartbeatMissed { target } => {
+                let said = wording::heartbeat_missed(*target);
+                self.note(t_us, Lane::Bus, said, Mark::Fault);
+            }
+            Event::ClientClosed { target, moved } => {
+                let said = wording::client_closed(*target, *moved);
+                self.note(t_us, Lane::Bus, said, Mark::Fault);
+            }
             Event::Pause { target, for_ms } => self.fault(t_us, *target, wording::pause(*for_ms)),
             Event::Resume { target } => self.fault(t_us, *target, wording::resume()),
             Event::Partition { target, for_ms } => {

@@ -418,6 +418,29 @@ pub(super) fn chain_abandoned(status: Option<u16>, unsent: u32) -> Said {
     )
 }
 
+/// NATS's heartbeat to a process goes unanswered.
+pub(super) fn heartbeat_missed(target: Node) -> Said {
+    (
+        format!(
+            "gets no answer to its heartbeat from {target}: it sends {target} nothing new for now"
+        ),
+        format!("{target} missed a heartbeat"),
+    )
+}
+
+/// NATS closes a process's client.
+pub(super) fn client_closed(target: Node, moved: usize) -> Said {
+    let what = match moved {
+        0 => "it had no message pending".to_owned(),
+        1 => "its 1 pending message goes to the other replicas, 100 ms later".to_owned(),
+        n => format!("its {n} pending messages go to the other replicas, 100 ms later"),
+    };
+    (
+        format!("closes {target}'s client: {what}"),
+        format!("closes {target}'s client"),
+    )
+}
+
 /// NATS gives up on a message it redelivered too often.
 pub(super) fn redelivery_loop(subject: Subject, seq: u64, deliveries: u32) -> Said {
     (
