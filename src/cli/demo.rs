@@ -1,6 +1,7 @@
 //! `ticketsim demo`: the race and its cure on one seed, told, shrunk and drawn.
 
 use crate::cli::options::{ColorWhen, ShrinkBudget};
+use crate::cli::output;
 use crate::cli::progress::shrink_spinner;
 use crate::harness::demo::{Demo, DEFAULT_SCENARIO, DEFAULT_SEED};
 use crate::harness::error::Error;
@@ -49,6 +50,6 @@ pub fn execute(args: DemoArgs) -> Result<u8, Error> {
     )?;
     spinner.finish_and_clear();
     demo.write()?;
-    print!("{}", demo.render(args.color.paint()));
+    output::print(&demo.render(args.color.paint()))?;
     Ok(0)
 }

@@ -1,7 +1,9 @@
-//! Logs: to stderr, filtered by `RUST_LOG` (default: warnings), stamped with simulated time.
+//! Logs: to stderr, filtered by `RUST_LOG` (default: warnings), stamped with simulated time,
+//! coloured only when stderr is a terminal.
 
 /// Install the subscriber: stderr, `RUST_LOG`, simulated time.
 pub fn init() {
+    use std::io::{IsTerminal, Write};
     use tracing_subscriber::fmt::{format::Writer, time::FormatTime};
     use tracing_subscriber::EnvFilter;
 
@@ -16,12 +18,26 @@ pub fn init() {
     }
 
     // madsim warns that it could not seed std's HashMap hasher when the process made one before
-    // the runtime (clap does). ticketsim's simulation uses no std HashMap, so that is noise.
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,madsim::sim::rand=error"));
+    // the runtime (clap does). ticketsim's simulation uses no std HashMap, so that is noise:
+    // silenced unless RUST_LOG asks about madsim itself.
+    const QUIET_MADSIM: &str = "madsim::sim::rand=error";
+    let asked = std::env::var("RUST_LOG").unwrap_or_default();
+    let directives = match asked.trim() {
+        "" => format!("warn,{QUIET_MADSIM}"),
+        asked if asked.contains("madsim") => asked.to_owned(),
+        asked => format!("{asked},{QUIET_MADSIM}"),
+    };
+    let filter = EnvFilter::try_new(&directives).unwrap_or_else(|e| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "RUST_LOG `{asked}` is not a log filter ({e}); logging warnings only"
+        );
+        EnvFilter::new(format!("warn,{QUIET_MADSIM}"))
+    });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_timer(SimTime)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }

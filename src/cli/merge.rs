@@ -3,6 +3,7 @@
 use crate::cli::sweep::print_sweep;
 use crate::harness::error::Error;
 use crate::harness::sweep::report::SweepReport;
+use crate::scenario::input::{read_text, REPORT_MAX_BYTES};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -22,7 +23,7 @@ pub struct MergeArgs {
 pub fn execute(args: MergeArgs) -> Result<u8, Error> {
     let mut parts = Vec::with_capacity(args.reports.len());
     for path in &args.reports {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Input {
+        let text = read_text(path, REPORT_MAX_BYTES).map_err(|e| Error::Input {
             path: path.clone(),
             message: format!("cannot read it: {e}"),
         })?;
@@ -33,6 +34,6 @@ pub fn execute(args: MergeArgs) -> Result<u8, Error> {
         parts.push(part);
     }
     let report = SweepReport::merge(parts).map_err(Error::Usage)?;
-    print_sweep(&report, args.json);
+    print_sweep(&report, args.json)?;
     Ok(u8::from(!report.passed))
 }

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod logging;
 pub mod merge;
 pub mod options;
+pub mod output;
 pub mod progress;
 pub mod run;
 pub mod shrink;
@@ -70,7 +71,7 @@ pub fn main() -> ExitCode {
     match execute(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error}");
+            output::note(&format!("error: {error}"));
             ExitCode::from(error.exit_code())
         }
     }

@@ -33,16 +33,35 @@ impl ColorWhen {
     }
 }
 
+/// The most worker threads a command starts: more than any machine this runs on uses well,
+/// and a guard against a typo (`--jobs 10000`) starting thousands of threads.
+pub const MAX_JOBS: usize = 256;
+
+/// The most seeds shrinking tries per smaller scenario: with a few thousand candidate
+/// scenarios, more would take days.
+pub const MAX_SEARCH: u64 = 100_000;
+
+/// `--jobs N`: from 1 to [`MAX_JOBS`].
+pub fn parse_jobs(s: &str) -> Result<NonZeroUsize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a whole number of worker threads"))?;
+    NonZeroUsize::new(n)
+        .filter(|n| n.get() <= MAX_JOBS)
+        .ok_or_else(|| format!("must be from 1 to {MAX_JOBS} worker threads, not {n}"))
+}
+
 /// How hard shrinking looks.
 #[derive(Debug, Args)]
 pub struct ShrinkBudget {
     /// Seeds to try for each smaller scenario before giving it up (the current seed first,
     /// then 0, 1, 2, …).
-    #[arg(long, value_name = "N", default_value_t = 1000)]
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_SEARCH))]
     pub search: u64,
-    /// Worker threads for the seed search. Default: one per core. The result does not depend
-    /// on it.
-    #[arg(long, value_name = "N")]
+    /// Worker threads for the seed search (1 to 256). Default: one per core. The result does
+    /// not depend on it.
+    #[arg(long, value_name = "N", value_parser = parse_jobs)]
     pub jobs: Option<NonZeroUsize>,
 }
 
@@ -50,7 +69,7 @@ impl ShrinkBudget {
     /// The budget these options give.
     pub fn budget(&self) -> Budget {
         Budget {
-            seeds: self.search.max(1),
+            seeds: self.search,
             jobs: self.jobs.unwrap_or_else(default_jobs).get(),
         }
     }

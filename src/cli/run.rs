@@ -1,11 +1,12 @@
 //! `ticketsim run`: one scenario under one seed, its report, and optionally its trace.
 
+use crate::cli::output;
 use crate::harness::error::Error;
-use crate::harness::run::run;
+use crate::harness::files::{not_the_input, write_with};
+use crate::harness::run::{run_report, run_streaming};
 use crate::model::occ::Occ;
 use crate::scenario::schema::Scenario;
 use clap::Args;
-use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
 
@@ -34,27 +35,26 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
     let scenario = Scenario::load(&args.scenario)?;
     let seed = args.seed.unwrap_or_else(|| {
         let seed = pick_seed();
-        eprintln!("no --seed given: picked seed {seed}");
+        output::note(&format!("no --seed given: picked seed {seed}"));
         seed
     });
-    let result = run(&scenario, seed, args.occ);
-    if let Some(path) = &args.trace {
-        let write = |path: &PathBuf| -> std::io::Result<()> {
-            result
-                .trace
-                .write_jsonl(BufWriter::new(File::create(path)?))
-        };
-        write(path).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
-    }
+    // Without --trace nothing of the trace is kept; with it, the trace goes to its file as
+    // the run makes it. Either way memory stays flat however long the run.
+    let report = match &args.trace {
+        None => run_report(&scenario, seed, args.occ),
+        Some(path) => {
+            not_the_input(path, &args.scenario, "--trace")?;
+            write_with(path, |file| {
+                run_streaming(&scenario, seed, args.occ, BufWriter::new(file))
+            })?
+        }
+    };
     if args.json {
-        println!("{}", result.report.to_json());
+        output::println(&report.to_json())?;
     } else {
-        print!("{}", result.report.render(&scenario));
+        output::print(&report.render(&scenario))?;
     }
-    Ok(u8::from(result.report.expectation_failed()))
+    Ok(u8::from(report.expectation_failed()))
 }
 
 /// A fresh seed from the operating system, for runs without `--seed`. This happens outside

@@ -2,6 +2,7 @@
 //! same way, written as a scenario file that `ticketsim run` reproduces exactly.
 
 use crate::cli::options::ShrinkBudget;
+use crate::cli::output;
 use crate::cli::progress::shrink_spinner;
 use crate::harness::error::Error;
 use crate::harness::run::run_report;
@@ -97,32 +98,31 @@ pub fn execute(args: ShrinkArgs) -> Result<u8, Error> {
             file: path.display().to_string(),
             reproduce,
         };
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("a shrink report serializes")
-        );
+        output::println(
+            &serde_json::to_string_pretty(&report).expect("a shrink report serializes"),
+        )?;
     } else {
-        println!(
-            "ticketsim shrink · {} · seed {seed} · occ {occ}",
+        let mut text = format!(
+            "ticketsim shrink · {} · seed {seed} · occ {occ}\n",
             scenario.name
         );
-        println!("  the run {failure}");
-        println!(
-            "  smallest found: {} (the original: {}), seed {}",
+        text += &format!("  the run {failure}\n");
+        text += &format!(
+            "  smallest found: {} (the original: {}), seed {}\n",
             Size::of(&minimal),
             Size::of(&scenario),
             shrunk.seed
         );
-        println!(
-            "  tried {} scenario-and-seed pairs, kept {} changes:",
+        text += &format!(
+            "  tried {} scenario-and-seed pairs, kept {} changes:\n",
             shrunk.tries,
             shrunk.steps.len()
         );
         for step in &shrunk.steps {
-            println!("    - {step}");
+            text += &format!("    - {step}\n");
         }
-        println!("wrote {}", path.display());
-        println!("reproduce: {reproduce}");
+        text += &format!("wrote {}\nreproduce: {reproduce}\n", path.display());
+        output::print(&text)?;
     }
     Ok(0)
 }

@@ -1,8 +1,11 @@
 //! `ticketsim sweep`: scenarios over a seed range in every mode, judged, compared with the
 //! baselines or recorded as new ones.
 
+use crate::cli::options::parse_jobs;
+use crate::cli::output;
 use crate::cli::progress::progress_bar;
 use crate::harness::error::Error;
+use crate::harness::files::write_files;
 use crate::harness::sweep::baseline::{self, Baseline};
 use crate::harness::sweep::plan::{Plan, Seeds, Shard};
 use crate::harness::sweep::report::SweepReport;
@@ -58,8 +61,8 @@ pub struct SweepArgs {
     /// The concurrency-control modes to run.
     #[arg(long, value_enum, default_value_t = Modes::All)]
     pub occ: Modes,
-    /// Worker threads. Default: one per core. The results do not depend on it.
-    #[arg(long, value_name = "N")]
+    /// Worker threads (1 to 256). Default: one per core. The results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = parse_jobs)]
     pub jobs: Option<NonZeroUsize>,
     /// Run only part K of N of the sweep, so that N CI jobs share it (`ticketsim merge`
     /// combines their --json reports).
@@ -113,6 +116,7 @@ pub fn execute(args: SweepArgs) -> Result<u8, Error> {
         .iter()
         .map(|p| Scenario::load(p))
         .collect::<Result<Vec<_>, _>>()?;
+    one_baseline_each(&scenarios, &args.reports)?;
     let baselines = if args.check {
         let loaded = scenarios
             .iter()
@@ -142,34 +146,50 @@ pub fn execute(args: SweepArgs) -> Result<u8, Error> {
                 outcomes.panics.len()
             )));
         }
-        std::fs::create_dir_all(&args.reports).map_err(|source| Error::Write {
-            path: args.reports.clone(),
-            source,
-        })?;
         // The plan is scenario-major over `Occ::ALL`: one chunk of tallies per scenario.
-        for (s, t) in scenarios
+        let files: Vec<(PathBuf, String)> = scenarios
             .iter()
             .zip(outcomes.tallies.chunks(Occ::ALL.len()))
-        {
-            let text = Baseline::render(s, args.seeds, [&t[0], &t[1], &t[2]]);
-            let path = Baseline::path(&args.reports, s);
-            std::fs::write(&path, text).map_err(|source| Error::Write {
-                path: path.clone(),
-                source,
-            })?;
-            eprintln!("wrote {}", path.display());
+            .map(|(s, t)| {
+                let text = Baseline::render(s, args.seeds, [&t[0], &t[1], &t[2]]);
+                (Baseline::path(&args.reports, s), text)
+            })
+            .collect();
+        // All of them or none: a failure leaves every baseline as it was.
+        write_files(&files)?;
+        for (path, _) in &files {
+            output::note(&format!("wrote {}", path.display()));
         }
     }
     let report = SweepReport::new(&scenarios, &plan, outcomes, check);
-    print_sweep(&report, args.json);
+    print_sweep(&report, args.json)?;
     Ok(u8::from(!report.passed))
 }
 
+/// Refuse scenarios that would share a baseline file (their file names are the same), naming
+/// both: one would check against, or overwrite, the other's.
+fn one_baseline_each(scenarios: &[Scenario], reports: &Path) -> Result<(), Error> {
+    for (i, a) in scenarios.iter().enumerate() {
+        for b in &scenarios[..i] {
+            let path = Baseline::path(reports, a);
+            if path == Baseline::path(reports, b) {
+                return Err(Error::Usage(format!(
+                    "{} and {} would share the baseline {}: give them different file names",
+                    b.source.display(),
+                    a.source.display(),
+                    path.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Print a sweep's report, as JSON or as the summary.
-pub fn print_sweep(report: &SweepReport, json: bool) {
+pub fn print_sweep(report: &SweepReport, json: bool) -> Result<(), Error> {
     if json {
-        println!("{}", report.to_json());
+        output::println(&report.to_json())
     } else {
-        print!("{}", report.render());
+        output::print(&report.render())
     }
 }

@@ -22,6 +22,9 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Standard output could not be written (other than its reader having gone).
+    #[error("cannot write the output: {0}")]
+    Output(std::io::Error),
     /// An output file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {

@@ -6,10 +6,12 @@ use crate::check::checker::Checker;
 use crate::model::occ::Occ;
 use crate::present::report::Report;
 use crate::scenario::schema::Scenario;
+use crate::sim::record::Record;
 use crate::sim::run::simulate;
-use crate::sim::trace::Trace;
+use crate::sim::trace::{Observer, Trace};
 use crate::sim::world::World;
 use std::cell::RefCell;
+use std::io::Write;
 use std::rc::Rc;
 
 /// The result of one run: its report and its full trace.
@@ -38,6 +40,57 @@ pub fn run_report(scenario: &Scenario, seed: u64, occ: Occ) -> Report {
 pub fn run_in_current_runtime(scenario: &Scenario, seed: u64, occ: Occ) -> RunResult {
     let trace = Trace::with_capacity(World::trace_capacity(scenario));
     judged(scenario, seed, occ, trace)
+}
+
+/// [`run`]'s report, with the trace written to `out` as JSON lines (what
+/// [`Trace::write_jsonl`] writes) while the run makes it, and not kept: however long the trace,
+/// memory stays flat. Fails only if `out` does.
+pub fn run_streaming<W: Write + 'static>(
+    scenario: &Scenario,
+    seed: u64,
+    occ: Occ,
+    out: W,
+) -> std::io::Result<Report> {
+    in_runtime(seed, || {
+        let tee = Rc::new(RefCell::new(Streaming {
+            checker: Checker::new(&scenario.expect.properties()),
+            out,
+            failed: None,
+        }));
+        let world = World::observed(scenario, occ, Trace::digest_only(), tee.clone());
+        let (ending, trace) = simulate(&world, scenario);
+        drop(world);
+        let mut tee = tee.borrow_mut();
+        if let Some(error) = tee.failed.take() {
+            return Err(error);
+        }
+        tee.out.flush()?;
+        let checker = std::mem::replace(&mut tee.checker, Checker::new(&[]));
+        let findings = checker.finish(occ, &ending);
+        Ok(Report::new(scenario, seed, occ, findings, &trace, &ending))
+    })
+}
+
+/// The checks and a JSON-lines writer, watching each record as it is made.
+struct Streaming<W> {
+    checker: Checker,
+    out: W,
+    /// The first write that failed; nothing more is written after it.
+    failed: Option<std::io::Error>,
+}
+
+impl<W: Write> Observer for Streaming<W> {
+    fn observe(&mut self, record: &Record) {
+        self.checker.observe(record);
+        if self.failed.is_none() {
+            let line = serde_json::to_writer(&mut self.out, record)
+                .map_err(std::io::Error::from)
+                .and_then(|()| self.out.write_all(b"\n"));
+            if let Err(error) = line {
+                self.failed = Some(error);
+            }
+        }
+    }
 }
 
 fn in_runtime<T>(seed: u64, f: impl FnOnce() -> T) -> T {

@@ -239,6 +239,20 @@ fn check_title(title: &str, path: &[Seg]) -> Result<(), Invalid> {
     }
 }
 
+/// The longest any duration may be, in milliseconds: a day, as `limits.sim-time-ms`.
+const A_DAY_MS: u64 = 86_400_000;
+
+/// A duration that must be at most a day, like every other one a scenario sets.
+fn at_most_a_day(ms: u64, path: Vec<Seg>) -> Result<(), Invalid> {
+    if ms <= A_DAY_MS {
+        return Ok(());
+    }
+    Err(Invalid {
+        path,
+        message: format!("must be at most {A_DAY_MS} ms (a day), not {ms}"),
+    })
+}
+
 fn check_at(at_ms: u64, limit_ms: u64, path: &[Seg]) -> Result<(), Invalid> {
     if at_ms < limit_ms {
         Ok(())
@@ -304,6 +318,8 @@ impl Scenario {
             if r.mean_interval_ms == 0 {
                 return fail(at("mean-interval-ms"), "must be at least 1".into());
             }
+            at_most_a_day(r.mean_interval_ms, at("mean-interval-ms"))?;
+            at_most_a_day(r.restart_after_ms, at("restart-after-ms"))?;
         }
         let replicas = self.topology.orders_replicas;
         let node_ok = |n: NodeName, path: Vec<Seg>| match n.0 {
@@ -328,6 +344,7 @@ impl Scenario {
             let at = |k| vec![Key("faults"), Key("crash"), Idx(i), Key(k)];
             node_ok(c.node, at("node"))?;
             start_ok(c.at_ms, at("at-ms"))?;
+            at_most_a_day(c.restart_after_ms, at("restart-after-ms"))?;
         }
         for (name, windows) in [("pause", &f.pause), ("partition", &f.partition)] {
             for (i, w) in windows.iter().enumerate() {
@@ -337,6 +354,7 @@ impl Scenario {
                 if w.for_ms == 0 {
                     return fail(at("for-ms"), "must be at least 1".into());
                 }
+                at_most_a_day(w.for_ms, at("for-ms"))?;
             }
         }
         Ok(())

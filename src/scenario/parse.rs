@@ -3,6 +3,7 @@
 //! offending line with a caret under the value. Never a panic, never a silent default for a
 //! typo: unknown keys are errors.
 
+use crate::scenario::input::{read_text, SCENARIO_MAX_BYTES};
 use crate::scenario::limits::{Invalid, Seg};
 use crate::scenario::schema::Scenario;
 use std::fmt;
@@ -46,7 +47,7 @@ impl std::error::Error for ScenarioError {}
 impl Scenario {
     /// Read and validate a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        let text = read_text(path, SCENARIO_MAX_BYTES).map_err(|e| ScenarioError {
             file: path.to_owned(),
             position: None,
             key: None,

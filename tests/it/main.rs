@@ -11,6 +11,7 @@ mod layers;
 mod listeners;
 mod pinned;
 mod reservations;
+mod robustness;
 mod scenario_docs;
 mod scenario_errors;
 mod support;

@@ -8,6 +8,7 @@ use crate::harness::error::Error;
 use crate::harness::sweep::plan::{Plan, Seeds};
 use crate::harness::sweep::tally::{SeedClass, Tally};
 use crate::model::occ::Occ;
+use crate::scenario::input::{read_text, REPORT_MAX_BYTES};
 use crate::scenario::limits::{Invalid, Seg};
 use crate::scenario::parse::{from_toml, ScenarioError};
 use crate::scenario::schema::Scenario;
@@ -144,7 +145,7 @@ impl Baseline {
 
     /// Read and validate a baseline file.
     pub fn load(path: &Path) -> Result<Baseline, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        let text = read_text(path, REPORT_MAX_BYTES).map_err(|e| ScenarioError {
             file: path.to_owned(),
             position: None,
             key: None,

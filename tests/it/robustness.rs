@@ -1,0 +1,245 @@
+//! Never crash, never lose a file, never run unbounded: what happens when the output cannot be
+//! written, an input is not a small regular file, a knob is absurd, or an output would land on
+//! an input.
+
+use crate::support::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use ticketsim::Occ;
+
+/// Run the binary from the crate root with `args`, stdout going to `stdout`; (exit code,
+/// stderr). Fails the test if it has not ended within 20 s.
+fn with_stdout(args: &[&str], stdout: Stdio, close_early: bool) -> (i32, String) {
+    let mut child = Command::new(bin())
+        .current_dir(root())
+        .args(args)
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if close_early {
+        // The reader goes away before anything is written, as `| head -0` would.
+        drop(child.stdout.take());
+    }
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("ticketsim {args:?} did not end within 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_ends_every_command_quietly() {
+    let demo_out = tempfile::tempdir().unwrap();
+    let demo_dir = demo_out.path().to_str().unwrap();
+    let commands: [&[&str]; 4] = [
+        &[
+            "run",
+            "scenarios/did-it-work.toml",
+            "--seed",
+            "1",
+            "--occ",
+            "on",
+        ],
+        &[
+            "sweep",
+            "scenarios/price-burst.toml",
+            "--seeds",
+            "0..3",
+            "--json",
+        ],
+        &["sweep", "scenarios/price-burst.toml", "--seeds", "0..3"],
+        &["demo", "scenarios/did-it-work.toml", "--out", demo_dir],
+    ];
+    for args in commands {
+        let (code, stderr) = with_stdout(args, Stdio::piped(), true);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(code, 0, "{args:?} ends as it would have: {stderr}");
+    }
+}
+
+#[test]
+fn an_output_that_cannot_be_written_is_an_error_with_exit_2() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full exists on Linux");
+    let args = ["run", "scenarios/did-it-work.toml", "--seed", "1"];
+    let (code, stderr) = with_stdout(&args, Stdio::from(full), false);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("error: cannot write the output: No space left on device"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn only_small_regular_files_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.toml");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo is part of coreutils");
+    let big = dir.path().join("big.toml");
+    std::fs::write(&big, "#".repeat(2 << 20)).unwrap();
+    let cases = [
+        (vec!["run", "/dev/zero"], "not a regular file"),
+        (vec!["run", fifo.to_str().unwrap()], "not a regular file"),
+        (
+            vec!["run", big.to_str().unwrap()],
+            "larger than 1048576 bytes",
+        ),
+        (vec!["merge", "/dev/zero"], "not a regular file"),
+        (
+            vec!["sweep", "--check", "--reports", "/dev"],
+            "cannot read the baseline",
+        ),
+    ];
+    for (args, says) in cases {
+        let (code, stderr) = with_stdout(&args, Stdio::null(), false);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn absurd_knobs_are_refused() {
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["sweep", "--jobs", "5000"],
+            "must be from 1 to 256 worker threads, not 5000",
+        ),
+        (
+            &[
+                "shrink",
+                "scenarios/did-it-work.toml",
+                "--seed",
+                "4",
+                "--occ",
+                "off",
+                "--search",
+                "99999999",
+            ],
+            "99999999 is not in 1..=100000",
+        ),
+        (
+            &[
+                "shrink",
+                "scenarios/did-it-work.toml",
+                "--seed",
+                "4",
+                "--occ",
+                "off",
+                "--search",
+                "0",
+            ],
+            "0 is not in 1..=100000",
+        ),
+    ];
+    for (args, says) in cases {
+        let (code, _, stderr) = ticketsim(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    // Every duration a scenario sets is bounded, like limits.sim-time-ms: at most a day.
+    for fault in [
+        r#"crash = [{ node = "orders-1", at-ms = 1, restart-after-ms = 18446744073709551615 }]"#,
+        r#"partition = [{ node = "orders-1", at-ms = 1, for-ms = 86400001 }]"#,
+        r#"heal-at-ms = 10
+        crash-rate = { mean-interval-ms = 5, restart-after-ms = 100000000 }"#,
+    ] {
+        let text = format!(
+            "name = \"x\"\ndescription = \"x\"\n[faults]\n{fault}\n[[workload.create-tickets]]\ncount = 1\nprice = 1\n"
+        );
+        let error = ticketsim::Scenario::parse(&text, Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("must be at most 86400000 ms (a day)"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn the_trace_is_written_as_the_run_goes_and_never_over_the_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trace.jsonl");
+    let (code, stdout, stderr) = ticketsim(&[
+        "run",
+        "scenarios/price-burst.toml",
+        "--seed",
+        "3",
+        "--occ",
+        "off",
+        "--json",
+        "--trace",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    // Streamed line by line, it is what a kept trace writes, and the report is the same.
+    let kept = ticketsim::run(&scenario("price-burst"), 3, Occ::Off);
+    let mut expected = Vec::new();
+    kept.trace.write_jsonl(&mut expected).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), expected);
+    assert_eq!(stdout.trim_end(), kept.report.to_json().trim_end());
+    // The scenario file itself is refused as the trace's file, and left as it was.
+    let copy = dir.path().join("copy.toml");
+    std::fs::copy(root().join("scenarios/price-burst.toml"), &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let copy = copy.to_str().unwrap();
+    let (code, _, stderr) = ticketsim(&["run", copy, "--seed", "1", "--trace", copy]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("is the scenario file"), "{stderr}");
+    assert_eq!(std::fs::read(copy).unwrap(), before);
+}
+
+#[test]
+fn two_scenarios_that_would_share_a_baseline_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("price-burst.toml");
+    std::fs::copy(root().join("scenarios/price-burst.toml"), &other).unwrap();
+    let (code, _, stderr) = ticketsim(&[
+        "sweep",
+        "scenarios/price-burst.toml",
+        other.to_str().unwrap(),
+        "--seeds",
+        "0..2",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("scenarios/price-burst.toml and ")
+            && stderr.contains("would share the baseline reports/price-burst.baseline.toml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn logs_are_plain_when_piped_and_madsim_is_quiet() {
+    for filter in ["warn", "debug"] {
+        let out = Command::new(bin())
+            .current_dir(root())
+            .args(["run", "scenarios/price-burst.toml", "--seed", "1"])
+            .env("RUST_LOG", filter)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            !stderr.contains('\u{1b}'),
+            "{filter}: colour codes in a pipe"
+        );
+        assert!(
+            !stderr.contains("std HashMap will not be deterministic"),
+            "{filter}: {stderr:.300}"
+        );
+    }
+}
