@@ -209,7 +209,27 @@ impl<'de> Deserialize<'de> for Claims {
             ) -> Result<Claims, A::Error> {
                 let mut claims = Vec::new();
                 while let Some(c) = seq.next_element::<Claim>()? {
+                    if claims.contains(&c) {
+                        return Err(serde::de::Error::custom(format!("names `{c}` twice")));
+                    }
                     claims.push(c);
+                }
+                if claims.is_empty() {
+                    return Err(serde::de::Error::custom(
+                        "an empty list claims nothing: name at least one claim, or leave the key out",
+                    ));
+                }
+                if let Some(other) = claims.iter().find(|c| {
+                    matches!(
+                        c,
+                        Claim::DivergesOnSomeSeed | Claim::StuckOnSomeSeed | Claim::Violates(_)
+                    )
+                }) {
+                    if claims.contains(&Claim::Converges) {
+                        return Err(serde::de::Error::custom(format!(
+                            "`converges` and `{other}` contradict each other: `converges` means every seed converges and breaks no invariant"
+                        )));
+                    }
                 }
                 Ok(Claims(claims))
             }

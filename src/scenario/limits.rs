@@ -63,9 +63,12 @@ impl Scenario {
             }
         };
         check(
-            !self.name.trim().is_empty(),
+            is_safe_name(&self.name),
             &[Key("name")],
-            "must not be empty".into(),
+            format!(
+                "must be 1 to 64 letters, digits, '-', '_' or '.', not starting with '.' or '-', because it names files (the demo's, shrink's); {:?} is not",
+                self.name
+            ),
         )?;
         let replicas = self.topology.orders_replicas;
         check(
@@ -237,6 +240,16 @@ fn check_title(title: &str, path: &[Seg]) -> Result<(), Invalid> {
             message: format!("must be 1 to 200 characters long, not {len}"),
         })
     }
+}
+
+/// Whether `name` is safe as a file name on every system: 1 to 64 ASCII letters, digits, `-`,
+/// `_` or `.`, not starting with `.` or `-` (no path separator, no `..`, no control character).
+pub fn is_safe_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && !name.starts_with(['.', '-'])
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// The longest any duration may be, in milliseconds: a day, as `limits.sim-time-ms`.

@@ -59,6 +59,7 @@ impl Scenario {
 
     /// Parse and validate scenario text; `file` names it in errors.
     pub fn parse(text: &str, file: &Path) -> Result<Scenario, ScenarioError> {
+        reject_positional(text, file)?;
         let mut scenario: Scenario = from_toml(text, file)?;
         scenario.source = file.to_owned();
         if let Err(invalid) = scenario.validate() {
@@ -105,6 +106,82 @@ fn located_error(
         key,
         message,
         snippet: located.map(|l| l.1),
+    }
+}
+
+/// The keys whose value is a list of plain values (prices, claims, properties); every other list
+/// in a scenario is a list of tables.
+const LISTS_OF_VALUES: [&str; 6] = [
+    "updates",
+    "price-updates",
+    "exercises",
+    "off",
+    "on",
+    "dedup",
+];
+
+/// Refuse a list of values where a table (or a list of tables) is meant: serde would read
+/// `http = [1000, 3000]` as `{ min-us = 1000, max-us = 3000 }` by position, and
+/// `crash = [["tickets", 1, 1]]` likewise; a scenario says what each value is.
+fn reject_positional(text: &str, file: &Path) -> Result<(), ScenarioError> {
+    let Ok(root) = toml::de::DeTable::parse(text) else {
+        return Ok(()); // not TOML: reading it says where and why
+    };
+    let mut path = Vec::new();
+    check_table(text, file, root.get_ref(), &mut path)
+}
+
+fn check_table(
+    text: &str,
+    file: &Path,
+    table: &toml::de::DeTable<'_>,
+    path: &mut Vec<String>,
+) -> Result<(), ScenarioError> {
+    for (key, value) in table.iter() {
+        path.push(key.get_ref().to_string());
+        check_value(text, file, key.get_ref(), value, path)?;
+        path.pop();
+    }
+    Ok(())
+}
+
+fn check_value(
+    text: &str,
+    file: &Path,
+    key: &str,
+    value: &toml::Spanned<toml::de::DeValue<'_>>,
+    path: &mut Vec<String>,
+) -> Result<(), ScenarioError> {
+    use toml::de::DeValue;
+    match value.get_ref() {
+        DeValue::Table(t) => check_table(text, file, t, path),
+        DeValue::Array(items) if !LISTS_OF_VALUES.contains(&key) => {
+            for (i, item) in items.iter().enumerate() {
+                let DeValue::Table(t) = item.get_ref() else {
+                    let message = if items
+                        .iter()
+                        .all(|i| !matches!(i.get_ref(), DeValue::Table(_)))
+                    {
+                        "must be a table of named keys ({ key = value, ... }), not a list of values"
+                            .to_owned()
+                    } else {
+                        format!("entry {i} must be a table of named keys ({{ key = value, ... }}), not a value")
+                    };
+                    return Err(located_error(
+                        text,
+                        file,
+                        Some(item.span()),
+                        Some(path.join(".")),
+                        message,
+                    ));
+                };
+                path.push(format!("[{i}]"));
+                check_table(text, file, t, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
 

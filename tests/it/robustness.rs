@@ -243,3 +243,110 @@ fn logs_are_plain_when_piped_and_madsim_is_quiet() {
         );
     }
 }
+
+#[test]
+fn merge_refuses_shards_that_ran_one_file_with_different_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("burst.toml");
+    let original = std::fs::read_to_string(root().join("scenarios/price-burst.toml")).unwrap();
+    let shard = |k: &str, text: &str| {
+        std::fs::write(&file, text).unwrap();
+        let (code, json, stderr) = ticketsim(&[
+            "sweep",
+            file.to_str().unwrap(),
+            "--seeds",
+            "0..4",
+            "--shard",
+            k,
+            "--json",
+        ]);
+        assert!(code < 2, "{stderr}");
+        let path = dir.path().join(format!("shard-{}.json", &k[..1]));
+        std::fs::write(&path, json).unwrap();
+        path
+    };
+    let a = shard("1/2", &original);
+    let b = shard("2/2", &original.replace("price = 10", "price = 11"));
+    let (code, _, stderr) = ticketsim(&["merge", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("with other settings than shard 1 did"),
+        "{stderr}"
+    );
+    // The same settings merge, whatever the comments.
+    let b = shard("2/2", &format!("# a comment\n{original}"));
+    let (code, _, stderr) = ticketsim(&["merge", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert!(code < 2, "{stderr}");
+}
+
+/// The error a scenario named `name` (the inside of a TOML string) with `body` after its
+/// workload gets, or `None`.
+fn refusal(name: &str, body: &str) -> Option<String> {
+    let text = format!(
+        "name = \"{name}\"\ndescription = \"x\"\n[[workload.create-tickets]]\ncount = 1\nprice = 1\n{body}"
+    );
+    ticketsim::Scenario::parse(&text, Path::new("x.toml"))
+        .err()
+        .map(|e| e.to_string())
+}
+
+#[test]
+fn loose_input_is_refused_with_its_line_and_key() {
+    // A name is a file name: only safe characters.
+    for bad in [
+        "../evil",
+        "a/b",
+        "a b",
+        "",
+        ".hidden",
+        "-flag",
+        "x\\ny",
+        "nul\\u0000",
+    ] {
+        let error = refusal(bad, "").unwrap_or_else(|| panic!("{bad:?} accepted"));
+        assert!(
+            error.starts_with("x.toml:1:8: key `name`: must be 1 to 64 letters"),
+            "{error}"
+        );
+    }
+    assert_eq!(refusal("did-it-work_2.v1", ""), None);
+    // A list of values where a table is meant.
+    let cases = [
+        (
+            "[latency]\nhttp = [1000, 3000]",
+            "x.toml:7:9: key `latency.http`",
+        ),
+        (
+            "[faults]\ncrash = [[\"tickets\", 1, 1]]",
+            "x.toml:7:10: key `faults.crash`",
+        ),
+    ];
+    for (body, at) in cases {
+        let error = refusal("x", body).unwrap();
+        assert!(
+            error.starts_with(at) && error.contains("must be a table of named keys"),
+            "{error}"
+        );
+    }
+    // Claims that say nothing, or contradict each other, or repeat.
+    let cases = [
+        ("[expect]\non = []", "an empty list claims nothing"),
+        (
+            "[expect]\non = [\"converges\", \"diverges-on-some-seed\"]",
+            "`converges` and `diverges-on-some-seed` contradict each other",
+        ),
+        (
+            "[expect]\noff = [\"converges\", \"violates-at-most-one-active-order-on-some-seed\"]",
+            "contradict each other",
+        ),
+        (
+            "[expect]\ndedup = [\"converges\", \"converges\"]",
+            "names `converges` twice",
+        ),
+    ];
+    for (body, says) in cases {
+        let error = refusal("x", body).unwrap();
+        assert!(error.starts_with("x.toml:7:"), "{error}");
+        assert!(error.contains(says), "{error}");
+    }
+}

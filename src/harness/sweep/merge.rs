@@ -28,6 +28,17 @@ impl SweepReport {
         let mut parts = parts.into_iter();
         let mut whole = parts.next().expect("checked above");
         for part in parts {
+            let changed = whole
+                .groups
+                .iter()
+                .zip(&part.groups)
+                .find(|(a, b)| key(a) == key(b) && a.scenario_hash != b.scenario_hash);
+            if let Some((a, _)) = changed {
+                return Err(format!(
+                    "shard {} ran {} with other settings than shard 1 did (scenario hash {} there): the file changed between the shards' runs; run every shard on the same files",
+                    part.shard, a.file, a.scenario_hash
+                ));
+            }
             let same = whole.total_runs == part.total_runs
                 && whole.groups.len() == part.groups.len()
                 && whole

@@ -9,6 +9,7 @@ use crate::harness::sweep::workers::{Outcomes, Panicked};
 use crate::model::occ::Occ;
 use crate::scenario::expect::Claim;
 use crate::scenario::schema::Scenario;
+use crate::sim::hash::StableHasher;
 use serde::{Deserialize, Serialize};
 
 /// A whole sweep (or one shard of it).
@@ -41,6 +42,10 @@ pub struct GroupReport {
     pub scenario: String,
     /// Its file, as given.
     pub file: String,
+    /// A hash of the scenario as it ran (every setting, not the file's comments): `merge`
+    /// refuses shards that ran one file with different contents.
+    #[serde(default)]
+    pub scenario_hash: String,
     /// The mode.
     pub occ: Occ,
     /// The seed range.
@@ -160,11 +165,21 @@ fn judge(expected: Claim, t: &Tally, whole: bool) -> Judgement {
     }
 }
 
+/// A stable hash of every setting of `scenario`, as 16 hex digits.
+pub fn scenario_hash(scenario: &Scenario) -> String {
+    use std::hash::Hasher;
+    let text = toml::to_string(scenario).expect("a scenario serializes");
+    let mut h = StableHasher::default();
+    h.write(text.as_bytes());
+    format!("{:016x}", h.finish())
+}
+
 impl GroupReport {
     fn new(scenario: &Scenario, occ: Occ, seeds: Seeds, tally: Tally, whole: bool) -> GroupReport {
         let mut g = GroupReport {
             scenario: scenario.name.clone(),
             file: scenario.source.display().to_string(),
+            scenario_hash: scenario_hash(scenario),
             occ,
             seeds,
             tally,
