@@ -7,6 +7,7 @@ mod demo;
 mod determinism;
 mod faults;
 mod fidelity;
+mod fuzz;
 mod layers;
 mod listeners;
 mod pinned;
