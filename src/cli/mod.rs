@@ -69,7 +69,10 @@ pub fn main() -> ExitCode {
     logging::init();
     let cli = Cli::parse();
     match execute(cli) {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => {
+            output::launcher_hint();
+            ExitCode::from(code)
+        }
         Err(error) => {
             output::note(&format!("error: {error}"));
             ExitCode::from(error.exit_code())

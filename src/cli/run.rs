@@ -50,7 +50,7 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
         }
     };
     if args.json {
-        output::println(&report.to_json())?;
+        output::print_json(&report.to_json())?;
     } else {
         output::print(&report.render(&scenario))?;
     }

@@ -98,7 +98,7 @@ pub fn execute(args: ShrinkArgs) -> Result<u8, Error> {
             file: path.display().to_string(),
             reproduce,
         };
-        output::println(
+        output::print_json(
             &serde_json::to_string_pretty(&report).expect("a shrink report serializes"),
         )?;
     } else {

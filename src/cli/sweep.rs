@@ -188,7 +188,7 @@ fn one_baseline_each(scenarios: &[Scenario], reports: &Path) -> Result<(), Error
 /// Print a sweep's report, as JSON or as the summary.
 pub fn print_sweep(report: &SweepReport, json: bool) -> Result<(), Error> {
     if json {
-        output::println(&report.to_json())
+        output::print_json(&report.to_json())
     } else {
         output::print(&report.render())
     }

@@ -158,12 +158,23 @@ impl Report {
     }
 }
 
-/// The command that reproduces one run of `scenario`.
+/// The command that reproduces one run of `scenario`, ready to paste into a shell.
 pub fn reproduce(scenario: &Scenario, seed: u64, occ: Occ) -> String {
     format!(
         "ticketsim run {} --seed {seed} --occ {occ}",
-        scenario.source.display()
+        shell_quote(&scenario.source.display().to_string())
     )
+}
+
+/// `word` as a POSIX shell reads it back: as it is when it holds only characters no shell
+/// treats specially, else in single quotes (a quote inside written `'\''`).
+pub fn shell_quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// When the run's last observable step happened; for a run cut off by a limit, when it stopped.

@@ -350,3 +350,27 @@ fn loose_input_is_refused_with_its_line_and_key() {
         assert!(error.contains(says), "{error}");
     }
 }
+
+#[test]
+fn printed_commands_paste_into_a_shell_and_say_how_to_run_them_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let spaced = dir.path().join("my scenario's copy.toml");
+    std::fs::copy(root().join("scenarios/price-burst.toml"), &spaced).unwrap();
+    let (_, stdout, stderr) = ticketsim(&["run", spaced.to_str().unwrap(), "--seed", "3"]);
+    let quoted = format!(
+        "reproduce: ticketsim run '{}' --seed 3 --occ on",
+        spaced.display().to_string().replace('\'', "'\\''")
+    );
+    assert!(stdout.contains(&quoted), "{stdout}");
+    // Launched by its path, not as `ticketsim` from the PATH: it says what `ticketsim` is here.
+    assert!(
+        stderr.contains(&format!(
+            "note: the commands above start with `ticketsim`; launched this way it is {}",
+            bin()
+        )),
+        "{stderr}"
+    );
+    // JSON is for tools: no note.
+    let (_, _, stderr) = ticketsim(&["run", "scenarios/price-burst.toml", "--seed", "3", "--json"]);
+    assert_eq!(stderr, "");
+}

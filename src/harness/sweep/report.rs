@@ -7,6 +7,7 @@ use crate::harness::sweep::plan::{Plan, Seeds, Shard};
 use crate::harness::sweep::tally::{HashSum, Tally};
 use crate::harness::sweep::workers::{Outcomes, Panicked};
 use crate::model::occ::Occ;
+use crate::present::report::shell_quote;
 use crate::scenario::expect::Claim;
 use crate::scenario::schema::Scenario;
 use crate::sim::hash::StableHasher;
@@ -206,7 +207,8 @@ impl GroupReport {
         self.reproduce = self.first_failing_seed.map(|seed| {
             format!(
                 "ticketsim run {} --seed {seed} --occ {}",
-                self.file, self.occ
+                shell_quote(&self.file),
+                self.occ
             )
         });
         for j in &mut self.expectations {
