@@ -9,6 +9,7 @@ use crate::harness::run::run_report;
 use crate::harness::shrink::{self, Failure, Size};
 use crate::model::occ::Occ;
 use crate::present::report::reproduce;
+use crate::present::report::shell_quote;
 use crate::scenario::schema::Scenario;
 use clap::Args;
 use std::path::PathBuf;
@@ -28,9 +29,10 @@ pub struct ShrinkArgs {
     /// The seed of the failing run.
     #[arg(long)]
     pub seed: u64,
-    /// Concurrency control of the failing run.
-    #[arg(long, value_enum, default_value_t = Occ::On)]
-    pub occ: Occ,
+    /// Concurrency control of the failing run. Without it, the first of off, on and dedup in
+    /// which this seed fails.
+    #[arg(long, value_enum)]
+    pub occ: Option<Occ>,
     /// Where to write the minimal scenario. Default: reports/shrunk/<name>-seed<N>-<occ>.toml.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -61,14 +63,25 @@ struct ShrinkReport<'a> {
 /// Run it.
 pub fn execute(args: ShrinkArgs) -> Result<u8, Error> {
     let scenario = Scenario::load(&args.scenario)?;
-    let (seed, occ) = (args.seed, args.occ);
-    let first = run_report(&scenario, seed, occ);
-    let Some(failure) = Failure::of(&first) else {
+    let seed = args.seed;
+    let modes = args.occ.map_or(Occ::ALL.to_vec(), |occ| vec![occ]);
+    let failing = modes
+        .iter()
+        .find_map(|&occ| Failure::of(&run_report(&scenario, seed, occ)).map(|f| (occ, f)));
+    let Some((occ, failure)) = failing else {
+        let file = shell_quote(&args.scenario.display().to_string());
+        let (how, sweep) = match args.occ {
+            Some(occ) => (
+                format!("with --occ {occ}"),
+                format!("ticketsim sweep {file} --occ {occ}"),
+            ),
+            None => (
+                "in every mode".to_owned(),
+                format!("ticketsim sweep {file}"),
+            ),
+        };
         return Err(Error::Usage(format!(
-            "{} converges with seed {seed} and --occ {occ}: there is no failure to shrink \
-             (`ticketsim sweep {} --occ {occ}` lists failing seeds)",
-            args.scenario.display(),
-            args.scenario.display()
+            "{file} converges with seed {seed} {how}: there is no failure to shrink (`{sweep}` lists failing seeds)"
         )));
     };
     let path = args.out.clone().unwrap_or_else(|| {

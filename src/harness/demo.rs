@@ -17,6 +17,7 @@ use crate::present::diagram::{self, Panel};
 use crate::present::paint::{has_invariant_violation, Paint};
 use crate::present::report::{reproduce, Report};
 use crate::present::story::{wrap, Mark, Story};
+use crate::present::summary::differ;
 use crate::scenario::schema::Scenario;
 use crate::sim::trace::Trace;
 use std::fmt::Write as _;
@@ -487,15 +488,12 @@ fn outcome(report: &Report) -> String {
         .count();
     let base = match report.outcome {
         Outcome::Converged => "converged".to_owned(),
-        Outcome::Diverged => {
-            let mut ids: Vec<_> = report.divergences.iter().map(|d| d.ticket).collect();
-            ids.dedup();
-            format!("DIVERGED: {} of {tickets} tickets differ", ids.len())
-        }
+        Outcome::Diverged => format!("DIVERGED: {}", differ(report.diverged_tickets(), tickets)),
         Outcome::Stuck => "STUCK: never settles".to_owned(),
     };
     if broken > 0 {
-        format!("{base}, {broken} invariant violations")
+        let s = if broken == 1 { "" } else { "s" };
+        format!("{base}, {broken} invariant violation{s}")
     } else {
         base
     }

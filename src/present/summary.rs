@@ -199,20 +199,26 @@ impl Report {
         line
     }
 
+    /// How many tickets have at least one field the two databases disagree on.
+    pub fn diverged_tickets(&self) -> usize {
+        let mut ids: Vec<_> = self.divergences.iter().map(|d| d.ticket).collect();
+        ids.dedup();
+        ids.len()
+    }
+
     fn outcome_line(&self) -> String {
         let tickets = self.stats.tickets;
         match self.outcome {
+            Outcome::Converged if tickets == 1 => {
+                "CONVERGED — the ticket agrees in the tickets and orders databases".to_owned()
+            }
             Outcome::Converged => format!(
                 "CONVERGED — all {tickets} tickets agree in the tickets and orders databases"
             ),
-            Outcome::Diverged => {
-                let mut ids: Vec<_> = self.divergences.iter().map(|d| d.ticket).collect();
-                ids.dedup();
-                format!(
-                    "DIVERGED — {} of {tickets} tickets differ between the tickets and orders databases",
-                    ids.len()
-                )
-            }
+            Outcome::Diverged => format!(
+                "DIVERGED — {} between the tickets and orders databases",
+                differ(self.diverged_tickets(), tickets)
+            ),
             Outcome::Stuck => {
                 let agree = if self.converged {
                     "the databases agree"
@@ -222,6 +228,15 @@ impl Report {
                 format!("STUCK — the run did not quiesce; {agree}")
             }
         }
+    }
+}
+
+/// "3 of 200 tickets differ", "the ticket differs", "1 of 2 tickets differs".
+pub fn differ(diverged: usize, tickets: u64) -> String {
+    match (diverged, tickets) {
+        (_, 1) => "the ticket differs".to_owned(),
+        (1, n) => format!("1 of {n} tickets differs"),
+        (k, n) => format!("{k} of {n} tickets differ"),
     }
 }
 
@@ -420,4 +435,16 @@ pub fn describe_violation(v: &Violation) -> String {
 fn list(ids: &[u32]) -> String {
     let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
     ids.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::differ;
+
+    #[test]
+    fn counts_of_tickets_read_naturally() {
+        assert_eq!(differ(1, 1), "the ticket differs");
+        assert_eq!(differ(1, 5), "1 of 5 tickets differs");
+        assert_eq!(differ(3, 200), "3 of 200 tickets differ");
+    }
 }

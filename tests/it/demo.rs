@@ -373,7 +373,7 @@ fn shrink_refuses_a_run_that_does_not_fail() {
     assert_eq!(code, 2);
     assert!(stdout.is_empty());
     assert!(
-        stderr.contains("converges with seed 4 and --occ on: there is no failure to shrink"),
+        stderr.contains("converges with seed 4 with --occ on: there is no failure to shrink"),
         "{stderr}"
     );
 }

@@ -374,3 +374,36 @@ fn printed_commands_paste_into_a_shell_and_say_how_to_run_them_here() {
     let (_, _, stderr) = ticketsim(&["run", "scenarios/price-burst.toml", "--seed", "3", "--json"]);
     assert_eq!(stderr, "");
 }
+
+#[test]
+fn shrink_without_occ_takes_the_first_mode_that_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("min.toml");
+    let out = out.to_str().unwrap();
+    let (code, stdout, stderr) = ticketsim(&[
+        "shrink",
+        "scenarios/did-it-work.toml",
+        "--seed",
+        "4",
+        "--out",
+        out,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("ticketsim shrink · did-it-work · seed 4 · occ off\n"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = ticketsim(&[
+        "shrink",
+        "scenarios/updated-before-created.toml",
+        "--seed",
+        "4",
+        "--out",
+        out,
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("converges with seed 4 in every mode"),
+        "{stderr}"
+    );
+}
