@@ -8,7 +8,7 @@
 //! keep the records at all.
 
 use crate::check::convergence::{divergences, price_counts};
-use crate::check::findings::{Findings, Stats, Violation};
+use crate::check::findings::{Findings, HeldNode, Stats, Violation, WaitingMessage};
 use crate::check::invariants::{stale_reservations, Invariants};
 use crate::check::properties::Properties;
 use crate::model::by_id::ById;
@@ -210,7 +210,21 @@ impl Checker {
         match ending.halt {
             Halt::Idle => {}
             Halt::TimeLimit => self.violations.push(Violation::TimeLimit {
-                sim_time_ms: ending.now_us / 1000,
+                sim_time_ms: ending.limit_us / 1000,
+                last_step_ms: self.last_t_us / 1000,
+                held: ending
+                    .held
+                    .iter()
+                    .map(|&(node, why)| HeldNode { node, why })
+                    .collect(),
+                waiting: ending
+                    .waiting
+                    .iter()
+                    .map(|&(subject, seq, held_by)| WaitingMessage {
+                        message: format!("{subject}#{seq}"),
+                        held_by,
+                    })
+                    .collect(),
                 unacked: ending.unacked,
                 open_requests: ending.open_requests,
             }),

@@ -6,6 +6,7 @@ use crate::model::documents::{OrderId, Price, TicketId};
 use crate::model::events::Subject;
 use crate::model::node::Node;
 use crate::scenario::expect::{Invariant, Property};
+use crate::sim::run::Hold;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -113,6 +114,15 @@ pub enum Violation {
     TimeLimit {
         /// The limit.
         sim_time_ms: u64,
+        /// When the last thing happened before the limit (the run waited from then on).
+        last_step_ms: u64,
+        /// Service processes not running or cut off at the end, and why.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        held: Vec<HeldNode>,
+        /// The first few messages still unacked, as `subject#seq`, and the member holding
+        /// each.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        waiting: Vec<WaitingMessage>,
         /// Messages still unacked.
         unacked: usize,
         /// Requests still open.
@@ -125,6 +135,25 @@ pub enum Violation {
         /// Requests still open.
         open_requests: u64,
     },
+}
+
+/// A service process that did nothing at the end of a run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HeldNode {
+    /// The process.
+    pub node: Node,
+    /// Why: down, paused, or cut off from NATS.
+    pub why: Hold,
+}
+
+/// A message still unacked at the end of a run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WaitingMessage {
+    /// `subject#seq`.
+    pub message: String,
+    /// The member holding it, if one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<Node>,
 }
 
 /// Counts over the trace.

@@ -55,6 +55,9 @@ fn idle() -> Ending {
         unacked: 0,
         open_requests: 0,
         now_us: 10,
+        limit_us: 600_000_000,
+        held: Vec::new(),
+        waiting: Vec::new(),
     }
 }
 

@@ -398,6 +398,21 @@ impl Bus {
         out
     }
 
+    /// The first `n` messages still pending, group by group in sequence order: channel,
+    /// sequence number, and the node of the member holding it (`None` while it waits for one).
+    pub fn waiting(&self, n: usize) -> Vec<(Subject, u64, Option<Node>)> {
+        let groups = self.groups.borrow();
+        groups
+            .iter()
+            .flat_map(|g| {
+                g.pending
+                    .iter()
+                    .map(move |(_, p)| (g.subject, p.message.seq, p.member.map(|m| g.members[m])))
+            })
+            .take(n)
+            .collect()
+    }
+
     /// Messages sent and not yet acked, over all groups.
     pub fn unacked(&self) -> usize {
         self.groups.borrow().iter().map(|g| g.pending.len()).sum()

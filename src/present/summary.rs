@@ -6,6 +6,7 @@ use crate::check::findings::{Outcome, Violation};
 use crate::present::report::{Report, Verdict};
 use crate::scenario::expect::Claim;
 use crate::scenario::schema::{Faults, Pace, Scenario, UnhandledRejection};
+use crate::sim::run::Hold;
 use std::fmt::Write as _;
 use tabled::builder::Builder;
 use tabled::settings::Style;
@@ -418,11 +419,42 @@ pub fn describe_violation(v: &Violation) -> String {
         ),
         Violation::TimeLimit {
             sim_time_ms,
+            last_step_ms,
+            held,
+            waiting,
             unacked,
             open_requests,
-        } => format!(
-            "time limit of {sim_time_ms} ms reached with {unacked} messages unacked and {open_requests} requests open"
-        ),
+        } => {
+            let mut s = format!(
+                "time limit of {sim_time_ms} ms reached with {unacked} messages unacked and {open_requests} requests open; the last step was at {last_step_ms} ms"
+            );
+            if !held.is_empty() {
+                let nodes: Vec<String> = held
+                    .iter()
+                    .map(|h| {
+                        let why = match h.why {
+                            Hold::Down => "down",
+                            Hold::Paused => "paused",
+                            Hold::CutOff => "cut off from NATS",
+                        };
+                        format!("{} {why}", h.node)
+                    })
+                    .collect();
+                s += &format!("; at the end {}", nodes.join(", "));
+            }
+            if !waiting.is_empty() {
+                let msgs: Vec<String> = waiting
+                    .iter()
+                    .map(|w| match w.held_by {
+                        Some(n) => format!("{} (held by {n})", w.message),
+                        None => format!("{} (waiting for a member)", w.message),
+                    })
+                    .collect();
+                let more = if *unacked > waiting.len() { ", …" } else { "" };
+                s += &format!("; unacked: {}{more}", msgs.join(", "));
+            }
+            s
+        }
         Violation::StepLimit {
             unacked,
             open_requests,

@@ -407,3 +407,33 @@ fn shrink_without_occ_takes_the_first_mode_that_fails() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_run_cut_off_by_the_time_limit_says_what_held_it_up() {
+    // orders-1 is paused from 5 ms for 100 s, past the 3 s limit.
+    let text = r#"
+        name = "held"
+        description = "a pause outlasts the time limit"
+        limits = { sim-time-ms = 3000 }
+        faults = { pause = [{ node = "orders-1", at-ms = 5, for-ms = 100000 }] }
+        [[workload.price-chain]]
+        tickets = 5
+        price = 5
+        updates = [10]
+    "#;
+    let s = ticketsim::Scenario::parse(text, Path::new("held.toml")).unwrap();
+    let report = ticketsim::run_report(&s, 1, Occ::On);
+    let rendered = report.render(&s);
+    let line = rendered
+        .lines()
+        .find(|l| l.contains("violation: time limit"))
+        .unwrap_or_else(|| panic!("{rendered}"));
+    assert!(line.contains("time limit of 3000 ms reached"), "{line}");
+    assert!(line.contains("at the end orders-1 paused"), "{line}");
+    assert!(line.contains("(held by orders-1)"), "{line}");
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    let v = &json["violations"][0];
+    assert_eq!(v["kind"], "time-limit");
+    assert_eq!(v["held"][0]["node"], "orders-1");
+    assert_eq!(v["held"][0]["why"], "paused");
+}
