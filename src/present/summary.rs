@@ -143,7 +143,14 @@ impl Report {
         }
         const SHOWN_VIOLATIONS: usize = 12;
         for v in self.violations.iter().take(SHOWN_VIOLATIONS) {
-            let _ = writeln!(out, "  violation: {}", describe_violation(v));
+            // An invariant broken is a violation (what sweep's violations column counts); a
+            // redelivery loop or a limit is why the run is stuck.
+            let what = if v.is_invariant() {
+                "violation"
+            } else {
+                "stuck"
+            };
+            let _ = writeln!(out, "  {what}: {}", describe_violation(v));
         }
         if self.violations.len() > SHOWN_VIOLATIONS {
             let _ = writeln!(

@@ -211,7 +211,17 @@ fn key_span(text: &str, path: &[Seg]) -> Option<Range<usize>> {
 
 /// The first line of a parser message, with Rust type names put in the scenario's terms.
 fn first_line(message: &str) -> String {
-    let line = message.lines().next().unwrap_or("").trim();
+    let mut line = message.lines().next().unwrap_or("").trim().to_owned();
+    // "expected struct Latency": a Rust type, where the file has a table.
+    while let Some(at) = line.find("expected struct ") {
+        let name_end = line[at + 16..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .map_or(line.len(), |i| at + 16 + i);
+        line.replace_range(at..name_end, "expected a table ({ key = value, ... })");
+    }
+    let line = line
+        .replace("invalid type: ", "got ")
+        .replace("expected a sequence", "expected a list ([ ... ])");
     line.replace(
         "expected u32",
         "expected a whole number from 0 to 4294967295",

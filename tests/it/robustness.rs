@@ -328,6 +328,25 @@ fn loose_input_is_refused_with_its_line_and_key() {
             "{error}"
         );
     }
+    // Wrong types are said in the scenario's words, not serde's.
+    for body in [
+        "[faults]\nslow-handler = \"x\"",
+        "[faults]\ncrash = \"tickets\"",
+        "[latency]\nhttp = 5",
+    ] {
+        let error = refusal("x", body).unwrap();
+        assert!(error.starts_with("x.toml:7:"), "{error}");
+        assert!(
+            !error.contains("struct")
+                && !error.contains("sequence")
+                && !error.contains("invalid type"),
+            "{error}"
+        );
+        assert!(
+            error.contains("expected a table") || error.contains("expected a list"),
+            "{error}"
+        );
+    }
     // Claims that say nothing, or contradict each other, or repeat.
     let cases = [
         ("[expect]\non = []", "an empty list claims nothing"),
@@ -426,7 +445,7 @@ fn a_run_cut_off_by_the_time_limit_says_what_held_it_up() {
     let rendered = report.render(&s);
     let line = rendered
         .lines()
-        .find(|l| l.contains("violation: time limit"))
+        .find(|l| l.contains("stuck: time limit"))
         .unwrap_or_else(|| panic!("{rendered}"));
     assert!(line.contains("time limit of 3000 ms reached"), "{line}");
     assert!(line.contains("at the end orders-1 paused"), "{line}");
