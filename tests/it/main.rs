@@ -11,6 +11,7 @@ mod fuzz;
 mod layers;
 mod listeners;
 mod pinned;
+mod readme;
 mod reservations;
 mod robustness;
 mod scenario_docs;
