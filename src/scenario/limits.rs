@@ -12,6 +12,11 @@ use crate::scenario::schema::{NodeName, Pace, Scenario};
 /// (`tickets = 20000000`) that would otherwise run for hours.
 pub const MAX_REQUESTS: u64 = 2_000_000;
 
+/// The most deliveries a scenario's worst case may take: its requests times
+/// `limits.deliveries-per-message`. The largest workload with the default 20 stays within it;
+/// at about a microsecond a delivery, it is a few minutes of running at worst.
+pub const MAX_WORST_DELIVERIES: u64 = 100_000_000;
+
 /// One step of a key path: a table key or an array index.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Seg {
@@ -202,6 +207,18 @@ impl Scenario {
             requests <= MAX_REQUESTS,
             &[Key("workload")],
             format!("sends {requests} requests in all; at most {MAX_REQUESTS} are allowed"),
+        )?;
+        // Every request may lead to a message delivered up to deliveries-per-message times (a
+        // lost ack, a loop): bound the worst case, so that no valid scenario runs for hours.
+        let deliveries = u64::from(self.limits.deliveries_per_message);
+        check(
+            requests.saturating_mul(deliveries) <= MAX_WORST_DELIVERIES,
+            &[Key("limits"), Key("deliveries-per-message")],
+            format!(
+                "{deliveries} deliveries per message for a workload of {requests} requests allows {} deliveries; at most {MAX_WORST_DELIVERIES} (a few minutes of running) are allowed: lower this to {} or the workload",
+                requests.saturating_mul(deliveries),
+                MAX_WORST_DELIVERIES / requests.max(1)
+            ),
         )
     }
 }

@@ -328,6 +328,16 @@ fn loose_input_is_refused_with_its_line_and_key() {
             "{error}"
         );
     }
+    // A workload times the deliveries a message may take is bounded: no run for hours.
+    let text = "name = \"x\"\ndescription = \"x\"\n[limits]\ndeliveries-per-message = 10000\n[[workload.price-chain]]\ntickets = 100000\nprice = 1\nupdates = [2]\n";
+    let error = ticketsim::Scenario::parse(text, Path::new("x.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("x.toml:4:26: key `limits.deliveries-per-message`")
+            && error.contains("lower this to 500"),
+        "{error}"
+    );
     // Wrong types are said in the scenario's words, not serde's.
     for body in [
         "[faults]\nslow-handler = \"x\"",
