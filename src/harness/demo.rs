@@ -127,6 +127,12 @@ impl Files {
     }
 }
 
+/// The largest workload the demo takes: it keeps two runs' whole traces (about eight records
+/// a request) in memory to tell one ticket's story; 20,000 requests, thirty times the course's
+/// script, keep that near 100 MB. (Its shrinking takes longer as the workload grows; `--search`
+/// bounds it.)
+pub const DEMO_MAX_REQUESTS: u64 = 20_000;
+
 impl Demo {
     /// Run the demo of `scenario` from `seed`; `out` is where its files will go (their paths
     /// appear in the text).
@@ -137,6 +143,13 @@ impl Demo {
         out: &Path,
         progress: &dyn Fn(&str),
     ) -> Result<Demo, Error> {
+        let requests = scenario.total_requests();
+        if requests > DEMO_MAX_REQUESTS {
+            return Err(Error::Usage(format!(
+                "{} sends {requests} requests; the demo keeps both runs' whole traces to tell their story, so it takes at most {DEMO_MAX_REQUESTS}: shrink the scenario first (`ticketsim shrink`), or use `ticketsim run`, which keeps no trace",
+                crate::present::report::shell_quote(&scenario.source.display().to_string())
+            )));
+        }
         let files = Files::new(out, scenario);
         let mut shown_seed = seed;
         let mut off = Shown::run(scenario, seed, Occ::Off);

@@ -466,3 +466,27 @@ fn a_run_cut_off_by_the_time_limit_says_what_held_it_up() {
     assert_eq!(v["held"][0]["node"], "orders-1");
     assert_eq!(v["held"][0]["why"], "paused");
 }
+
+#[test]
+fn the_demo_refuses_a_workload_whose_traces_it_could_not_keep() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.toml");
+    std::fs::write(
+        &big,
+        "name = \"big\"\ndescription = \"x\"\n[[workload.price-chain]]\ntickets = 20000\nprice = 1\nupdates = [2]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let (code, _, stderr) = ticketsim(&[
+        "demo",
+        big.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("sends 40000 requests; the demo keeps both runs' whole traces"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing written");
+}
