@@ -64,10 +64,41 @@ pub fn execute(cli: Cli) -> Result<u8, Error> {
     }
 }
 
+/// What clap has to say instead of a command: the help or the version (on stdout, exit 0, or 2
+/// when stdout cannot be written), or a usage error (on stderr, exit 2).
+fn usage(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            use std::io::IsTerminal;
+            let rendered = e.render();
+            let text = if std::io::stdout().is_terminal() {
+                rendered.ansi().to_string()
+            } else {
+                rendered.to_string()
+            };
+            match output::print(&text) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    output::note(&format!("error: {error}"));
+                    ExitCode::from(error.exit_code())
+                }
+            }
+        }
+        _ => {
+            let _ = e.print();
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// The whole program: logging, the command line, its run, and the exit code.
 pub fn main() -> ExitCode {
     logging::init();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(e),
+    };
     match execute(cli) {
         Ok(code) => {
             output::launcher_hint();

@@ -76,6 +76,13 @@ fn an_output_that_cannot_be_written_is_an_error_with_exit_2() {
     let args = ["run", "scenarios/did-it-work.toml", "--seed", "1"];
     let (code, stderr) = with_stdout(&args, Stdio::from(full), false);
     assert_eq!(code, 2, "{stderr}");
+    // The help too: clap would print it and exit 0 whatever became of it.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let (help_code, help_stderr) = with_stdout(&["--help"], Stdio::from(full), false);
+    assert_eq!(help_code, 2, "{help_stderr}");
     assert!(
         stderr.contains("error: cannot write the output: No space left on device"),
         "{stderr}"
