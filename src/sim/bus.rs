@@ -132,53 +132,73 @@ pub fn start(world: &World) {
 /// `lib/stan.js` 0.2.6 44, 597-606); the message still reaches the bus later, if the process
 /// still lives. A client the server has closed gets the publish refused.
 pub async fn publish(world: &World, node: Node, event: Payload) -> Result<(), PublishFailed> {
-    let called = world.exec.now_us();
-    let (stored_at, ack_us) = put_on_wire(world, node);
-    let acked_at = world.reachable_at(node, stored_at + ack_us);
-    if acked_at > called + PUBLISH_ACK_TIMEOUT_US {
-        let failed = failed_line(&event, Loss::Timeout);
-        store_later(world, node, event, stored_at);
-        world
-            .exec
-            .sleep_until(called + PUBLISH_ACK_TIMEOUT_US)
-            .await;
-        world.record(node, failed);
-        return Err(PublishFailed);
-    }
-    world.exec.sleep_until(stored_at).await;
-    let stored = store(world, node, event);
-    // The server's answer, an ack or a refusal, travels back.
-    world.exec.sleep_until(acked_at).await;
-    stored
+    let wired = put_on_wire(world, node);
+    complete(world, node, event, wired, true).await
 }
 
 /// How long node-nats-streaming waits for the server's ack of a publish (`ackTimeout`).
 pub const PUBLISH_ACK_TIMEOUT_US: u64 = 30_000_000;
 
 /// `publish(...)` called without `await`: the message leaves now, in order with `node`'s other
-/// publishes, and the handler goes on at once. Nothing waits for the server's ack.
+/// publishes, and the handler goes on at once. Nothing waits for the server's ack, so a failure
+/// is an unhandled rejection.
 pub fn publish_unawaited(world: &World, node: Node, event: Payload) {
-    let (stored_at, ack_us) = put_on_wire(world, node);
-    let called = world.exec.now_us();
-    if world.reachable_at(node, stored_at + ack_us) > called + PUBLISH_ACK_TIMEOUT_US {
-        let failed = failed_line(&event, Loss::Timeout);
-        store_later(world, node, event, stored_at);
-        let w = world.handle();
-        world.exec.spawn(node, async move {
-            w.exec.sleep_until(called + PUBLISH_ACK_TIMEOUT_US).await;
-            w.record(node, failed);
-            // Nothing awaits the publish's promise.
-            process::unhandled_rejection(&w, node);
-        });
-        return;
-    }
+    let wired = put_on_wire(world, node);
     let w = world.handle();
     world.exec.spawn(node, async move {
-        w.exec.sleep_until(stored_at).await;
-        if store(&w, node, event).is_err() {
+        if complete(&w, node, event, wired, false).await.is_err() {
             process::unhandled_rejection(&w, node);
         }
     });
+}
+
+/// A publish written to a process's connection: when it was made, when it reaches the bus, and
+/// when the server's answer is back.
+struct Wired {
+    called: u64,
+    stored_at: u64,
+    acked_at: u64,
+}
+
+/// A publish written to `node`'s connection now, after whatever `node` wrote before it.
+fn put_on_wire(world: &World, node: Node) -> Wired {
+    let latency = world.draw(&world.latency().publish);
+    let there = latency / 2;
+    let stored_at = world.on_wire(node, Wire::ToBus, there);
+    Wired {
+        called: world.exec.now_us(),
+        stored_at,
+        acked_at: world.reachable_at(node, stored_at + (latency - there)),
+    }
+}
+
+/// The rest of a written publish: stored (or refused) at the bus, then, if `awaited`, the
+/// server's answer back. If that answer cannot come back within the client's 30 s, the publish
+/// fails then, and its message still crosses when the partition ends.
+async fn complete(
+    world: &World,
+    node: Node,
+    event: Payload,
+    wired: Wired,
+    awaited: bool,
+) -> Result<(), PublishFailed> {
+    if wired.acked_at > wired.called + PUBLISH_ACK_TIMEOUT_US {
+        let failed = failed_line(&event, Loss::Timeout);
+        store_later(world, node, event, wired.stored_at);
+        world
+            .exec
+            .sleep_until(wired.called + PUBLISH_ACK_TIMEOUT_US)
+            .await;
+        world.record(node, failed);
+        return Err(PublishFailed);
+    }
+    world.exec.sleep_until(wired.stored_at).await;
+    let stored = store(world, node, event);
+    if awaited {
+        // The server's answer, an ack or a refusal, travels back.
+        world.exec.sleep_until(wired.acked_at).await;
+    }
+    stored
 }
 
 /// The `publish-failed` line of `event`.
@@ -199,14 +219,6 @@ fn store_later(world: &World, node: Node, event: Payload, at: u64) {
         w.exec.sleep_until(at).await;
         let _ = store(&w, node, event);
     });
-}
-
-/// A publish written to `node`'s connection now: when it reaches the bus, and how long the
-/// server's ack then takes to come back.
-fn put_on_wire(world: &World, node: Node) -> (u64, u64) {
-    let latency = world.draw(&world.latency().publish);
-    let there = latency / 2;
-    (world.on_wire(node, Wire::ToBus, there), latency - there)
 }
 
 /// A publish from `node` reaches the server: it is stored and sent to the subscribed groups,
