@@ -31,7 +31,7 @@ pub fn run(scenario: &Scenario, seed: u64, occ: Occ) -> RunResult {
 /// made, and not kept. Sweeps and shrinking run this; the report is the one [`run`] gives.
 pub fn run_report(scenario: &Scenario, seed: u64, occ: Occ) -> Report {
     in_runtime(seed, || {
-        judged(scenario, seed, occ, Trace::digest_only()).report
+        unwritten(scenario, seed, occ, Trace::digest_only()).report
     })
 }
 
@@ -39,7 +39,7 @@ pub fn run_report(scenario: &Scenario, seed: u64, occ: Occ) -> Report {
 /// determinism test runs it inside madsim's `check_determinism`).
 pub fn run_in_current_runtime(scenario: &Scenario, seed: u64, occ: Occ) -> RunResult {
     let trace = Trace::with_capacity(World::trace_capacity(scenario));
-    judged(scenario, seed, occ, trace)
+    unwritten(scenario, seed, occ, trace)
 }
 
 /// [`run`]'s report, with the trace written to `out` as JSON lines (what
@@ -52,40 +52,26 @@ pub fn run_streaming<W: Write + 'static>(
     out: W,
 ) -> std::io::Result<Report> {
     in_runtime(seed, || {
-        let tee = Rc::new(RefCell::new(Streaming {
-            checker: Checker::new(&scenario.expect.properties()),
-            out,
-            failed: None,
-        }));
-        let world = World::observed(scenario, occ, Trace::digest_only(), tee.clone());
-        let (ending, trace) = simulate(&world, scenario);
-        drop(world);
-        let mut tee = tee.borrow_mut();
-        if let Some(error) = tee.failed.take() {
-            return Err(error);
-        }
-        tee.out.flush()?;
-        let checker = std::mem::replace(&mut tee.checker, Checker::new(&[]));
-        let findings = checker.finish(occ, &ending);
-        Ok(Report::new(scenario, seed, occ, findings, &trace, &ending))
+        judged(scenario, seed, occ, Trace::digest_only(), Some(out)).map(|r| r.report)
     })
 }
 
-/// The checks and a JSON-lines writer, watching each record as it is made.
-struct Streaming<W> {
+/// What watches each record as the run makes it: the checks, and a JSON-lines writer if there
+/// is one.
+struct Watch<W> {
     checker: Checker,
-    out: W,
+    out: Option<W>,
     /// The first write that failed; nothing more is written after it.
     failed: Option<std::io::Error>,
 }
 
-impl<W: Write> Observer for Streaming<W> {
+impl<W: Write> Observer for Watch<W> {
     fn observe(&mut self, record: &Record) {
         self.checker.observe(record);
-        if self.failed.is_none() {
-            let line = serde_json::to_writer(&mut self.out, record)
+        if let (Some(out), None) = (&mut self.out, &self.failed) {
+            let line = serde_json::to_writer(&mut *out, record)
                 .map_err(std::io::Error::from)
-                .and_then(|()| self.out.write_all(b"\n"));
+                .and_then(|()| out.write_all(b"\n"));
             if let Err(error) = line {
                 self.failed = Some(error);
             }
@@ -98,12 +84,40 @@ fn in_runtime<T>(seed: u64, f: impl FnOnce() -> T) -> T {
     runtime.block_on(async { f() })
 }
 
-/// Run a world recording into `trace` with a checker watching, and judge it.
-fn judged(scenario: &Scenario, seed: u64, occ: Occ, trace: Trace) -> RunResult {
-    let checker = Rc::new(RefCell::new(Checker::new(&scenario.expect.properties())));
-    let world = World::observed(scenario, occ, trace, checker.clone());
+/// [`judged`] with nothing written as the run goes.
+fn unwritten(scenario: &Scenario, seed: u64, occ: Occ, trace: Trace) -> RunResult {
+    let Ok(result) = judged::<std::io::Sink>(scenario, seed, occ, trace, None) else {
+        unreachable!("a run that writes nothing cannot fail to write");
+    };
+    result
+}
+
+/// Run a world recording into `trace`, with the checks (and `out`, if any) watching each
+/// record as it is made, and judge it.
+fn judged<W: Write + 'static>(
+    scenario: &Scenario,
+    seed: u64,
+    occ: Occ,
+    trace: Trace,
+    out: Option<W>,
+) -> std::io::Result<RunResult> {
+    let watch = Rc::new(RefCell::new(Watch {
+        checker: Checker::new(&scenario.expect.properties()),
+        out,
+        failed: None,
+    }));
+    let world = World::observed(scenario, occ, trace, watch.clone());
     let (ending, trace) = simulate(&world, scenario);
-    let findings = checker.replace(Checker::new(&[])).finish(occ, &ending);
+    drop(world);
+    let mut watch = watch.borrow_mut();
+    if let Some(error) = watch.failed.take() {
+        return Err(error);
+    }
+    if let Some(out) = &mut watch.out {
+        out.flush()?;
+    }
+    let checker = std::mem::replace(&mut watch.checker, Checker::new(&[]));
+    let findings = checker.finish(occ, &ending);
     let report = Report::new(scenario, seed, occ, findings, &trace, &ending);
-    RunResult { report, trace }
+    Ok(RunResult { report, trace })
 }
