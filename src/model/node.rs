@@ -20,6 +20,18 @@ pub enum Node {
     Faults,
 }
 
+impl Node {
+    /// The index of a process of the system: 0 for the tickets service, `n` for orders
+    /// replica `n`; `None` for the clients, the bus and the fault injector.
+    pub fn process_index(self) -> Option<usize> {
+        match self {
+            Node::Tickets => Some(0),
+            Node::Orders(n) => Some(usize::from(n)),
+            Node::Client | Node::Bus | Node::Faults => None,
+        }
+    }
+}
+
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -112,11 +112,8 @@ impl Connections {
     }
 
     fn slot(node: Node) -> usize {
-        match node {
-            Node::Tickets => 0,
-            Node::Orders(n) => usize::from(n),
-            Node::Client | Node::Bus | Node::Faults => unreachable!("{node} has no NATS client"),
-        }
+        node.process_index()
+            .unwrap_or_else(|| unreachable!("{node} has no NATS client"))
     }
 
     /// The session of `node`'s current process.

@@ -298,11 +298,7 @@ impl World {
             Wire::ToBus => self.publish_wire.borrow_mut(),
             Wire::FromBus => self.delivery_wire.borrow_mut(),
         };
-        let slot = match node {
-            Node::Tickets => 0,
-            Node::Orders(n) => usize::from(n),
-            Node::Client | Node::Bus | Node::Faults => last.len() - 1,
-        };
+        let slot = node.process_index().unwrap_or(last.len() - 1);
         let at = self.reachable_at(node, (self.exec.now_us() + latency_us).max(last[slot] + 1));
         last[slot] = at;
         at
