@@ -1,6 +1,6 @@
 //! Options shared by several subcommands: when to colour, and how hard shrinking looks.
 
-use crate::harness::shrink::Budget;
+use crate::harness::shrink::{Budget, DEFAULT_BUDGET_REQUESTS};
 use crate::harness::sweep::workers::default_jobs;
 use crate::present::paint::Paint;
 use clap::{Args, ValueEnum};
@@ -63,7 +63,17 @@ pub struct ShrinkBudget {
     /// not depend on it.
     #[arg(long, value_name = "N", value_parser = parse_jobs)]
     pub jobs: Option<NonZeroUsize>,
+    /// Requests shrinking may simulate, summed over every scenario-and-seed pair it tries (a
+    /// pair costs its scenario's requests; one smaller scenario may take a tenth). When it runs
+    /// out, shrinking keeps the smallest scenario found so far and says so. The result does not
+    /// depend on --jobs.
+    #[arg(long, value_name = "REQUESTS", default_value_t = DEFAULT_BUDGET_REQUESTS,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_BUDGET))]
+    pub budget: u64,
 }
+
+/// The largest `--budget`: a few hours of shrinking on two cores.
+pub const MAX_BUDGET: u64 = 10_000_000_000;
 
 impl ShrinkBudget {
     /// The budget these options give.
@@ -71,6 +81,7 @@ impl ShrinkBudget {
         Budget {
             seeds: self.search,
             jobs: self.jobs.unwrap_or_else(default_jobs).get(),
+            requests: self.budget,
         }
     }
 }

@@ -56,6 +56,8 @@ struct ShrinkReport<'a> {
     minimal_seed: u64,
     steps: &'a [String],
     tries: u64,
+    requests_simulated: u64,
+    budget_cut_short: bool,
     file: String,
     reproduce: String,
 }
@@ -108,6 +110,8 @@ pub fn execute(args: ShrinkArgs) -> Result<u8, Error> {
             minimal_seed: shrunk.seed,
             steps: &shrunk.steps,
             tries: shrunk.tries,
+            requests_simulated: shrunk.requests,
+            budget_cut_short: shrunk.cut_short,
             file: path.display().to_string(),
             reproduce,
         };
@@ -133,6 +137,9 @@ pub fn execute(args: ShrinkArgs) -> Result<u8, Error> {
         );
         for step in &shrunk.steps {
             text += &format!("    - {step}\n");
+        }
+        if let Some(note) = shrink::cut_short_note(&shrunk) {
+            text += &format!("  {note}\n");
         }
         text += &format!("wrote {}\nreproduce: {reproduce}\n", path.display());
         output::print(&text)?;

@@ -129,8 +129,7 @@ impl Files {
 
 /// The largest workload the demo takes: it keeps two runs' whole traces (about eight records
 /// a request) in memory to tell one ticket's story; 20,000 requests, thirty times the course's
-/// script, keep that near 100 MB. (Its shrinking takes longer as the workload grows; `--search`
-/// bounds it.)
+/// script, keep that near 100 MB. (Its shrinking is bounded by `--budget`, in requests.)
 pub const DEMO_MAX_REQUESTS: u64 = 20_000;
 
 impl Demo {
@@ -357,6 +356,9 @@ impl Demo {
         );
         for step in &told.shrunk.steps {
             let _ = writeln!(out, "{indent}  - {step}");
+        }
+        if let Some(note) = shrink::cut_short_note(&told.shrunk) {
+            let _ = writeln!(out, "{indent}{note}");
         }
         let _ = writeln!(out, "{indent}Run it:");
         for occ in [Occ::Off, Occ::On] {

@@ -7,12 +7,19 @@
 //! fails, seeds `0, 1, 2, …` are searched again, up to a budget per candidate. Every candidate
 //! is strictly smaller than the scenario it came from, so shrinking ends; every choice is made
 //! in a fixed order, so the result is the same on every run and every thread count.
+//!
+//! Time is bounded too: every scenario-and-seed pair tried costs its scenario's request count,
+//! and the whole shrink may spend [`Budget::requests`], one candidate at most a tenth of it. A
+//! pair counts as a search in seed order would count it, so the budget, like the result, does
+//! not depend on the number of threads. When the budget runs out, shrinking stops with the
+//! smallest scenario found so far and says so.
 
 use crate::check::findings::{Outcome, Violation};
 use crate::harness::error::Error;
 use crate::harness::files::write_file;
 use crate::harness::run::run_report;
-use crate::harness::sweep::workers::default_jobs;
+use crate::harness::seeds::search;
+pub use crate::harness::seeds::{Budget, DEFAULT_BUDGET_REQUESTS};
 use crate::model::documents::{Price, TicketId};
 use crate::model::events::Subject;
 use crate::model::occ::Occ;
@@ -21,7 +28,6 @@ use crate::scenario::expect::Invariant;
 use crate::scenario::schema::Scenario;
 use serde::Serialize;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How a run fails, in the terms shrinking keeps: a smaller run "fails the same way" when it
 /// shows this failure.
@@ -151,6 +157,12 @@ pub struct Shrunk {
     /// Seeds tried, counted as a search in order would try them (the same on any number of
     /// threads).
     pub tries: u64,
+    /// Requests simulated by those tries: each costs its scenario's request count.
+    pub requests: u64,
+    /// Whether [`Budget::requests`] cut shrinking short: it ran out, or it gave a smaller
+    /// scenario fewer seeds than [`Budget::seeds`] and none of them failed. A bigger budget
+    /// may then shrink further.
+    pub cut_short: bool,
 }
 
 /// A scenario's size in the terms a learner counts: tickets, price updates, replicas, orders,
@@ -247,24 +259,6 @@ impl fmt::Display for Size {
     }
 }
 
-/// How hard to look.
-#[derive(Clone, Copy, Debug)]
-pub struct Budget {
-    /// Seeds tried per candidate scenario (the current seed, then 0, 1, 2, …).
-    pub seeds: u64,
-    /// Worker threads for the seed search. The result does not depend on it.
-    pub jobs: usize,
-}
-
-impl Default for Budget {
-    fn default() -> Self {
-        Budget {
-            seeds: 1000,
-            jobs: default_jobs().get(),
-        }
-    }
-}
-
 /// Shrink `scenario` under `seed` while `fails(scenario, seed)` holds. `fails` must hold for
 /// the starting point. `progress` hears of each change kept.
 pub fn shrink(
@@ -278,10 +272,19 @@ pub fn shrink(
     let mut seed = seed;
     let mut steps = Vec::new();
     let mut tries = 0;
+    let mut requests = 0;
+    let mut cut_short = false;
     'outer: loop {
         for (what, candidate) in candidates(&current) {
-            let (found, tried) = search(&candidate, seed, budget, fails);
+            let cost = candidate.total_requests().max(1);
+            let Some(seeds) = budget.seeds_for(cost, requests) else {
+                cut_short = true;
+                break 'outer;
+            };
+            let (found, tried) = search(&candidate, seed, seeds, budget.jobs, fails);
             tries += tried;
+            requests += tried * cost;
+            cut_short |= found.is_none() && seeds < budget.seeds;
             if let Some(found) = found {
                 let note = if found == seed {
                     what
@@ -302,50 +305,19 @@ pub fn shrink(
         seed,
         steps,
         tries,
+        requests,
+        cut_short,
     }
 }
 
-/// The first seed of `current, 0, 1, 2, …` (up to the budget) under which `s` fails, and how
-/// many seeds a search in that order tries to find it (threads may try more; the count does
-/// not depend on them).
-fn search(
-    s: &Scenario,
-    current: u64,
-    budget: Budget,
-    fails: &(dyn Fn(&Scenario, u64) -> bool + Sync),
-) -> (Option<u64>, u64) {
-    if fails(s, current) {
-        return (Some(current), 1);
-    }
-    let order = |i: u64| if i < current { i } else { i + 1 };
-    let n = budget.seeds.saturating_sub(1);
-    let jobs = budget.jobs.max(1);
-    let found = if jobs == 1 {
-        (0..n).find(|&i| fails(s, order(i)))
-    } else {
-        // Workers take seeds in order; the lowest index that fails wins, whichever thread
-        // found it, so the answer is the sequential one.
-        let next = AtomicU64::new(0);
-        let best = AtomicU64::new(u64::MAX);
-        std::thread::scope(|scope| {
-            for _ in 0..jobs {
-                scope.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= n || i >= best.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    if fails(s, order(i)) {
-                        best.fetch_min(i, Ordering::Relaxed);
-                    }
-                });
-            }
-        });
-        Some(best.into_inner()).filter(|&b| b != u64::MAX)
-    };
-    match found {
-        Some(i) => (Some(order(i)), i + 2),
-        None => (None, n + 1),
-    }
+/// What to say when the budget, not the seeds to try, cut shrinking short.
+pub fn cut_short_note(shrunk: &Shrunk) -> Option<String> {
+    shrunk.cut_short.then(|| {
+        format!(
+            "The budget cut shrinking short after {} simulated requests; a larger --budget may shrink it further.",
+            shrunk.requests
+        )
+    })
 }
 
 /// Smaller scenarios than `s`, each with what changed, the boldest first: without a workload

@@ -13,7 +13,10 @@ use ticketsim::Scenario;
 const PLAIN: Paint = Paint { enabled: false };
 
 fn budget(jobs: usize) -> Budget {
-    Budget { seeds: 1000, jobs }
+    Budget {
+        jobs,
+        ..Budget::default()
+    }
 }
 
 /// The demo of the course's script, as `ticketsim demo` builds it (files under reports/demo).

@@ -445,6 +445,59 @@ fn shrink_without_occ_takes_the_first_mode_that_fails() {
 }
 
 #[test]
+fn shrinking_stops_at_its_budget_the_same_way_on_any_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("min.toml");
+    let out = out.to_str().unwrap();
+    let shrink = |jobs: &str, extra: &[&str]| {
+        let mut args = vec![
+            "shrink",
+            "scenarios/did-it-work.toml",
+            "--seed",
+            "4",
+            "--occ",
+            "off",
+            "--jobs",
+            jobs,
+            "--out",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        let (code, stdout, stderr) = ticketsim(&args);
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    };
+    // The course's script sends 600 requests; a smaller scenario may take 300 of the 3,000.
+    let one = shrink("1", &["--budget", "3000", "--json"]);
+    assert_eq!(one, shrink("2", &["--budget", "3000", "--json"]));
+    let json: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(json["budget_cut_short"], true, "{one}");
+    let spent = json["requests_simulated"].as_u64().unwrap();
+    assert!(spent > 0 && spent <= 3000, "{one}");
+    let text = shrink("2", &["--budget", "3000"]);
+    assert!(
+        text.contains(&format!(
+            "The budget cut shrinking short after {spent} simulated requests; a larger --budget may shrink it further."
+        )),
+        "{text}"
+    );
+    // The default budget is far more than the course's script needs.
+    let json: serde_json::Value = serde_json::from_str(&shrink("2", &["--json"])).unwrap();
+    assert_eq!(json["budget_cut_short"], false);
+    assert!(json["requests_simulated"].as_u64().unwrap() > 3000);
+    let (code, _, stderr) = ticketsim(&[
+        "shrink",
+        "scenarios/did-it-work.toml",
+        "--seed",
+        "4",
+        "--budget",
+        "0",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--budget"), "{stderr}");
+}
+
+#[test]
 fn a_run_cut_off_by_the_time_limit_says_what_held_it_up() {
     // orders-1 is paused from 5 ms for 100 s, past the 3 s limit.
     let text = r#"
