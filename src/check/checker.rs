@@ -247,7 +247,7 @@ impl Checker {
         }
         self.stats.tickets = self.tickets_db.len() as u64;
         Findings {
-            converged: divergences.is_empty(),
+            databases_agree: divergences.is_empty(),
             quiescent,
             divergences,
             price_counts: price_counts(&self.tickets_db, &self.orders_db),

@@ -23,6 +23,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in the order reports list them.
+    pub const ALL: [Outcome; 3] = [Outcome::Converged, Outcome::Diverged, Outcome::Stuck];
+
     /// The outcome as reports spell it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -321,13 +324,13 @@ pub struct PriceCount {
 /// Everything the checks found.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Findings {
-    /// No divergence.
-    pub converged: bool,
+    /// No divergence: the two databases agree on every ticket (where the run stopped).
+    pub databases_agree: bool,
     /// Everything acked and answered, within the limits, with no redelivery loop.
     pub quiescent: bool,
     /// Per-field disagreements, by ticket.
     pub divergences: Vec<Divergence>,
-    /// Broken invariants and limits hit.
+    /// Broken invariants, and why the run is stuck (loops, limits hit).
     pub violations: Vec<Violation>,
     /// Counts.
     pub stats: Stats,
@@ -338,11 +341,11 @@ pub struct Findings {
 }
 
 impl Findings {
-    /// The one-word verdict: stuck unless quiescent, else diverged unless converged.
+    /// The one-word verdict: stuck unless quiescent, else diverged unless the databases agree.
     pub fn outcome(&self) -> Outcome {
         if !self.quiescent {
             Outcome::Stuck
-        } else if !self.converged {
+        } else if !self.databases_agree {
             Outcome::Diverged
         } else {
             Outcome::Converged

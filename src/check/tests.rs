@@ -67,7 +67,7 @@ fn a_stale_price_in_the_orders_db_is_a_divergence() {
     trace.push(write(1, Db::Tickets, 1, 0, 15));
     trace.push(write(2, Db::Orders, 1, 0, 10));
     let findings = judge(Occ::Off, &trace, &idle(), &[]);
-    assert!(!findings.converged);
+    assert!(!findings.databases_agree);
     assert_eq!(
         findings.divergences,
         vec![Divergence {
@@ -99,7 +99,7 @@ fn versions_count_only_with_occ() {
     let mut trace = Trace::default();
     trace.push(write(1, Db::Tickets, 1, 2, 15));
     trace.push(write(2, Db::Orders, 1, 1, 15));
-    assert!(judge(Occ::Off, &trace, &idle(), &[]).converged);
+    assert!(judge(Occ::Off, &trace, &idle(), &[]).databases_agree);
     let on = judge(Occ::On, &trace, &idle(), &[]);
     assert_eq!(on.divergences[0].field, "version");
 }

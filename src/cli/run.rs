@@ -12,7 +12,14 @@ use std::path::PathBuf;
 
 /// `ticketsim run`.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  ticketsim run scenarios/did-it-work.toml --seed 7 --occ off")]
+#[command(after_help = "\
+Example:
+  ticketsim run scenarios/did-it-work.toml --seed 7 --occ off
+
+The run is converged, diverged or stuck; a broken invariant is a violation; each claim of the
+scenario held, FAILED, or is undecided on one seed. docs/outcomes.md defines every word.
+
+Exit codes: 0 no claim one run can judge failed; 1 one did; 2 bad input or usage.")]
 pub struct RunArgs {
     /// The scenario file (see scenarios/).
     pub scenario: PathBuf,

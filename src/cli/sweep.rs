@@ -50,6 +50,9 @@ Examples:
   ticketsim sweep --update-baselines                  record the outcomes as the new baselines
   ticketsim sweep --shard 1/2 --json > a.json         half the runs, for one of two CI jobs
 
+Each seed is converged, diverged or stuck; violations counts the seeds that broke an invariant;
+each claim held, FAILED, or is undecided in a shard. docs/outcomes.md defines every word.
+
 Exit codes: 0 every expectation held (and, with --check, every seed matched its baseline);
 1 an expectation failed, a seed's outcome changed, or a run panicked; 2 bad input or usage.")]
 pub struct SweepArgs {

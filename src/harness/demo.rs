@@ -504,7 +504,11 @@ fn outcome(report: &Report) -> String {
     let base = match report.outcome {
         Outcome::Converged => "converged".to_owned(),
         Outcome::Diverged => format!("DIVERGED: {}", differ(report.diverged_tickets(), tickets)),
-        Outcome::Stuck => "STUCK: never settles".to_owned(),
+        Outcome::Stuck if report.databases_agree => "STUCK: never settled".to_owned(),
+        Outcome::Stuck => format!(
+            "STUCK: never settled; where it stopped, {}",
+            differ(report.diverged_tickets(), tickets)
+        ),
     };
     if broken > 0 {
         let s = if broken == 1 { "" } else { "s" };

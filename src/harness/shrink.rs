@@ -57,26 +57,28 @@ impl Failure {
     /// The failure a run shows, if any: its first broken invariant, else its redelivery loop,
     /// else the limit it hit, else its first divergence.
     pub fn of(report: &Report) -> Option<Failure> {
-        let first = |f: fn(&Violation) -> Option<Failure>| report.violations.iter().find_map(f);
-        first(|v| {
-            v.invariant()
-                .map(|invariant| Failure::Violates { invariant })
-        })
-        .or_else(|| {
-            first(|v| match v {
-                Violation::RedeliveryLoop { subject, .. } => {
-                    Some(Failure::RedeliveryLoop { subject: *subject })
-                }
-                _ => None,
+        report
+            .violations
+            .iter()
+            .find_map(|v| {
+                v.invariant()
+                    .map(|invariant| Failure::Violates { invariant })
             })
-        })
-        .or_else(|| (report.outcome == Outcome::Stuck).then_some(Failure::Unfinished))
-        .or_else(|| {
-            report
-                .divergences
-                .first()
-                .map(|d| Failure::Diverged { field: d.field })
-        })
+            .or_else(|| {
+                report.why_stuck.iter().find_map(|v| match v {
+                    Violation::RedeliveryLoop { subject, .. } => {
+                        Some(Failure::RedeliveryLoop { subject: *subject })
+                    }
+                    _ => None,
+                })
+            })
+            .or_else(|| (report.outcome == Outcome::Stuck).then_some(Failure::Unfinished))
+            .or_else(|| {
+                report
+                    .divergences
+                    .first()
+                    .map(|d| Failure::Diverged { field: d.field })
+            })
     }
 
     /// Whether `report` shows this failure (among whatever else it shows).
@@ -86,7 +88,7 @@ impl Failure {
                 .violations
                 .iter()
                 .any(|v| v.invariant() == Some(invariant)),
-            Failure::RedeliveryLoop { subject } => report.violations.iter().any(
+            Failure::RedeliveryLoop { subject } => report.why_stuck.iter().any(
                 |v| matches!(v, Violation::RedeliveryLoop { subject: s, .. } if *s == subject),
             ),
             Failure::Unfinished => report.outcome == Outcome::Stuck,
@@ -108,7 +110,7 @@ impl Failure {
                 .filter_map(Violation::ticket)
                 .collect(),
             Failure::RedeliveryLoop { subject } => report
-                .violations
+                .why_stuck
                 .iter()
                 .filter(
                     |v| matches!(v, Violation::RedeliveryLoop { subject: s, .. } if *s == subject),

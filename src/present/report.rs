@@ -12,31 +12,41 @@ use crate::scenario::schema::Scenario;
 use crate::sim::exec::Halt;
 use crate::sim::run::Ending;
 use crate::sim::trace::Trace;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// What one run says of a declared expectation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// What the evidence at hand (one run, a sweep, a shard of one) says of a declared
+/// expectation. The same three words for a run and a sweep: `docs/outcomes.md`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
-    /// This run agrees with it (for an "on some seed" claim: this seed is one).
+    /// The evidence shows it (for an "on some seed" claim: a seed that shows it).
     Held,
-    /// This run refutes it.
+    /// The evidence refutes it: `converges` on a seed that does not, or an "on some seed"
+    /// claim that no seed of a whole sweep shows.
     Failed,
-    /// It is about a range of seeds and this seed does not show it: `ticketsim sweep` judges it.
-    NeedsSweep,
-    /// This run did not exercise what the scenario is meant to exercise. Not a failure of
-    /// the run; a sweep where no seed exercises it fails.
-    NotExercised,
+    /// An "on some seed" claim that this run, or this shard, does not show: a wider range
+    /// decides (`ticketsim sweep` for a run, `ticketsim merge` for shards). Not a failure.
+    Undecided,
 }
 
 impl Verdict {
-    /// How the human summary says it.
-    pub fn describe(self) -> &'static str {
+    /// Every verdict.
+    pub const ALL: [Verdict; 3] = [Verdict::Held, Verdict::Failed, Verdict::Undecided];
+
+    /// The verdict as reports spell it (the terminal capitalises `FAILED`).
+    pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Held => "held",
+            Verdict::Failed => "failed",
+            Verdict::Undecided => "undecided",
+        }
+    }
+
+    /// The verdict as the terminal shows it.
+    pub fn shout(self) -> &'static str {
+        match self {
             Verdict::Failed => "FAILED",
-            Verdict::NeedsSweep => "not on this seed; `ticketsim sweep` judges it over a range",
-            Verdict::NotExercised => "NOT EXERCISED by this run",
+            v => v.as_str(),
         }
     }
 }
@@ -59,16 +69,18 @@ pub struct Report {
     pub seed: u64,
     /// The mode.
     pub occ: Occ,
-    /// The verdict.
+    /// The verdict: stuck unless quiescent, else diverged unless the databases agree.
     pub outcome: Outcome,
-    /// No divergence.
-    pub converged: bool,
+    /// The two databases agree on every ticket (for a stuck run: where it stopped).
+    pub databases_agree: bool,
     /// Everything acked and answered within the limits.
     pub quiescent: bool,
     /// Disagreements between the databases.
     pub divergences: Vec<Divergence>,
-    /// Broken invariants and limits hit.
+    /// Broken invariants: what sweep's violations column counts.
     pub violations: Vec<Violation>,
+    /// Why the run is stuck (a redelivery loop, a limit hit); empty unless it is.
+    pub why_stuck: Vec<Violation>,
     /// Counts over the trace.
     pub stats: Stats,
     /// Tickets per price in each database (the course's check).
@@ -98,13 +110,17 @@ impl Report {
         ending: &Ending,
     ) -> Self {
         let outcome = findings.outcome();
-        let broken = |i| findings.violations.iter().any(|v| v.invariant() == Some(i));
-        let invariants_hold = !findings.violations.iter().any(Violation::is_invariant);
+        let (violations, why_stuck): (Vec<Violation>, Vec<Violation>) = findings
+            .violations
+            .into_iter()
+            .partition(Violation::is_invariant);
+        let broken = |i| violations.iter().any(|v| v.invariant() == Some(i));
+        let invariants_hold = violations.is_empty();
         let shows = |yes: bool| {
             if yes {
                 Verdict::Held
             } else {
-                Verdict::NeedsSweep
+                Verdict::Undecided
             }
         };
         let expectations = scenario
@@ -121,8 +137,7 @@ impl Report {
                     Claim::DivergesOnSomeSeed => shows(outcome == Outcome::Diverged),
                     Claim::StuckOnSomeSeed => shows(outcome == Outcome::Stuck),
                     Claim::Violates(i) => shows(broken(i)),
-                    Claim::Exercises(p) if findings.exercised.contains(&p) => Verdict::Held,
-                    Claim::Exercises(_) => Verdict::NotExercised,
+                    Claim::Exercises(p) => shows(findings.exercised.contains(&p)),
                 },
             })
             .collect();
@@ -131,10 +146,11 @@ impl Report {
             seed,
             occ,
             outcome,
-            converged: findings.converged,
+            databases_agree: findings.databases_agree,
             quiescent: findings.quiescent,
             divergences: findings.divergences,
-            violations: findings.violations,
+            violations,
+            why_stuck,
             stats: findings.stats,
             price_counts: findings.price_counts,
             trace_hash: trace.hash(),

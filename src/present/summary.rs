@@ -141,23 +141,20 @@ impl Report {
                 );
             }
         }
-        const SHOWN_VIOLATIONS: usize = 12;
-        for v in self.violations.iter().take(SHOWN_VIOLATIONS) {
-            // An invariant broken is a violation (what sweep's violations column counts); a
-            // redelivery loop or a limit is why the run is stuck.
-            let what = if v.is_invariant() {
-                "violation"
-            } else {
-                "stuck"
-            };
-            let _ = writeln!(out, "  {what}: {}", describe_violation(v));
-        }
-        if self.violations.len() > SHOWN_VIOLATIONS {
-            let _ = writeln!(
-                out,
-                "  … and {} more violations (--json lists them all)",
-                self.violations.len() - SHOWN_VIOLATIONS
-            );
+        // Why the run is stuck (a redelivery loop, a limit), then the invariants it broke: the
+        // violations, which sweep's violations column counts.
+        for (what, list) in [("stuck", &self.why_stuck), ("violation", &self.violations)] {
+            const SHOWN: usize = 12;
+            for v in list.iter().take(SHOWN) {
+                let _ = writeln!(out, "  {what}: {}", describe_violation(v));
+            }
+            if list.len() > SHOWN {
+                let _ = writeln!(
+                    out,
+                    "  … and {} more (--json lists them all)",
+                    list.len() - SHOWN
+                );
+            }
         }
         if !self.price_counts.is_empty() {
             let mut table = Builder::default();
@@ -178,10 +175,21 @@ impl Report {
         if !self.expectations.is_empty() {
             let _ = writeln!(out, "\nexpectations (occ {}):", self.occ);
             for e in &self.expectations {
+                let failed = match self.outcome {
+                    Outcome::Diverged => "FAILED: this seed diverged",
+                    Outcome::Stuck => "FAILED: this seed got stuck",
+                    Outcome::Converged => "FAILED: this seed broke an invariant",
+                };
                 let verdict = match (e.verdict, e.expected) {
                     (Verdict::Held, Claim::Converges | Claim::Exercises(_)) => "held",
                     (Verdict::Held, _) => "held: this seed shows it",
-                    (v, _) => v.describe(),
+                    (Verdict::Failed, _) => failed,
+                    (Verdict::Undecided, Claim::Exercises(_)) => {
+                        "undecided: this seed does not exercise it; `ticketsim sweep` judges it over seeds"
+                    }
+                    (Verdict::Undecided, _) => {
+                        "undecided: this seed does not show it; `ticketsim sweep` judges it over seeds"
+                    }
                 };
                 let _ = writeln!(out, "  {} — {verdict}", e.expected);
             }
@@ -195,7 +203,7 @@ impl Report {
     }
 
     fn headline(&self) -> String {
-        let broken = self.violations.iter().filter(|v| v.is_invariant()).count();
+        let broken = self.violations.len();
         let mut line = self.outcome_line();
         if broken > 0 {
             let _ = write!(
@@ -228,12 +236,12 @@ impl Report {
                 differ(self.diverged_tickets(), tickets)
             ),
             Outcome::Stuck => {
-                let agree = if self.converged {
-                    "the databases agree"
+                let agree = if self.databases_agree {
+                    "the databases agree".to_owned()
                 } else {
-                    "and the databases disagree"
+                    differ(self.diverged_tickets(), tickets)
                 };
-                format!("STUCK — the run did not quiesce; {agree}")
+                format!("STUCK — the run never settled; where it stopped, {agree}")
             }
         }
     }

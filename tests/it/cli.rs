@@ -47,10 +47,11 @@ fn json_has_the_documented_fields() {
         "seed",
         "occ",
         "outcome",
-        "converged",
+        "databases_agree",
         "quiescent",
         "divergences",
         "violations",
+        "why_stuck",
         "stats",
         "trace_hash",
         "sim_time_ms",
@@ -98,7 +99,7 @@ fn a_failed_expectation_exits_1_and_says_how_to_reproduce() {
     ]);
     assert_eq!(code, 1, "{stdout}");
     assert!(
-        stdout.contains("expectations (occ off):\n  converges — FAILED\n"),
+        stdout.contains("expectations (occ off):\n  converges — FAILED: this seed diverged\n"),
         "{stdout}"
     );
     assert!(stdout.contains(

@@ -19,3 +19,4 @@ mod scenario_errors;
 mod support;
 mod sweep;
 mod trace;
+mod words;

@@ -521,7 +521,12 @@ fn a_run_cut_off_by_the_time_limit_says_what_held_it_up() {
     assert!(line.contains("at the end orders-1 paused"), "{line}");
     assert!(line.contains("(held by orders-1)"), "{line}");
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
-    let v = &json["violations"][0];
+    assert_eq!(
+        json["violations"],
+        serde_json::json!([]),
+        "a limit is not a violation"
+    );
+    let v = &json["why_stuck"][0];
     assert_eq!(v["kind"], "time-limit");
     assert_eq!(v["held"][0]["node"], "orders-1");
     assert_eq!(v["held"][0]["why"], "paused");

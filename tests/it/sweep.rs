@@ -5,7 +5,8 @@ use crate::support::*;
 use std::num::NonZeroUsize;
 use std::path::Path;
 use ticketsim::harness::sweep::baseline::{self, Baseline};
-use ticketsim::harness::sweep::{self, Plan, RangeVerdict, Seeds, Shard, SweepReport};
+use ticketsim::harness::sweep::{self, Plan, Seeds, Shard, SweepReport};
+use ticketsim::present::report::Verdict;
 use ticketsim::scenario::Scenario;
 use ticketsim::Occ;
 use ticketsim::Outcome;
@@ -118,11 +119,11 @@ fn expectations_are_judged_over_the_range() {
         [
             (
                 Occ::Off,
-                RangeVerdict::Failed,
+                Verdict::Failed,
                 "of 10 seeds, 9 diverged (first: seed 0)"
             ),
-            (Occ::On, RangeVerdict::Failed, "no seed of 10 diverged"),
-            (Occ::Dedup, RangeVerdict::Failed, "no seed of 10 got stuck"),
+            (Occ::On, Verdict::Failed, "no seed of 10 diverged"),
+            (Occ::Dedup, Verdict::Failed, "no seed of 10 got stuck"),
         ]
     );
     assert!(!report.passed);
@@ -162,7 +163,7 @@ fn a_shard_leaves_some_seed_expectations_to_the_merge() {
     };
     let second = part(2);
     let j = &second.groups[0].expectations[0];
-    assert_eq!(j.verdict, RangeVerdict::Undecided);
+    assert_eq!(j.verdict, Verdict::Undecided);
     assert!(
         second.passed,
         "an undecided shard does not fail CI on its own"
@@ -171,7 +172,7 @@ fn a_shard_leaves_some_seed_expectations_to_the_merge() {
     let j = &merged.groups[0].expectations[0];
     assert_eq!(
         (j.verdict, j.why.as_str()),
-        (RangeVerdict::Held, "2 of 3 seeds diverged (first: seed 1)")
+        (Verdict::Held, "2 of 3 seeds diverged (first: seed 1)")
     );
 }
 

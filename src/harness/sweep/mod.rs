@@ -15,6 +15,6 @@ pub mod tally;
 pub mod workers;
 
 pub use plan::{Group, Plan, Seeds, Shard};
-pub use report::{GroupReport, Judgement, RangeVerdict, SweepReport};
+pub use report::{GroupReport, Judgement, SweepReport};
 pub use tally::{HashSum, SeedClass, Tally};
 pub use workers::{default_jobs, run, Outcomes, Panicked};

@@ -2,7 +2,8 @@
 //! the panics and baseline mismatches each with the command that reproduces it. The text does
 //! not depend on `--jobs`.
 
-use crate::harness::sweep::report::{GroupReport, RangeVerdict, SweepReport};
+use crate::harness::sweep::report::{GroupReport, SweepReport};
+use crate::present::report::Verdict;
 use crate::scenario::expect::Claim;
 use std::fmt::Write as _;
 use tabled::builder::Builder;
@@ -48,14 +49,19 @@ impl SweepReport {
         for g in &self.groups {
             let t = &g.tally;
             let n = g.expectations.len();
-            let expectation = match (
-                g.count(RangeVerdict::Failed),
-                g.count(RangeVerdict::Undecided),
-            ) {
-                _ if n == 0 => "—".to_owned(),
-                (0, 0) => format!("{n}/{n} held"),
-                (0, u) => format!("{}/{n} held, {u} undecided", n - u),
-                (f, _) => format!("{f}/{n} FAILED"),
+            // Always "held of declared", then what did not hold: the fraction reads the same
+            // in every row.
+            let expectation = if n == 0 {
+                "—".to_owned()
+            } else {
+                let mut cell = format!("{}/{n} held", g.count(Verdict::Held));
+                for verdict in [Verdict::Failed, Verdict::Undecided] {
+                    match g.count(verdict) {
+                        0 => {}
+                        k => cell += &format!(", {k} {}", verdict.shout()),
+                    }
+                }
+                cell
             };
             table.push_record([
                 g.scenario.clone(),
@@ -82,7 +88,7 @@ impl SweepReport {
                 let claims: Vec<String> = g
                     .expectations
                     .iter()
-                    .map(|j| format!("{} {}", j.expected, j.verdict.as_str()))
+                    .map(|j| format!("{} {}", j.expected, j.verdict.shout()))
                     .collect();
                 let _ = writeln!(out, "  {} · {}: {}", g.scenario, g.occ, claims.join(" · "));
             }
@@ -108,13 +114,13 @@ impl SweepReport {
         let undecided: usize = self
             .groups
             .iter()
-            .map(|g| g.count(RangeVerdict::Undecided))
+            .map(|g| g.count(Verdict::Undecided))
             .sum();
         for g in &self.groups {
             for j in g
                 .expectations
                 .iter()
-                .filter(|j| j.verdict == RangeVerdict::Failed)
+                .filter(|j| j.verdict == Verdict::Failed)
             {
                 let _ = writeln!(
                     out,

@@ -7,7 +7,7 @@ use crate::harness::sweep::plan::{Plan, Seeds, Shard};
 use crate::harness::sweep::tally::{HashSum, Tally};
 use crate::harness::sweep::workers::{Outcomes, Panicked};
 use crate::model::occ::Occ;
-use crate::present::report::shell_quote;
+use crate::present::report::{shell_quote, Verdict};
 use crate::scenario::expect::Claim;
 use crate::scenario::schema::Scenario;
 use crate::sim::hash::StableHasher;
@@ -69,36 +69,13 @@ pub struct Judgement {
     /// What the scenario declares.
     pub expected: Claim,
     /// What the sweep says of it.
-    pub verdict: RangeVerdict,
+    pub verdict: Verdict,
     /// Why, in a sentence.
     pub why: String,
 }
 
-/// The verdict on an expectation over a range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RangeVerdict {
-    /// It holds over the range.
-    Held,
-    /// The range refutes it.
-    Failed,
-    /// "On some seed", and this shard has none: the merged shards decide (`ticketsim merge`).
-    Undecided,
-}
-
-impl RangeVerdict {
-    /// The verdict as the summary spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RangeVerdict::Held => "held",
-            RangeVerdict::Failed => "FAILED",
-            RangeVerdict::Undecided => "undecided",
-        }
-    }
-}
-
 fn judge(expected: Claim, t: &Tally, whole: bool) -> Judgement {
-    use RangeVerdict::{Failed, Held, Undecided};
+    use Verdict::{Failed, Held, Undecided};
     let first = |seeds: &[u64]| {
         seeds
             .first()
@@ -192,7 +169,7 @@ impl GroupReport {
                 .into_iter()
                 .map(|e| Judgement {
                     expected: e,
-                    verdict: RangeVerdict::Undecided,
+                    verdict: Verdict::Undecided,
                     why: String::new(),
                 })
                 .collect(),
@@ -216,7 +193,7 @@ impl GroupReport {
         }
     }
 
-    pub(super) fn count(&self, verdict: RangeVerdict) -> usize {
+    pub(super) fn count(&self, verdict: Verdict) -> usize {
         self.expectations
             .iter()
             .filter(|j| j.verdict == verdict)
@@ -224,7 +201,7 @@ impl GroupReport {
     }
 
     fn failed(&self) -> bool {
-        self.count(RangeVerdict::Failed) > 0
+        self.count(Verdict::Failed) > 0
     }
 }
 
