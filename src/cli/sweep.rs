@@ -135,6 +135,7 @@ pub fn execute(args: SweepArgs) -> Result<u8, Error> {
         args.occ.list()
     };
     let seeds = |i: usize| baselines.as_ref().map_or(args.seeds, |b| b[i].seeds);
+    within_limits(&scenarios, modes.len(), seeds, args.shard)?;
     let plan = Plan::grid(scenarios.len(), &modes, seeds, args.shard);
     let jobs = args.jobs.unwrap_or_else(default_jobs);
     let bar = progress_bar(plan.shard_runs());
@@ -167,6 +168,55 @@ pub fn execute(args: SweepArgs) -> Result<u8, Error> {
     let report = SweepReport::new(&scenarios, &plan, outcomes, check);
     print_sweep(&report, args.json)?;
     Ok(u8::from(!report.passed))
+}
+
+/// The most runs one sweep process makes: its tallies keep the seeds that diverged, got stuck
+/// or broke an invariant, so this bounds their memory (under 200 MB) as well as the report.
+pub const MAX_RUNS: u64 = 10_000_000;
+
+/// The most requests one sweep process simulates, summed over its runs: about two hours on two
+/// cores at the course script's 1.3 µs a request.
+pub const MAX_REQUESTS: u128 = 10_000_000_000;
+
+/// Refuse a sweep this process could not finish in bounded memory and time (a seed range
+/// typed with a digit too many, `--seeds 0..18446744073709551615`), saying how to split it.
+fn within_limits(
+    scenarios: &[Scenario],
+    modes: usize,
+    seeds: impl Fn(usize) -> Seeds,
+    shard: Shard,
+) -> Result<(), Error> {
+    let count = u128::from(shard.count);
+    let (mut runs, mut requests) = (0u128, 0u128);
+    for (i, s) in scenarios.iter().enumerate() {
+        let n = u128::from(seeds(i).len()) * modes as u128;
+        runs += n;
+        requests += n * u128::from(s.total_requests());
+    }
+    let split = "narrow --seeds, or split the sweep with --shard K/N and `ticketsim merge`";
+    if runs > u128::from(u64::MAX) {
+        return Err(Error::Usage(format!(
+            "this sweep makes {runs} runs, more than a sweep can number: narrow --seeds"
+        )));
+    }
+    let (runs, requests) = (runs.div_ceil(count), requests.div_ceil(count));
+    if runs > u128::from(MAX_RUNS) {
+        return Err(Error::Usage(format!(
+            "this sweep makes {runs} runs{}; one process makes at most {MAX_RUNS}: {split}",
+            if shard.is_whole() {
+                ""
+            } else {
+                " in this shard"
+            }
+        )));
+    }
+    if requests > MAX_REQUESTS {
+        return Err(Error::Usage(format!(
+            "this sweep simulates {requests} requests{} (its scenarios' requests times their runs); one process simulates at most {MAX_REQUESTS}, about two hours on two cores: {split}",
+            if shard.is_whole() { "" } else { " in this shard" }
+        )));
+    }
+    Ok(())
 }
 
 /// Refuse scenarios that would share a baseline file (their file names are the same), naming

@@ -120,10 +120,31 @@ fn only_small_regular_files_are_read() {
 
 #[test]
 fn absurd_knobs_are_refused() {
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 6] = [
         (
             &["sweep", "--jobs", "5000"],
             "must be from 1 to 256 worker threads, not 5000",
+        ),
+        // A sweep's runs (their seed lists stay in memory) and its simulated requests (its
+        // time) are bounded per process; sharding splits a bigger one.
+        (
+            &["sweep", "--seeds", "0..400000"],
+            "this sweep makes 13200000 runs; one process makes at most 10000000: narrow --seeds, or split the sweep with --shard K/N",
+        ),
+        (
+            &["sweep", "--seeds", "0..18446744073709551615"],
+            "more than a sweep can number",
+        ),
+        (
+            &[
+                "shrink",
+                "scenarios/did-it-work.toml",
+                "--seed",
+                "4",
+                "--budget",
+                "99999999999",
+            ],
+            "99999999999 is not in 1..=10000000000",
         ),
         (
             &[
@@ -157,6 +178,32 @@ fn absurd_knobs_are_refused() {
         assert_eq!(code, 2, "{args:?}: {stderr}");
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
+    // The course's script with 20,000 chains sends 60,000 requests: 600,000 seeds of it in one
+    // mode, even a third of them, is more than one process simulates.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.toml");
+    let text = std::fs::read_to_string(root().join("scenarios/did-it-work.toml")).unwrap();
+    std::fs::write(
+        &big,
+        text.replace("\ntickets = 200\n", "\ntickets = 20000\n"),
+    )
+    .unwrap();
+    let big = big.to_str().unwrap();
+    let (code, _, stderr) = ticketsim(&[
+        "sweep",
+        big,
+        "--seeds",
+        "0..600000",
+        "--occ",
+        "off",
+        "--shard",
+        "1/3",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("this sweep simulates 12000000000 requests in this shard"),
+        "{stderr}"
+    );
     // Every duration a scenario sets is bounded, like limits.sim-time-ms: at most a day.
     for fault in [
         r#"crash = [{ node = "orders-1", at-ms = 1, restart-after-ms = 18446744073709551615 }]"#,
