@@ -6,6 +6,7 @@ use crate::check::checker::Checker;
 use crate::model::occ::Occ;
 use crate::present::report::Report;
 use crate::scenario::schema::Scenario;
+use crate::sim::choice::{Drive, Made};
 use crate::sim::record::Record;
 use crate::sim::run::simulate;
 use crate::sim::trace::{Observer, Trace};
@@ -31,7 +32,7 @@ pub fn run(scenario: &Scenario, seed: u64, occ: Occ) -> RunResult {
 /// made, and not kept. Sweeps and shrinking run this; the report is the one [`run`] gives.
 pub fn run_report(scenario: &Scenario, seed: u64, occ: Occ) -> Report {
     in_runtime(seed, || {
-        unwritten(scenario, seed, occ, Trace::digest_only()).report
+        unwritten(scenario, &Drive::Seed(seed), occ, Trace::digest_only()).report
     })
 }
 
@@ -39,20 +40,51 @@ pub fn run_report(scenario: &Scenario, seed: u64, occ: Occ) -> Report {
 /// determinism test runs it inside madsim's `check_determinism`).
 pub fn run_in_current_runtime(scenario: &Scenario, seed: u64, occ: Occ) -> RunResult {
     let trace = Trace::with_capacity(World::trace_capacity(scenario));
-    unwritten(scenario, seed, occ, trace)
+    unwritten(scenario, &Drive::Seed(seed), occ, trace)
 }
 
-/// [`run`]'s report, with the trace written to `out` as JSON lines (what
-/// [`Trace::write_jsonl`] writes) while the run makes it, and not kept: however long the trace,
-/// memory stays flat. Fails only if `out` does.
-pub fn run_streaming<W: Write + 'static>(
+/// How [`run_driven`] runs.
+pub struct Driven<W> {
+    /// A seed or a tape.
+    pub drive: Drive,
+    /// Record the run's own tape into the report (a tape-driven run always does).
+    pub record: bool,
+    /// Where to write the trace as JSON lines as the run makes it (what [`Trace::write_jsonl`]
+    /// writes), if anywhere: however long the trace, memory stays flat.
+    pub out: Option<W>,
+}
+
+/// Why [`run_driven`] has no report.
+#[derive(Debug, thiserror::Error)]
+pub enum DrivenError {
+    /// Writing the trace failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The tape does not fit the model (or this scenario, or this mode).
+    #[error("this tape does not fit the model, this scenario or this mode: {0}")]
+    Misfit(String),
+}
+
+/// A run as `ticketsim run` makes it: driven by a seed or a tape, its trace written as it goes
+/// or not kept, its own tape recorded if asked. A tape that does not fit is an error, not a
+/// report of something else.
+pub fn run_driven<W: Write + 'static>(
     scenario: &Scenario,
-    seed: u64,
     occ: Occ,
-    out: W,
-) -> std::io::Result<Report> {
-    in_runtime(seed, || {
-        judged(scenario, seed, occ, Trace::digest_only(), Some(out)).map(|r| r.report)
+    how: Driven<W>,
+) -> Result<Report, DrivenError> {
+    let Driven { drive, record, out } = how;
+    in_runtime(drive.runtime_seed(), || {
+        let (result, made) = judged(scenario, &drive, record, occ, Trace::digest_only(), out)?;
+        if let Some(misfit) = made.misfit {
+            return Err(DrivenError::Misfit(misfit));
+        }
+        let mut report = result.report;
+        report.choices = made.counts();
+        if let (true, Some(tape)) = (report.tape.is_none(), made.tape) {
+            report.tape = Some(tape.token());
+        }
+        Ok(report)
     })
 }
 
@@ -84,30 +116,38 @@ fn in_runtime<T>(seed: u64, f: impl FnOnce() -> T) -> T {
     runtime.block_on(async { f() })
 }
 
-/// [`judged`] with nothing written as the run goes.
-fn unwritten(scenario: &Scenario, seed: u64, occ: Occ, trace: Trace) -> RunResult {
-    let Ok(result) = judged::<std::io::Sink>(scenario, seed, occ, trace, None) else {
+/// [`judged`] with nothing written as the run goes and no tape recorded.
+fn unwritten(scenario: &Scenario, drive: &Drive, occ: Occ, trace: Trace) -> RunResult {
+    let Ok((result, _)) = judged::<std::io::Sink>(scenario, drive, false, occ, trace, None) else {
         unreachable!("a run that writes nothing cannot fail to write");
     };
     result
 }
 
-/// Run a world recording into `trace`, with the checks (and `out`, if any) watching each
-/// record as it is made, and judge it.
+/// Run a world driven by `drive` recording into `trace`, with the checks (and `out`, if any)
+/// watching each record as it is made, and judge it; with what its chooser made (its tape, if
+/// `record` or if a tape drove it).
 fn judged<W: Write + 'static>(
     scenario: &Scenario,
-    seed: u64,
+    drive: &Drive,
+    record: bool,
     occ: Occ,
     trace: Trace,
     out: Option<W>,
-) -> std::io::Result<RunResult> {
+) -> std::io::Result<(RunResult, Made)> {
     let watch = Rc::new(RefCell::new(Watch {
         checker: Checker::new(&scenario.expect.properties()),
         out,
         failed: None,
     }));
     let world = World::observed(scenario, occ, trace, watch.clone());
+    match drive {
+        Drive::Tape(tape) => world.exec.chooser().replay(tape.clone()),
+        Drive::Seed(_) if record => world.exec.chooser().record(),
+        Drive::Seed(_) => {}
+    }
     let (ending, trace) = simulate(&world, scenario);
+    let made = world.exec.chooser().made();
     drop(world);
     let mut watch = watch.borrow_mut();
     if let Some(error) = watch.failed.take() {
@@ -118,6 +158,6 @@ fn judged<W: Write + 'static>(
     }
     let checker = std::mem::replace(&mut watch.checker, Checker::new(&[]));
     let findings = checker.finish(occ, &ending);
-    let report = Report::new(scenario, seed, occ, findings, &trace, &ending);
-    Ok(RunResult { report, trace })
+    let report = Report::new(scenario, drive, occ, findings, &trace, &ending);
+    Ok((RunResult { report, trace }, made))
 }

@@ -9,6 +9,7 @@ use crate::check::findings::{Divergence, Findings, Outcome, PriceCount, Stats, V
 use crate::model::occ::Occ;
 use crate::scenario::expect::{Claim, Property};
 use crate::scenario::schema::Scenario;
+use crate::sim::choice::{ChoiceCounts, Drive};
 use crate::sim::exec::Halt;
 use crate::sim::run::Ending;
 use crate::sim::trace::Trace;
@@ -65,8 +66,16 @@ pub struct ExpectationCheck {
 pub struct Report {
     /// Scenario name.
     pub scenario: String,
-    /// The seed.
-    pub seed: u64,
+    /// The seed, when a seed drove the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// The run's choice tape: the one that drove it (`--tape`), or the one it made, when asked
+    /// for (`--print-tape`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tape: Option<String>,
+    /// The choices the run made, by kind, when its tape was recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub choices: Option<ChoiceCounts>,
     /// The mode.
     pub occ: Occ,
     /// The verdict: stuck unless quiescent, else diverged unless the databases agree.
@@ -103,7 +112,7 @@ impl Report {
     /// Assemble the report of a finished run.
     pub fn new(
         scenario: &Scenario,
-        seed: u64,
+        drive: &Drive,
         occ: Occ,
         findings: Findings,
         trace: &Trace,
@@ -143,7 +152,15 @@ impl Report {
             .collect();
         Report {
             scenario: scenario.name.clone(),
-            seed,
+            seed: match drive {
+                Drive::Seed(seed) => Some(*seed),
+                Drive::Tape(_) => None,
+            },
+            tape: match drive {
+                Drive::Seed(_) => None,
+                Drive::Tape(tape) => Some(tape.token()),
+            },
+            choices: None,
             occ,
             outcome,
             databases_agree: findings.databases_agree,
@@ -157,7 +174,10 @@ impl Report {
             sim_time_ms: sim_time_us(trace, ending) / 1000,
             exercised: findings.exercised,
             expectations,
-            reproduce: reproduce(scenario, seed, occ),
+            reproduce: match drive {
+                Drive::Seed(seed) => reproduce(scenario, *seed, occ),
+                Drive::Tape(tape) => reproduce_tape(scenario, &tape.token(), occ),
+            },
         }
     }
 
@@ -166,6 +186,11 @@ impl Report {
         self.expectations
             .iter()
             .any(|e| e.verdict == Verdict::Failed)
+    }
+
+    /// The command that replays this run's choices from `token`.
+    pub fn reproduce_by_tape(&self, scenario: &Scenario, token: &str) -> String {
+        reproduce_tape(scenario, token, self.occ)
     }
 
     /// The report as pretty JSON.
@@ -179,6 +204,15 @@ pub fn reproduce(scenario: &Scenario, seed: u64, occ: Occ) -> String {
     format!(
         "ticketsim run {} --seed {seed} --occ {occ}",
         shell_quote(&scenario.source.display().to_string())
+    )
+}
+
+/// The command that replays `token` on `scenario`, ready to paste into a shell.
+pub fn reproduce_tape(scenario: &Scenario, token: &str, occ: Occ) -> String {
+    format!(
+        "ticketsim run {} --tape {} --occ {occ}",
+        shell_quote(&scenario.source.display().to_string()),
+        shell_quote(token)
     )
 }
 

@@ -15,10 +15,14 @@ impl Report {
     /// The human summary: parameters, counts, outcome, divergences, the reproducing command.
     pub fn render(&self, scenario: &Scenario) -> String {
         let mut out = String::new();
+        let driver = match self.seed {
+            Some(seed) => format!("seed {seed}"),
+            None => "a tape".to_owned(),
+        };
         let _ = writeln!(
             out,
-            "ticketsim · {} · seed {} · occ {}",
-            self.scenario, self.seed, self.occ
+            "ticketsim · {} · {driver} · occ {}",
+            self.scenario, self.occ
         );
         for line in scenario.description.trim().lines() {
             let _ = writeln!(out, "  {}", line.trim());
@@ -174,22 +178,28 @@ impl Report {
         }
         if !self.expectations.is_empty() {
             let _ = writeln!(out, "\nexpectations (occ {}):", self.occ);
+            // A seed's run, or a tape's.
+            let this = if self.seed.is_some() {
+                "this seed"
+            } else {
+                "this run"
+            };
             for e in &self.expectations {
                 let failed = match self.outcome {
-                    Outcome::Diverged => "FAILED: this seed diverged",
-                    Outcome::Stuck => "FAILED: this seed got stuck",
-                    Outcome::Converged => "FAILED: this seed broke an invariant",
+                    Outcome::Diverged => "diverged",
+                    Outcome::Stuck => "got stuck",
+                    Outcome::Converged => "broke an invariant",
                 };
                 let verdict = match (e.verdict, e.expected) {
-                    (Verdict::Held, Claim::Converges | Claim::Exercises(_)) => "held",
-                    (Verdict::Held, _) => "held: this seed shows it",
-                    (Verdict::Failed, _) => failed,
-                    (Verdict::Undecided, Claim::Exercises(_)) => {
-                        "undecided: this seed does not exercise it; `ticketsim sweep` judges it over seeds"
-                    }
-                    (Verdict::Undecided, _) => {
-                        "undecided: this seed does not show it; `ticketsim sweep` judges it over seeds"
-                    }
+                    (Verdict::Held, Claim::Converges | Claim::Exercises(_)) => "held".to_owned(),
+                    (Verdict::Held, _) => format!("held: {this} shows it"),
+                    (Verdict::Failed, _) => format!("FAILED: {this} {failed}"),
+                    (Verdict::Undecided, Claim::Exercises(_)) => format!(
+                        "undecided: {this} does not exercise it; `ticketsim sweep` judges it over seeds"
+                    ),
+                    (Verdict::Undecided, _) => format!(
+                        "undecided: {this} does not show it; `ticketsim sweep` judges it over seeds"
+                    ),
                 };
                 let _ = writeln!(out, "  {} — {verdict}", e.expected);
             }
@@ -199,6 +209,23 @@ impl Report {
             "\nsimulated {} ms · trace {}\nreproduce: {}",
             self.sim_time_ms, self.trace_hash, self.reproduce
         );
+        // A seeded run asked for its tape (`--print-tape`): the token, and the command that
+        // replays it.
+        if let (Some(_), Some(tape)) = (self.seed, &self.tape) {
+            let _ = writeln!(out, "tape: {tape}");
+            if let Some(c) = &self.choices {
+                let kinds: Vec<String> =
+                    c.by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                let _ = writeln!(
+                    out,
+                    "  {} choices ({}), {} of them not the nominal option",
+                    c.total,
+                    kinds.join(", "),
+                    c.not_nominal
+                );
+            }
+            let _ = writeln!(out, "replay: {}", self.reproduce_by_tape(scenario, tape));
+        }
         out
     }
 

@@ -13,10 +13,12 @@
 //! to the scheduler, which may then run any other ready task first.
 
 use crate::model::node::Node;
+use crate::sim::choice::Chooser;
 use crate::sim::rng::SimRng;
+use crate::sim::tape::ChoiceKind;
 use crate::sim::task::TaskId;
 use crate::sim::timers::{Due, TimerQueue};
-use madsim::rand::{GlobalRng, Rng};
+use madsim::rand::GlobalRng;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -57,7 +59,7 @@ pub struct Executor {
     current: Cell<Option<TaskId>>,
     live: Cell<usize>,
     steps: Cell<u64>,
-    rng: RefCell<SimRng>,
+    chooser: RefCell<Chooser>,
     /// Crashed nodes: a task spawned on one is dropped at once.
     down: RefCell<Vec<Node>>,
     /// Paused nodes: their ready tasks wait in `held` until the node resumes.
@@ -68,7 +70,7 @@ pub struct Executor {
 impl Executor {
     /// A scheduler at time 0 drawing from `rng` (madsim's, seeded by the run's `seed`).
     pub fn new(rng: GlobalRng, seed: u64) -> Self {
-        let rng = SimRng::new(rng, seed);
+        let chooser = Chooser::seeded(SimRng::new(rng, seed));
         Self {
             now_us: Cell::new(0),
             madsim_us: Cell::new(0),
@@ -80,7 +82,7 @@ impl Executor {
             current: Cell::new(None),
             live: Cell::new(0),
             steps: Cell::new(0),
-            rng: RefCell::new(rng),
+            chooser: RefCell::new(chooser),
             down: RefCell::new(Vec::new()),
             paused: RefCell::new(Vec::new()),
             held: RefCell::new(Vec::new()),
@@ -89,7 +91,13 @@ impl Executor {
 
     /// Whether draws come from the lock-free copy of madsim's generator (see [`SimRng`]).
     pub fn draws_without_lock(&self) -> bool {
-        self.rng.borrow().is_copy()
+        self.chooser.borrow().draws_without_lock()
+    }
+
+    /// The run's chooser, to drive it by a tape or record its tape (before the run starts),
+    /// and to read what it chose (after).
+    pub fn chooser(&self) -> std::cell::RefMut<'_, Chooser> {
+        self.chooser.borrow_mut()
     }
 
     /// Simulated time in microseconds since the start of the run.
@@ -107,14 +115,21 @@ impl Executor {
         self.live.get()
     }
 
-    /// A uniform draw from `range` using the run's RNG.
-    pub fn gen_range(&self, range: std::ops::Range<u64>) -> u64 {
-        self.rng.borrow_mut().gen_range(range)
+    /// A choice of `kind` in `range` (not empty): its start is the nominal option. Under a
+    /// seed, a uniform draw.
+    #[inline]
+    pub fn choose_in(&self, kind: ChoiceKind, range: std::ops::Range<u64>) -> u64 {
+        range.start
+            + self
+                .chooser
+                .borrow_mut()
+                .choose(kind, range.end - range.start)
     }
 
-    /// A draw that is true with probability `p`.
-    pub fn gen_bool(&self, p: f64) -> bool {
-        p > 0.0 && self.rng.borrow_mut().gen_bool(p.min(1.0))
+    /// A choice of `kind` that is true with probability `p` under a seed (false is nominal).
+    #[inline]
+    pub fn chance(&self, kind: ChoiceKind, p: f64) -> bool {
+        self.chooser.borrow_mut().chance(kind, p)
     }
 
     /// Spawn a task on `node`. It first runs when the scheduler next picks from the ready set.
@@ -241,8 +256,8 @@ impl Executor {
                     0 => None,
                     1 => ready.pop(),
                     n => {
-                        let i = self.rng.borrow_mut().gen_range(0..n);
-                        Some(ready.swap_remove(i))
+                        let i = self.chooser.borrow_mut().choose(ChoiceKind::Tie, n as u64);
+                        Some(ready.swap_remove(i as usize))
                     }
                 }
             }?;

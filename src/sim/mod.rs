@@ -3,7 +3,9 @@
 //!
 //! - Scheduling: [`exec`] (the executor model futures run on, tasks owned by nodes, a ready set
 //!   drawn from at random), [`task`], [`timers`] (its timing wheel), [`sync`] (wake-ups and
-//!   reply channels), [`rng`] (the run's one random stream, madsim's).
+//!   reply channels), [`choice`] (the one chooser every random decision goes through),
+//!   [`rng`] (the seeded stream it draws from, madsim's) and [`tape`] (a run's choices, as a
+//!   token that replays them).
 //! - The system in motion: [`world`] (all mutable state of a run and the model's database
 //!   calls), [`bus`] (handlers on nodes and the NATS transport between them), [`http`]
 //!   (requests from clients), [`faults`] (the fault injector), [`process`] (a process exiting on
@@ -13,11 +15,12 @@
 //!   history, its digest and what watches it), [`hash`] (the stable hash).
 //! - [`run`]: one run, start to end.
 //!
-//! Every random decision goes through the world's draws from one generator seeded with the
-//! run's seed; nothing here iterates an unordered map. The runtime imports the model and the
+//! Every random decision goes through the executor's chooser: a draw from one generator seeded
+//! with the run's seed, or an answer from a tape; nothing here iterates an unordered map. The runtime imports the model and the
 //! scenario, never the checks, the presentation or the harness.
 
 pub mod bus;
+pub mod choice;
 pub mod connection;
 pub mod exec;
 pub mod faults;
@@ -29,6 +32,7 @@ pub mod rng;
 pub mod run;
 pub mod session;
 pub mod sync;
+pub mod tape;
 pub mod task;
 pub mod timers;
 pub mod trace;

@@ -21,6 +21,7 @@ use crate::sim::exec::Executor;
 use crate::sim::record::{Event, Record, Traced};
 use crate::sim::session::{Connections, Lives, SessionEvent};
 use crate::sim::sync::Signal;
+use crate::sim::tape::ChoiceKind;
 use crate::sim::trace::{Observer, Trace};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -175,10 +176,15 @@ impl World {
     /// A draw from a latency distribution, in microseconds.
     pub fn draw(&self, latency: &Latency) -> u64 {
         match latency.slow_max_us {
-            Some(slow) if self.exec.gen_bool(latency.slow_probability) => {
-                self.exec.gen_range(latency.max_us..slow + 1)
+            Some(slow)
+                if self
+                    .exec
+                    .chance(ChoiceKind::SlowTail, latency.slow_probability) =>
+            {
+                self.exec
+                    .choose_in(ChoiceKind::Latency, latency.max_us..slow + 1)
             }
-            _ => self.exec.gen_range(latency.range()),
+            _ => self.exec.choose_in(ChoiceKind::Latency, latency.range()),
         }
     }
 
@@ -203,7 +209,7 @@ impl World {
     /// and `p > 0`, so a scenario without the fault makes exactly the draws it made before the
     /// fault existed.
     pub fn strikes(&self, p: f64) -> bool {
-        p > 0.0 && !self.healed.get() && self.exec.gen_bool(p)
+        p > 0.0 && !self.healed.get() && self.exec.chance(ChoiceKind::Strike, p)
     }
 
     /// Whether `node` is cut off from the bus now.
@@ -271,7 +277,9 @@ impl World {
             return;
         };
         if self.strikes(slow.probability) {
-            let ms = self.exec.gen_range(slow.min_ms..slow.max_ms + 1);
+            let ms = self
+                .exec
+                .choose_in(ChoiceKind::Latency, slow.min_ms..slow.max_ms + 1);
             self.record(replica, Event::Stall { replica, ms });
             self.exec.sleep(ms * 1000).await;
         }

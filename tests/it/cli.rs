@@ -121,7 +121,16 @@ fn usage_errors_exit_2() {
 fn help_explains_the_modes_and_exit_codes() {
     let (code, stdout, _) = ticketsim(&["run", "--help"]);
     assert_eq!(code, 0);
-    for text in ["--seed", "--occ", "--json", "--trace", "Example:"] {
+    for text in [
+        "--seed",
+        "--tape",
+        "--print-tape",
+        "--occ",
+        "--json",
+        "--trace",
+        "Examples:",
+        "docs/outcomes.md",
+    ] {
         assert!(stdout.contains(text), "{text}: {stdout}");
     }
     let (_, stdout, _) = ticketsim(&["--help"]);

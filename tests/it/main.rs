@@ -18,5 +18,6 @@ mod scenario_docs;
 mod scenario_errors;
 mod support;
 mod sweep;
+mod tape;
 mod trace;
 mod words;

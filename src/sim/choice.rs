@@ -1,0 +1,254 @@
+//! The one chooser every random decision of a run goes through.
+//!
+//! A choice has a [`ChoiceKind`] and a number of options; the chooser answers with one of
+//! them. Driven by a seed, it draws from the run's generator exactly as the model always has
+//! (so a seed gives the outcome it gave before the chooser existed); driven by a [`Tape`], it
+//! answers from the tape. Either way it can record the run's own tape.
+
+use crate::sim::rng::SimRng;
+use crate::sim::tape::{ChoiceKind, Fingerprint, Tape};
+use madsim::rand::Rng;
+
+/// What drives a run's choices: a seed, or a tape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Drive {
+    /// Draws from the generator this seeds.
+    Seed(u64),
+    /// Answers from this tape.
+    Tape(Tape),
+}
+
+impl Drive {
+    /// The seed of madsim's runtime for this run: a tape run draws nothing from it.
+    pub fn runtime_seed(&self) -> u64 {
+        match self {
+            Drive::Seed(seed) => *seed,
+            Drive::Tape(_) => 0,
+        }
+    }
+}
+
+/// Where the answers come from.
+enum Source {
+    /// The run's seeded generator.
+    Seeded(SimRng),
+    /// A tape: its deviations, and the next one not yet reached.
+    Tape { tape: Tape, next: usize },
+}
+
+/// A replayed tape that does not fit the model: the first choice where they part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Misfit {
+    /// Index of the choice.
+    pub index: u64,
+    /// What the model asked there.
+    pub kind: ChoiceKind,
+    /// Among how many options.
+    pub options: u64,
+    /// The option the tape gives.
+    pub option: u64,
+}
+
+/// The choices a run made, and the tape it was driven by, if any, checked against them.
+pub struct Made {
+    /// The run's own tape, if recording was asked for, or if it replayed one.
+    pub tape: Option<Tape>,
+    /// Choices per kind, in [`ChoiceKind::ALL`] order.
+    pub per_kind: [u64; 6],
+    /// Why the replayed tape does not fit the run, if it does not.
+    pub misfit: Option<String>,
+}
+
+/// How many choices a run made, of each kind, and how many were not the nominal option.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ChoiceCounts {
+    /// Every choice.
+    pub total: u64,
+    /// The choices that were not option 0.
+    pub not_nominal: u64,
+    /// Per kind, the kinds the run made at least one choice of, by name.
+    pub by_kind: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl Made {
+    /// The counts of what was made, if it was recorded.
+    pub fn counts(&self) -> Option<ChoiceCounts> {
+        let tape = self.tape.as_ref()?;
+        Some(ChoiceCounts {
+            total: tape.choices,
+            not_nominal: tape.deviations.len() as u64,
+            by_kind: ChoiceKind::ALL
+                .iter()
+                .zip(self.per_kind)
+                .filter(|&(_, n)| n > 0)
+                .map(|(k, n)| (k.as_str(), n))
+                .collect(),
+        })
+    }
+}
+
+/// The chooser.
+pub struct Chooser {
+    source: Source,
+    /// Recording: the choices so far, their fingerprint and deviations (boxed: the seeded
+    /// path without it stays small).
+    log: Option<Box<Log>>,
+    misfit: Option<Misfit>,
+}
+
+#[derive(Default)]
+struct Log {
+    choices: u64,
+    fingerprint: Fingerprint,
+    deviations: Vec<(u64, u64)>,
+    per_kind: [u64; 6],
+}
+
+impl Chooser {
+    /// Answers drawn from `rng`, not recorded.
+    pub fn seeded(rng: SimRng) -> Chooser {
+        Chooser {
+            source: Source::Seeded(rng),
+            log: None,
+            misfit: None,
+        }
+    }
+
+    /// Record the run's tape from here on (at the start of a run).
+    pub fn record(&mut self) {
+        self.log = Some(Box::default());
+    }
+
+    /// Answer from `tape` from here on (at the start of a run); the run's own tape is recorded
+    /// to check the two against each other.
+    pub fn replay(&mut self, tape: Tape) {
+        self.source = Source::Tape { tape, next: 0 };
+        self.record();
+    }
+
+    /// Whether answers come from the lock-free copy of madsim's generator.
+    pub fn draws_without_lock(&self) -> bool {
+        match &self.source {
+            Source::Seeded(rng) => rng.is_copy(),
+            Source::Tape { .. } => true,
+        }
+    }
+
+    /// One of `options` (at least one) choices of `kind`: 0 is the nominal one.
+    #[inline]
+    pub fn choose(&mut self, kind: ChoiceKind, options: u64) -> u64 {
+        debug_assert!(options > 0);
+        let option = match &mut self.source {
+            Source::Seeded(rng) => rng.gen_range(0..options),
+            Source::Tape { .. } => self.answer_from_tape(kind, options),
+        };
+        if let Some(log) = &mut self.log {
+            log.note(kind, options, option);
+        }
+        option
+    }
+
+    /// A choice that is 1 with probability `p` under a seed. Certain outcomes (`p` at most 0,
+    /// or at least 1) are not choices: nothing is drawn or recorded.
+    #[inline]
+    pub fn chance(&mut self, kind: ChoiceKind, p: f64) -> bool {
+        if p <= 0.0 {
+            return false;
+        }
+        if p >= 1.0 {
+            return true;
+        }
+        let option = match &mut self.source {
+            Source::Seeded(rng) => u64::from(rng.gen_bool(p)),
+            Source::Tape { .. } => self.answer_from_tape(kind, 2),
+        };
+        if let Some(log) = &mut self.log {
+            log.note(kind, 2, option);
+        }
+        option == 1
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn answer_from_tape(&mut self, kind: ChoiceKind, options: u64) -> u64 {
+        let index = self.log.as_ref().map_or(0, |l| l.choices);
+        let Source::Tape { tape, next } = &mut self.source else {
+            unreachable!("only a tape answers from a tape");
+        };
+        let option = match tape.deviations.get(*next) {
+            Some(&(at, option)) if at == index => {
+                *next += 1;
+                option
+            }
+            _ => 0,
+        };
+        if option < options {
+            return option;
+        }
+        if self.misfit.is_none() {
+            self.misfit = Some(Misfit {
+                index,
+                kind,
+                options,
+                option,
+            });
+        }
+        0
+    }
+
+    /// What the run chose, and whether the tape it replayed (if any) fits it.
+    pub fn made(&self) -> Made {
+        let Some(log) = &self.log else {
+            return Made {
+                tape: None,
+                per_kind: [0; 6],
+                misfit: None,
+            };
+        };
+        let tape = Tape {
+            choices: log.choices,
+            fingerprint: log.fingerprint.finish(),
+            deviations: log.deviations.clone(),
+        };
+        let misfit = match &self.source {
+            Source::Seeded(_) => None,
+            Source::Tape { tape: replayed, .. } => {
+                if let Some(m) = &self.misfit {
+                    Some(format!(
+                        "at choice {} the model asks for a {} among {} options, and the tape gives option {}",
+                        m.index, m.kind, m.options, m.option
+                    ))
+                } else if replayed.choices != tape.choices {
+                    Some(format!(
+                        "the tape holds {} choices and the run made {}",
+                        replayed.choices, tape.choices
+                    ))
+                } else if replayed.fingerprint != tape.fingerprint {
+                    Some(
+                        "the run asked for other kinds of choice, or other numbers of options, than the tape recorded"
+                            .to_owned(),
+                    )
+                } else {
+                    None
+                }
+            }
+        };
+        Made {
+            tape: Some(tape),
+            per_kind: log.per_kind,
+            misfit,
+        }
+    }
+}
+
+impl Log {
+    #[inline(never)]
+    fn note(&mut self, kind: ChoiceKind, options: u64, option: u64) {
+        self.fingerprint.add(kind, options);
+        if option != 0 {
+            self.deviations.push((self.choices, option));
+        }
+        self.per_kind[kind as usize] += 1;
+        self.choices += 1;
+    }
+}
