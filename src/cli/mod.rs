@@ -3,6 +3,7 @@
 //! one place (0 the command did its job, 1 an expectation failed, 2 bad input or usage).
 
 pub mod demo;
+pub mod explore;
 pub mod logging;
 pub mod merge;
 pub mod options;
@@ -50,6 +51,9 @@ pub enum Command {
     /// Shrink a failing run to the smallest scenario (and a seed) that fails the same way, and
     /// write it as a scenario file that `ticketsim run` reproduces exactly.
     Shrink(shrink::ShrinkArgs),
+    /// Run every schedule of a small scope within a bound of deviations from the nominal run:
+    /// certify a cure for that scope, or show a race by the fewest deviations that make it.
+    Explore(explore::ExploreArgs),
 }
 
 /// Run the parsed command; returns the exit code for a command that did its job (0, or 1 when
@@ -61,6 +65,7 @@ pub fn execute(cli: Cli) -> Result<u8, Error> {
         Command::Merge(args) => merge::execute(args),
         Command::Demo(args) => demo::execute(args),
         Command::Shrink(args) => shrink::execute(args),
+        Command::Explore(args) => explore::execute(args),
     }
 }
 

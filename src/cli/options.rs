@@ -2,6 +2,7 @@
 
 use crate::harness::shrink::{Budget, DEFAULT_BUDGET_REQUESTS};
 use crate::harness::sweep::workers::default_jobs;
+use crate::model::occ::Occ;
 use crate::present::paint::Paint;
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
@@ -82,6 +83,31 @@ impl ShrinkBudget {
             seeds: self.search,
             jobs: self.jobs.unwrap_or_else(default_jobs).get(),
             requests: self.budget,
+        }
+    }
+}
+
+/// Which modes a command runs (`--occ off|on|dedup|all`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Modes {
+    /// Without OCC.
+    Off,
+    /// With OCC as taught.
+    On,
+    /// With OCC and deduplication.
+    Dedup,
+    /// All three.
+    All,
+}
+
+impl Modes {
+    /// The modes, in the order reports list them.
+    pub fn list(self) -> Vec<Occ> {
+        match self {
+            Modes::Off => vec![Occ::Off],
+            Modes::On => vec![Occ::On],
+            Modes::Dedup => vec![Occ::Dedup],
+            Modes::All => Occ::ALL.to_vec(),
         }
     }
 }

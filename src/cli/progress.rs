@@ -20,6 +20,20 @@ pub fn progress_bar(runs: u64) -> indicatif::ProgressBar {
     bar
 }
 
+/// A spinner on stderr counting an exploration's schedules (none when stderr is piped).
+pub fn explore_spinner() -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressStyle};
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} exploring… {wide_msg}").expect("a valid template"),
+    );
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    spinner
+}
+
 /// A spinner on stderr naming the last change shrinking kept (none when stderr is piped).
 pub fn shrink_spinner() -> indicatif::ProgressBar {
     use indicatif::{ProgressBar, ProgressStyle};

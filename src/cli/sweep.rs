@@ -1,7 +1,7 @@
 //! `ticketsim sweep`: scenarios over a seed range in every mode, judged, compared with the
 //! baselines or recorded as new ones.
 
-use crate::cli::options::parse_jobs;
+use crate::cli::options::{parse_jobs, Modes};
 use crate::cli::output;
 use crate::cli::progress::progress_bar;
 use crate::harness::error::Error;
@@ -12,33 +12,9 @@ use crate::harness::sweep::report::SweepReport;
 use crate::harness::sweep::workers::{self, default_jobs};
 use crate::model::occ::Occ;
 use crate::scenario::schema::Scenario;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-
-/// Which modes a sweep runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Modes {
-    /// Without OCC.
-    Off,
-    /// With OCC as taught.
-    On,
-    /// With OCC and deduplication.
-    Dedup,
-    /// All three.
-    All,
-}
-
-impl Modes {
-    fn list(self) -> Vec<Occ> {
-        match self {
-            Modes::Off => vec![Occ::Off],
-            Modes::On => vec![Occ::On],
-            Modes::Dedup => vec![Occ::Dedup],
-            Modes::All => Occ::ALL.to_vec(),
-        }
-    }
-}
 
 /// `ticketsim sweep`.
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 
 pub mod demo;
 pub mod error;
+pub mod explore;
 pub mod files;
 pub mod run;
 pub mod seeds;

@@ -43,6 +43,25 @@ pub fn run_in_current_runtime(scenario: &Scenario, seed: u64, occ: Occ) -> RunRe
     unwritten(scenario, &Drive::Seed(seed), occ, trace)
 }
 
+/// Run `f` inside one fresh madsim runtime: [`run_schedule`] runs there, many times over, with
+/// no runtime to build per run.
+pub fn in_one_runtime<T>(f: impl FnOnce() -> T) -> T {
+    in_runtime(0, f)
+}
+
+/// One schedule of an exploration (inside [`in_one_runtime`]): the nominal choice everywhere
+/// but at `deviations`; its report, and what its chooser made (its tape, and every choice's
+/// kind and options).
+pub fn run_schedule(scenario: &Scenario, occ: Occ, deviations: Vec<(u64, u64)>) -> (Report, Made) {
+    let drive = Drive::Schedule(deviations);
+    let Ok((result, made)) =
+        judged::<std::io::Sink>(scenario, &drive, true, occ, Trace::digest_only(), None)
+    else {
+        unreachable!("a run that writes nothing cannot fail to write");
+    };
+    (result.report, made)
+}
+
 /// How [`run_driven`] runs.
 pub struct Driven<W> {
     /// A seed or a tape.
@@ -143,6 +162,7 @@ fn judged<W: Write + 'static>(
     let world = World::observed(scenario, occ, trace, watch.clone());
     match drive {
         Drive::Tape(tape) => world.exec.chooser().replay(tape.clone()),
+        Drive::Schedule(deviations) => world.exec.chooser().explore(deviations.clone()),
         Drive::Seed(_) if record => world.exec.chooser().record(),
         Drive::Seed(_) => {}
     }

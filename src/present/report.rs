@@ -154,10 +154,10 @@ impl Report {
             scenario: scenario.name.clone(),
             seed: match drive {
                 Drive::Seed(seed) => Some(*seed),
-                Drive::Tape(_) => None,
+                Drive::Tape(_) | Drive::Schedule(_) => None,
             },
             tape: match drive {
-                Drive::Seed(_) => None,
+                Drive::Seed(_) | Drive::Schedule(_) => None,
                 Drive::Tape(tape) => Some(tape.token()),
             },
             choices: None,
@@ -177,6 +177,8 @@ impl Report {
             reproduce: match drive {
                 Drive::Seed(seed) => reproduce(scenario, *seed, occ),
                 Drive::Tape(tape) => reproduce_tape(scenario, &tape.token(), occ),
+                // The explorer fills it in with the schedule's recorded tape.
+                Drive::Schedule(_) => String::new(),
             },
         }
     }

@@ -27,6 +27,7 @@ use crate::model::services;
 use crate::model::store::{Save, WriteError};
 use crate::sim::process;
 use crate::sim::record::{Event, Loss};
+use crate::sim::tape::ChoiceOf;
 use crate::sim::world::{Wire, World};
 use std::future::Future;
 use std::rc::Rc;
@@ -162,7 +163,7 @@ struct Wired {
 
 /// A publish written to `node`'s connection now, after whatever `node` wrote before it.
 fn put_on_wire(world: &World, node: Node) -> Wired {
-    let latency = world.draw(&world.latency().publish);
+    let latency = world.draw(&world.latency().publish, ChoiceOf::Publish);
     let there = latency / 2;
     let stored_at = world.on_wire(node, Wire::ToBus, there);
     Wired {
@@ -249,7 +250,7 @@ fn store(world: &World, node: Node, event: Payload) -> Result<(), PublishFailed>
         },
     );
     send_to_groups(world, &message);
-    if world.strikes(world.faults().publisher_retry) {
+    if world.strikes(world.faults().publisher_retry, ChoiceOf::PublisherRetry) {
         let copy = world.bus.append(message.event.clone());
         world.record(
             Node::Bus,
@@ -326,7 +327,7 @@ fn spawn_delivery(
         record_lost(world, &message, node, Loss::Down);
         return;
     }
-    let latency = world.draw(&world.latency().delivery);
+    let latency = world.draw(&world.latency().delivery, ChoiceOf::Delivery);
     let arrives_at = world.on_wire(node, Wire::FromBus, latency);
     let client = world.conns.generation(node);
     let w = world.handle();
@@ -437,7 +438,7 @@ fn record_lost(world: &World, message: &Message, replica: Node, reason: Loss) {
 /// server has closed the client (it ignores the acks of a client it no longer knows). A cut-off
 /// replica's connection holds the ack until the partition ends.
 fn send_ack(world: &World, group: usize, replica: Node, subject: Subject, seq: u64) {
-    if world.strikes(world.faults().lost_ack) {
+    if world.strikes(world.faults().lost_ack, ChoiceOf::LostAck) {
         return ack_lost(world, replica, subject, seq, Loss::Dropped);
     }
     let now = world.exec.now_us();

@@ -6,7 +6,7 @@
 //! answers from the tape. Either way it can record the run's own tape.
 
 use crate::sim::rng::SimRng;
-use crate::sim::tape::{ChoiceKind, Fingerprint, Tape};
+use crate::sim::tape::{ChoiceKind, ChoiceOf, Fingerprint, Tape};
 use madsim::rand::Rng;
 
 /// What drives a run's choices: a seed, or a tape.
@@ -16,6 +16,9 @@ pub enum Drive {
     Seed(u64),
     /// Answers from this tape.
     Tape(Tape),
+    /// One schedule of an exploration: the nominal choice everywhere but at these
+    /// (index, option) deviations, by index.
+    Schedule(Vec<(u64, u64)>),
 }
 
 impl Drive {
@@ -23,7 +26,7 @@ impl Drive {
     pub fn runtime_seed(&self) -> u64 {
         match self {
             Drive::Seed(seed) => *seed,
-            Drive::Tape(_) => 0,
+            Drive::Tape(_) | Drive::Schedule(_) => 0,
         }
     }
 }
@@ -32,8 +35,14 @@ impl Drive {
 enum Source {
     /// The run's seeded generator.
     Seeded(SimRng),
-    /// A tape: its deviations, and the next one not yet reached.
-    Tape { tape: Tape, next: usize },
+    /// A tape: its deviations, and the next one not yet reached. A `strict` replay checks the
+    /// run's choice count and fingerprint against the tape's; an explored schedule (the
+    /// deviations alone) does not.
+    Tape {
+        tape: Tape,
+        next: usize,
+        strict: bool,
+    },
 }
 
 /// A replayed tape that does not fit the model: the first choice where they part.
@@ -57,6 +66,8 @@ pub struct Made {
     pub per_kind: [u64; 6],
     /// Why the replayed tape does not fit the run, if it does not.
     pub misfit: Option<String>,
+    /// Every choice's kind, subject and number of options, in order, when exploring.
+    pub points: Vec<(ChoiceKind, ChoiceOf, u64)>,
 }
 
 /// How many choices a run made, of each kind, and how many were not the nominal option.
@@ -102,6 +113,8 @@ struct Log {
     fingerprint: Fingerprint,
     deviations: Vec<(u64, u64)>,
     per_kind: [u64; 6],
+    /// Every choice's kind, subject and options, when exploring.
+    points: Option<Vec<(ChoiceKind, ChoiceOf, u64)>>,
 }
 
 impl Chooser {
@@ -122,8 +135,31 @@ impl Chooser {
     /// Answer from `tape` from here on (at the start of a run); the run's own tape is recorded
     /// to check the two against each other.
     pub fn replay(&mut self, tape: Tape) {
-        self.source = Source::Tape { tape, next: 0 };
+        self.source = Source::Tape {
+            tape,
+            next: 0,
+            strict: true,
+        };
         self.record();
+    }
+
+    /// Make the nominal choice everywhere but at `deviations` ((index, option), by index), and
+    /// record every choice's kind and options (at the start of a run): one schedule of an
+    /// exploration.
+    pub fn explore(&mut self, deviations: Vec<(u64, u64)>) {
+        self.source = Source::Tape {
+            tape: Tape {
+                choices: 0,
+                fingerprint: 0,
+                deviations,
+            },
+            next: 0,
+            strict: false,
+        };
+        self.log = Some(Box::new(Log {
+            points: Some(Vec::new()),
+            ..Log::default()
+        }));
     }
 
     /// Whether answers come from the lock-free copy of madsim's generator.
@@ -134,16 +170,16 @@ impl Chooser {
         }
     }
 
-    /// One of `options` (at least one) choices of `kind`: 0 is the nominal one.
+    /// One of `options` (at least one) choices of `kind` about `of`: 0 is the nominal one.
     #[inline]
-    pub fn choose(&mut self, kind: ChoiceKind, options: u64) -> u64 {
+    pub fn choose(&mut self, kind: ChoiceKind, of: ChoiceOf, options: u64) -> u64 {
         debug_assert!(options > 0);
         let option = match &mut self.source {
             Source::Seeded(rng) => rng.gen_range(0..options),
             Source::Tape { .. } => self.answer_from_tape(kind, options),
         };
         if let Some(log) = &mut self.log {
-            log.note(kind, options, option);
+            log.note(kind, of, options, option);
         }
         option
     }
@@ -151,7 +187,7 @@ impl Chooser {
     /// A choice that is 1 with probability `p` under a seed. Certain outcomes (`p` at most 0,
     /// or at least 1) are not choices: nothing is drawn or recorded.
     #[inline]
-    pub fn chance(&mut self, kind: ChoiceKind, p: f64) -> bool {
+    pub fn chance(&mut self, kind: ChoiceKind, of: ChoiceOf, p: f64) -> bool {
         if p <= 0.0 {
             return false;
         }
@@ -163,7 +199,7 @@ impl Chooser {
             Source::Tape { .. } => self.answer_from_tape(kind, 2),
         };
         if let Some(log) = &mut self.log {
-            log.note(kind, 2, option);
+            log.note(kind, of, 2, option);
         }
         option == 1
     }
@@ -172,7 +208,7 @@ impl Chooser {
     #[inline(never)]
     fn answer_from_tape(&mut self, kind: ChoiceKind, options: u64) -> u64 {
         let index = self.log.as_ref().map_or(0, |l| l.choices);
-        let Source::Tape { tape, next } = &mut self.source else {
+        let Source::Tape { tape, next, .. } = &mut self.source else {
             unreachable!("only a tape answers from a tape");
         };
         let option = match tape.deviations.get(*next) {
@@ -203,6 +239,7 @@ impl Chooser {
                 tape: None,
                 per_kind: [0; 6],
                 misfit: None,
+                points: Vec::new(),
             };
         };
         let tape = Tape {
@@ -212,12 +249,18 @@ impl Chooser {
         };
         let misfit = match &self.source {
             Source::Seeded(_) => None,
-            Source::Tape { tape: replayed, .. } => {
+            Source::Tape {
+                tape: replayed,
+                strict,
+                ..
+            } => {
                 if let Some(m) = &self.misfit {
                     Some(format!(
                         "at choice {} the model asks for a {} among {} options, and the tape gives option {}",
                         m.index, m.kind, m.options, m.option
                     ))
+                } else if !strict {
+                    None
                 } else if replayed.choices != tape.choices {
                     Some(format!(
                         "the tape holds {} choices and the run made {}",
@@ -237,18 +280,22 @@ impl Chooser {
             tape: Some(tape),
             per_kind: log.per_kind,
             misfit,
+            points: log.points.clone().unwrap_or_default(),
         }
     }
 }
 
 impl Log {
     #[inline(never)]
-    fn note(&mut self, kind: ChoiceKind, options: u64, option: u64) {
-        self.fingerprint.add(kind, options);
+    fn note(&mut self, kind: ChoiceKind, of: ChoiceOf, options: u64, option: u64) {
+        self.fingerprint.add(kind, of, options);
         if option != 0 {
             self.deviations.push((self.choices, option));
         }
         self.per_kind[kind as usize] += 1;
         self.choices += 1;
+        if let Some(points) = &mut self.points {
+            points.push((kind, of, options));
+        }
     }
 }

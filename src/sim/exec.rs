@@ -15,7 +15,7 @@
 use crate::model::node::Node;
 use crate::sim::choice::Chooser;
 use crate::sim::rng::SimRng;
-use crate::sim::tape::ChoiceKind;
+use crate::sim::tape::{ChoiceKind, ChoiceOf};
 use crate::sim::task::TaskId;
 use crate::sim::timers::{Due, TimerQueue};
 use madsim::rand::GlobalRng;
@@ -115,21 +115,22 @@ impl Executor {
         self.live.get()
     }
 
-    /// A choice of `kind` in `range` (not empty): its start is the nominal option. Under a
-    /// seed, a uniform draw.
+    /// A choice of `kind` about `of` in `range` (not empty): its start is the nominal option.
+    /// Under a seed, a uniform draw.
     #[inline]
-    pub fn choose_in(&self, kind: ChoiceKind, range: std::ops::Range<u64>) -> u64 {
+    pub fn choose_in(&self, kind: ChoiceKind, of: ChoiceOf, range: std::ops::Range<u64>) -> u64 {
         range.start
             + self
                 .chooser
                 .borrow_mut()
-                .choose(kind, range.end - range.start)
+                .choose(kind, of, range.end - range.start)
     }
 
-    /// A choice of `kind` that is true with probability `p` under a seed (false is nominal).
+    /// A choice of `kind` about `of` that is true with probability `p` under a seed (false is
+    /// nominal).
     #[inline]
-    pub fn chance(&self, kind: ChoiceKind, p: f64) -> bool {
-        self.chooser.borrow_mut().chance(kind, p)
+    pub fn chance(&self, kind: ChoiceKind, of: ChoiceOf, p: f64) -> bool {
+        self.chooser.borrow_mut().chance(kind, of, p)
     }
 
     /// Spawn a task on `node`. It first runs when the scheduler next picks from the ready set.
@@ -256,7 +257,11 @@ impl Executor {
                     0 => None,
                     1 => ready.pop(),
                     n => {
-                        let i = self.chooser.borrow_mut().choose(ChoiceKind::Tie, n as u64);
+                        let i = self.chooser.borrow_mut().choose(
+                            ChoiceKind::Tie,
+                            ChoiceOf::Ready,
+                            n as u64,
+                        );
                         Some(ready.swap_remove(i as usize))
                     }
                 }

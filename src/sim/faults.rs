@@ -9,7 +9,7 @@
 use crate::model::node::Node;
 use crate::sim::connection;
 use crate::sim::record::Event;
-use crate::sim::tape::ChoiceKind;
+use crate::sim::tape::{ChoiceKind, ChoiceOf};
 use crate::sim::world::World;
 
 /// Spawn the tasks that crash, pause, partition and heal nodes on the scenario's schedule.
@@ -64,16 +64,22 @@ pub fn start(world: &World) {
             let mean_us = rate.mean_interval_ms as f64 * 1000.0;
             loop {
                 // Exponential gaps: a Poisson process of crashes.
-                let u =
-                    w.exec.choose_in(ChoiceKind::CrashGap, 0..1 << 53) as f64 / (1u64 << 53) as f64;
+                let u = w
+                    .exec
+                    .choose_in(ChoiceKind::CrashGap, ChoiceOf::CrashRate, 0..1 << 53)
+                    as f64
+                    / (1u64 << 53) as f64;
                 let gap = (-mean_us * (1.0 - u).ln()) as u64;
                 let at_us = w.exec.now_us() + gap.max(1);
                 if at_us >= heal_ms * 1000 {
                     break;
                 }
                 w.exec.sleep_until(at_us).await;
-                let node =
-                    w.replicas()[w.exec.choose_in(ChoiceKind::CrashNode, 0..replicas) as usize];
+                let node = w.replicas()[w.exec.choose_in(
+                    ChoiceKind::CrashNode,
+                    ChoiceOf::CrashRate,
+                    0..replicas,
+                ) as usize];
                 if !w.exec.is_down(node) {
                     crash(&w, node);
                     let back = until_heal(&w, w.exec.now_us() + rate.restart_after_ms * 1000);

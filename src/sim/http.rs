@@ -10,6 +10,7 @@ use crate::model::services;
 use crate::sim::bus::Handler;
 use crate::sim::record::Event;
 use crate::sim::sync::Oneshot;
+use crate::sim::tape::ChoiceOf;
 use crate::sim::world::World;
 
 /// Send `request` to its service and wait for the response; `None` if the service dropped
@@ -24,7 +25,7 @@ pub async fn request(world: &World, request: Request) -> Option<Response> {
         Node::Tickets
     };
     world.exec.spawn(node, async move {
-        let latency = w.draw(&w.latency().http);
+        let latency = w.draw(&w.latency().http, ChoiceOf::Http);
         w.exec.sleep(latency).await;
         let (route, price) = (request.route(), request.price());
         let handler = Handler { world: &w, node };

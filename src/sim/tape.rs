@@ -17,7 +17,8 @@ use base64::Engine as _;
 use std::fmt;
 
 /// What a choice chooses between.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ChoiceKind {
     /// Which of several ready tasks runs next (option 0: the oldest).
     Tie,
@@ -66,6 +67,51 @@ impl ChoiceKind {
 impl fmt::Display for ChoiceKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// What a choice is about, for a reader (and for the fingerprint): which latency, which fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChoiceOf {
+    /// The ready set.
+    Ready,
+    /// An HTTP request's way to its service.
+    Http,
+    /// A database call.
+    Db,
+    /// A publish's way to the bus.
+    Publish,
+    /// A delivery's way to its listener.
+    Delivery,
+    /// A stalled handler (`faults.slow-handler`): whether, and how long.
+    SlowHandler,
+    /// A publish stored twice (`faults.publisher-retry`).
+    PublisherRetry,
+    /// An ack lost (`faults.lost-ack`).
+    LostAck,
+    /// `faults.crash-rate`.
+    CrashRate,
+}
+
+impl ChoiceOf {
+    /// As a reader says it: "a delivery", "a lost ack".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChoiceOf::Ready => "the ready set",
+            ChoiceOf::Http => "an HTTP request",
+            ChoiceOf::Db => "a database call",
+            ChoiceOf::Publish => "a publish",
+            ChoiceOf::Delivery => "a delivery",
+            ChoiceOf::SlowHandler => "a slow handler",
+            ChoiceOf::PublisherRetry => "a publisher retry",
+            ChoiceOf::LostAck => "a lost ack",
+            ChoiceOf::CrashRate => "a random crash",
+        }
+    }
+
+    fn code(self) -> u64 {
+        self as u64 + 1
     }
 }
 
@@ -189,11 +235,11 @@ fn take(bytes: &[u8], at: &mut usize) -> Option<u64> {
 pub struct Fingerprint(crate::sim::hash::StableHasher);
 
 impl Fingerprint {
-    /// Add a choice of `kind` among `options`.
+    /// Add a choice of `kind` about `of` among `options`.
     #[inline]
-    pub fn add(&mut self, kind: ChoiceKind, options: u64) {
+    pub fn add(&mut self, kind: ChoiceKind, of: ChoiceOf, options: u64) {
         use std::hash::Hasher;
-        self.0.write_u64(kind.code());
+        self.0.write_u64(kind.code() << 8 | of.code());
         self.0.write_u64(options);
     }
 

@@ -21,7 +21,7 @@ use crate::sim::exec::Executor;
 use crate::sim::record::{Event, Record, Traced};
 use crate::sim::session::{Connections, Lives, SessionEvent};
 use crate::sim::sync::Signal;
-use crate::sim::tape::ChoiceKind;
+use crate::sim::tape::{ChoiceKind, ChoiceOf};
 use crate::sim::trace::{Observer, Trace};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -174,17 +174,19 @@ impl World {
     }
 
     /// A draw from a latency distribution, in microseconds.
-    pub fn draw(&self, latency: &Latency) -> u64 {
+    pub fn draw(&self, latency: &Latency, of: ChoiceOf) -> u64 {
         match latency.slow_max_us {
             Some(slow)
                 if self
                     .exec
-                    .chance(ChoiceKind::SlowTail, latency.slow_probability) =>
+                    .chance(ChoiceKind::SlowTail, of, latency.slow_probability) =>
             {
                 self.exec
-                    .choose_in(ChoiceKind::Latency, latency.max_us..slow + 1)
+                    .choose_in(ChoiceKind::Latency, of, latency.max_us..slow + 1)
             }
-            _ => self.exec.choose_in(ChoiceKind::Latency, latency.range()),
+            _ => self
+                .exec
+                .choose_in(ChoiceKind::Latency, of, latency.range()),
         }
     }
 
@@ -208,8 +210,8 @@ impl World {
     /// A fault with probability `p` strikes now. Draws from the RNG only while faults are live
     /// and `p > 0`, so a scenario without the fault makes exactly the draws it made before the
     /// fault existed.
-    pub fn strikes(&self, p: f64) -> bool {
-        p > 0.0 && !self.healed.get() && self.exec.chance(ChoiceKind::Strike, p)
+    pub fn strikes(&self, p: f64, of: ChoiceOf) -> bool {
+        p > 0.0 && !self.healed.get() && self.exec.chance(ChoiceKind::Strike, of, p)
     }
 
     /// Whether `node` is cut off from the bus now.
@@ -276,10 +278,12 @@ impl World {
         let Some(slow) = self.faults.slow_handler else {
             return;
         };
-        if self.strikes(slow.probability) {
-            let ms = self
-                .exec
-                .choose_in(ChoiceKind::Latency, slow.min_ms..slow.max_ms + 1);
+        if self.strikes(slow.probability, ChoiceOf::SlowHandler) {
+            let ms = self.exec.choose_in(
+                ChoiceKind::Latency,
+                ChoiceOf::SlowHandler,
+                slow.min_ms..slow.max_ms + 1,
+            );
             self.record(replica, Event::Stall { replica, ms });
             self.exec.sleep(ms * 1000).await;
         }
@@ -339,7 +343,7 @@ impl World {
     /// request leg loses the request with its process (a stated assumption: the driver had
     /// not handed it to the network yet).
     async fn round_trip<T>(&self, apply: impl FnOnce() -> T) -> T {
-        let latency = self.draw(&self.latency.db);
+        let latency = self.draw(&self.latency.db, ChoiceOf::Db);
         let there = latency / 2;
         self.exec.sleep(there).await;
         let reply = apply();

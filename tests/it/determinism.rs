@@ -180,14 +180,14 @@ fn madsim_finds_every_random_draw_identical_on_a_second_run() {
 #[test]
 fn the_executor_draws_madsims_stream_without_its_lock() {
     use madsim::rand::Rng;
-    use ticketsim::sim::tape::ChoiceKind;
+    use ticketsim::sim::tape::{ChoiceKind, ChoiceOf};
     for seed in [0, 4, 7, 42, 12_345] {
         let runtime =
             madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
         let (fast, copied) = runtime.block_on(async move {
             let exec = ticketsim::sim::exec::Executor::new(madsim::rand::thread_rng(), seed);
             let draws: Vec<u64> = (0..1000)
-                .map(|_| exec.choose_in(ChoiceKind::Latency, 0..u64::MAX))
+                .map(|_| exec.choose_in(ChoiceKind::Latency, ChoiceOf::Db, 0..u64::MAX))
                 .collect();
             (exec.draws_without_lock(), draws)
         });

@@ -5,6 +5,7 @@ mod catalogue;
 mod cli;
 mod demo;
 mod determinism;
+mod explore;
 mod faults;
 mod fidelity;
 mod fuzz;

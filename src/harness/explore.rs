@@ -1,0 +1,290 @@
+//! Exploring every schedule of a small scope within a bound of deviations.
+//!
+//! The *nominal* run makes option 0 at every choice (`sim::tape`): the first ready task of a
+//! tie, every latency at its minimum, no slow tail, no fault strike. A *deviation* is one
+//! choice made otherwise. Exploring with bound K runs every schedule that deviates from the
+//! nominal run at most K times: depth first, each schedule adding one deviation at a choice
+//! after its last one, so that every set of deviations is run once. A latency deviates to a
+//! few representative points of its range (`latency_points`, the minimum being nominal); a tie
+//! to each other ready task; a slow tail or a fault strike to its happening.
+//!
+//! The search is sequential and deterministic: the same scope gives the same counts, the same
+//! counterexample and the same tapes on every run. Among the failing schedules, the
+//! counterexample is one with the fewest deviations (the first found, depth first), so it is a
+//! minimal one. Every schedule's run is judged as `ticketsim run` judges one; a schedule fails
+//! as shrinking defines it ([`Failure`]).
+
+use crate::harness::error::Error;
+use crate::harness::run::{in_one_runtime, run_schedule};
+use crate::harness::shrink::Failure;
+use crate::model::occ::Occ;
+use crate::present::report::reproduce_tape;
+use crate::scenario::schema::Scenario;
+use crate::sim::choice::ChoiceCounts;
+use crate::sim::tape::{ChoiceKind, ChoiceOf};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// How far to look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Scope {
+    /// Deviations from the nominal run, at most.
+    pub deviations: u32,
+    /// Points of a latency's range a deviation may take, the minimum (nominal) included: 2 is
+    /// the minimum and the maximum.
+    pub latency_points: u32,
+    /// Schedules to run at most; past it the exploration stops and says it was cut short.
+    pub max_schedules: u64,
+}
+
+/// One deviation of a schedule, for a reader.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Deviation {
+    /// Index of the choice in the run.
+    pub choice: u64,
+    /// Its kind.
+    pub kind: ChoiceKind,
+    /// What it is about.
+    pub of: ChoiceOf,
+    /// Among how many options.
+    pub options: u64,
+    /// The option taken (0 is nominal).
+    pub option: u64,
+}
+
+impl Deviation {
+    /// "choice 12: a delivery takes its longest ordinary latency".
+    pub fn describe(&self) -> String {
+        let of = self.of.as_str();
+        let what = match self.kind {
+            ChoiceKind::Latency if self.option + 1 == self.options => {
+                format!("{of} takes its longest ordinary latency")
+            }
+            ChoiceKind::Latency => format!(
+                "{of} takes {} of its {} steps above its shortest latency",
+                self.option,
+                self.options - 1
+            ),
+            ChoiceKind::SlowTail => format!("{of} is slow (its latency's slow tail)"),
+            ChoiceKind::Strike => format!("{of} strikes"),
+            ChoiceKind::Tie => format!(
+                "of {} ready tasks, number {} runs first instead of the first",
+                self.options,
+                self.option + 1
+            ),
+            ChoiceKind::CrashGap | ChoiceKind::CrashNode => {
+                format!("{of}: {} option {}", self.kind, self.option)
+            }
+        };
+        format!("choice {}: {what}", self.choice)
+    }
+}
+
+/// A failing schedule with the fewest deviations found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Counterexample {
+    /// How it fails.
+    pub failure: Failure,
+    /// What makes it, choice by choice.
+    pub deviations: Vec<Deviation>,
+    /// Its tape: `ticketsim run --tape` replays it.
+    pub tape: String,
+    /// The command that replays it.
+    pub reproduce: String,
+}
+
+/// What exploring one mode found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Explored {
+    /// The mode.
+    pub occ: Occ,
+    /// The nominal run's choices, by kind.
+    pub nominal_choices: ChoiceCounts,
+    /// Schedules run.
+    pub schedules: u64,
+    /// Distinct histories among them (distinct trace hashes).
+    pub histories: u64,
+    /// Schedules that failed.
+    pub failing: u64,
+    /// Schedules per number of deviations, from 0.
+    pub by_deviations: Vec<u64>,
+    /// Whether `max_schedules` stopped the search before the bound was covered.
+    pub cut_short: bool,
+    /// A failing schedule with the fewest deviations, if any failed.
+    pub counterexample: Option<Counterexample>,
+}
+
+impl Explored {
+    /// Whether every schedule explored converged and broke no invariant.
+    pub fn passed(&self) -> bool {
+        self.failing == 0
+    }
+}
+
+/// The options a deviation at a choice of `kind` among `options` may take.
+fn alternatives(kind: ChoiceKind, options: u64, latency_points: u32) -> Vec<u64> {
+    match kind {
+        ChoiceKind::Latency => {
+            let top = options - 1;
+            let n = u64::from(latency_points.max(2)) - 1;
+            let mut points: Vec<u64> = (1..=n).map(|i| (i * top).div_ceil(n)).collect();
+            points.dedup();
+            points.retain(|&p| p > 0);
+            points
+        }
+        ChoiceKind::Tie | ChoiceKind::CrashNode => (1..options).collect(),
+        ChoiceKind::SlowTail | ChoiceKind::Strike => vec![1],
+        // A crash gap is a clock draw: not explored (the scenario is refused before).
+        ChoiceKind::CrashGap => Vec::new(),
+    }
+}
+
+struct Search<'a> {
+    scenario: &'a Scenario,
+    occ: Occ,
+    scope: Scope,
+    schedules: u64,
+    histories: BTreeSet<String>,
+    failing: u64,
+    by_deviations: Vec<u64>,
+    cut_short: bool,
+    best: Option<Counterexample>,
+    progress: &'a dyn Fn(u64),
+}
+
+impl Search<'_> {
+    /// Run the schedule `deviations`, then every schedule that adds one deviation after its
+    /// last one, while the bound allows.
+    fn visit(&mut self, deviations: &mut Vec<(u64, u64)>) -> Option<ChoiceCounts> {
+        if self.schedules >= self.scope.max_schedules {
+            self.cut_short = true;
+            return None;
+        }
+        let (report, made) = run_schedule(self.scenario, self.occ, deviations.clone());
+        self.schedules += 1;
+        if self.schedules % 1024 == 0 {
+            (self.progress)(self.schedules);
+        }
+        self.by_deviations[deviations.len()] += 1;
+        self.histories.insert(report.trace_hash.clone());
+        if let Some(failure) = Failure::of(&report) {
+            self.failing += 1;
+            let fewer = self
+                .best
+                .as_ref()
+                .is_none_or(|b| deviations.len() < b.deviations.len());
+            if fewer {
+                let tape = made.tape.as_ref().expect("an explored run records").token();
+                self.best = Some(Counterexample {
+                    failure,
+                    deviations: deviations
+                        .iter()
+                        .map(|&(choice, option)| {
+                            let (kind, of, options) = made.points[choice as usize];
+                            Deviation {
+                                choice,
+                                kind,
+                                of,
+                                options,
+                                option,
+                            }
+                        })
+                        .collect(),
+                    reproduce: reproduce_tape(self.scenario, &tape, self.occ),
+                    tape,
+                });
+            }
+        }
+        let counts = made.counts();
+        if deviations.len() < self.scope.deviations as usize {
+            let from = deviations.last().map_or(0, |&(i, _)| i + 1);
+            for (j, &(kind, _, options)) in made.points.iter().enumerate().skip(from as usize) {
+                for option in alternatives(kind, options, self.scope.latency_points) {
+                    deviations.push((j as u64, option));
+                    self.visit(deviations);
+                    deviations.pop();
+                    if self.cut_short {
+                        return counts;
+                    }
+                }
+            }
+        }
+        counts
+    }
+}
+
+/// Explore `scenario` in mode `occ` within `scope`. `progress` hears the schedules run so far
+/// now and then.
+pub fn explore(
+    scenario: &Scenario,
+    occ: Occ,
+    scope: Scope,
+    progress: &dyn Fn(u64),
+) -> Result<Explored, Error> {
+    if scenario.faults.crash_rate.is_some() {
+        return Err(Error::Usage(format!(
+            "{}: explore does not take faults.crash-rate (its crash times are clock draws, not choices); name each crash in faults.crash instead",
+            scenario.source.display()
+        )));
+    }
+    let mut search = Search {
+        scenario,
+        occ,
+        scope,
+        schedules: 0,
+        histories: BTreeSet::new(),
+        failing: 0,
+        by_deviations: vec![0; scope.deviations as usize + 1],
+        cut_short: false,
+        best: None,
+        progress,
+    };
+    let nominal = in_one_runtime(|| search.visit(&mut Vec::new()));
+    Ok(Explored {
+        occ,
+        nominal_choices: nominal.expect("the nominal run is always run"),
+        schedules: search.schedules,
+        histories: search.histories.len() as u64,
+        failing: search.failing,
+        by_deviations: search.by_deviations,
+        cut_short: search.cut_short,
+        counterexample: search.best,
+    })
+}
+
+/// The sentence that says what an exploration covered, and what it did not.
+pub fn coverage(scope: Scope, cut_short: bool) -> String {
+    let points = match scope.latency_points {
+        2 => "its minimum and its maximum".to_owned(),
+        n => format!("{n} points from its minimum to its maximum"),
+    };
+    let covered = format!(
+        "Covered: every schedule that deviates from the nominal run (the first ready task runs, every latency at its minimum, no slow tail, no fault) at most {} time{}, a latency taking {points}.",
+        scope.deviations,
+        if scope.deviations == 1 { "" } else { "s" }
+    );
+    let not = "Not covered: more deviations, latencies between those points, and faults the scenario does not name (a named crash stays at its clock time).";
+    if cut_short {
+        format!(
+            "{covered} Cut short at {} schedules (--max-schedules): not every such schedule ran. {not}",
+            scope.max_schedules
+        )
+    } else {
+        format!("{covered} {not}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_points_spread_over_the_range_and_skip_the_minimum() {
+        assert_eq!(alternatives(ChoiceKind::Latency, 1501, 2), vec![1500]);
+        assert_eq!(alternatives(ChoiceKind::Latency, 1501, 3), vec![750, 1500]);
+        assert_eq!(alternatives(ChoiceKind::Latency, 3, 5), vec![1, 2]);
+        assert_eq!(alternatives(ChoiceKind::Latency, 1, 2), Vec::<u64>::new());
+        assert_eq!(alternatives(ChoiceKind::Tie, 3, 2), vec![1, 2]);
+        assert_eq!(alternatives(ChoiceKind::Strike, 2, 2), vec![1]);
+    }
+}
