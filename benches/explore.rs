@@ -37,7 +37,7 @@ fn main() {
             max_schedules: 10_000_000,
         };
         let start = Instant::now();
-        let found = explore(&scenario, occ, scope, &|_| {}).expect("explorable");
+        let found = explore(&scenario, false, occ, scope, &|_| {}).expect("explorable");
         let secs = start.elapsed().as_secs_f64();
         println!(
             "{:<20} {:<6} {:>3} {:>10} {:>10} {:>8} {:>9.2} {:>14.0}",

@@ -37,15 +37,16 @@ pub struct ExploreArgs {
     /// The concurrency-control modes to explore.
     #[arg(long, value_enum, default_value_t = Modes::All)]
     pub occ: Modes,
-    /// Deviations from the nominal run, at most (0 to 8).
-    #[arg(long, value_name = "K", default_value_t = 2,
+    /// Deviations from the nominal run, at most (0 to 8). Default: the scenario's
+    /// explore.deviations, else 2.
+    #[arg(long, value_name = "K",
           value_parser = clap::value_parser!(u32).range(0..=8))]
-    pub deviations: u32,
+    pub deviations: Option<u32>,
     /// Points of a latency's range a deviation may take, its minimum included (2 to 16): 2 is
-    /// the minimum and the maximum.
-    #[arg(long, value_name = "N", default_value_t = 2,
+    /// the minimum and the maximum. Default: the scenario's explore.latency-points, else 2.
+    #[arg(long, value_name = "N",
           value_parser = clap::value_parser!(u32).range(2..=16))]
-    pub latency_points: u32,
+    pub latency_points: Option<u32>,
     /// Schedules to run at most per mode; past it the exploration says it was cut short.
     #[arg(long, value_name = "N", default_value_t = 1_000_000,
           value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
@@ -66,16 +67,17 @@ struct ExploreReport<'a> {
 
 /// Run it.
 pub fn execute(args: ExploreArgs) -> Result<u8, Error> {
-    let scenario = Scenario::load(&args.scenario)?;
-    let scope = Scope {
-        deviations: args.deviations,
-        latency_points: args.latency_points,
-        max_schedules: args.max_schedules,
-    };
+    let loaded = Scenario::load(&args.scenario)?;
+    let (scenario, scope, scoped) = explore::target(
+        &loaded,
+        args.deviations,
+        args.latency_points,
+        args.max_schedules,
+    );
     let spinner = explore_spinner();
     let mut modes = Vec::new();
     for occ in args.occ.list() {
-        let found = explore::explore(&scenario, occ, scope, &|n| {
+        let found = explore::explore(&scenario, scoped, occ, scope, &|n| {
             spinner.set_message(format!("occ {occ}: {n} schedules"))
         })?;
         modes.push(found);
@@ -94,12 +96,18 @@ pub fn execute(args: ExploreArgs) -> Result<u8, Error> {
             &serde_json::to_string_pretty(&report).expect("an exploration serializes"),
         )?;
     } else {
-        output::print(&render(&scenario, scope, &modes, &coverage))?;
+        output::print(&render(&scenario, scoped, scope, &modes, &coverage))?;
     }
     Ok(0)
 }
 
-fn render(scenario: &Scenario, scope: Scope, modes: &[Explored], coverage: &str) -> String {
+fn render(
+    scenario: &Scenario,
+    scoped: bool,
+    scope: Scope,
+    modes: &[Explored],
+    coverage: &str,
+) -> String {
     let mut out = format!(
         "ticketsim explore · {} · at most {} deviation{} · {} latency points\n",
         scenario.name,
@@ -107,6 +115,13 @@ fn render(scenario: &Scenario, scope: Scope, modes: &[Explored], coverage: &str)
         if scope.deviations == 1 { "" } else { "s" },
         scope.latency_points
     );
+    if scoped {
+        let _ = writeln!(
+            out,
+            "  the scope of its [explore] table: {}",
+            crate::harness::shrink::Size::of(scenario)
+        );
+    }
     let mut table = Builder::default();
     table.push_record([
         "occ",

@@ -6,6 +6,7 @@ use crate::harness::error::Error;
 use crate::harness::files::{not_the_input, write_with};
 use crate::harness::run::{run_driven, Driven, DrivenError};
 use crate::model::occ::Occ;
+use crate::present::report::shell_quote;
 use crate::scenario::schema::Scenario;
 use crate::sim::choice::Drive;
 use crate::sim::tape::Tape;
@@ -37,6 +38,10 @@ pub struct RunArgs {
     /// longer fits the model, the scenario or the mode is refused (exit 2).
     #[arg(long, value_name = "TOKEN", value_parser = Tape::from_token)]
     pub tape: Option<Tape>,
+    /// Run the scenario's [explore] scope (its tickets, replicas, updates and orders) instead
+    /// of its whole workload: what `ticketsim explore` explored, and its tapes replay on.
+    #[arg(long)]
+    pub scoped: bool,
     /// Also print the run's choice tape, the token --tape replays (its length grows with the
     /// run's choices: a shrunk scenario's is a few dozen characters).
     #[arg(long)]
@@ -55,6 +60,17 @@ pub struct RunArgs {
 /// Run it.
 pub fn execute(args: RunArgs) -> Result<u8, Error> {
     let scenario = Scenario::load(&args.scenario)?;
+    let scenario = if args.scoped {
+        let Some(table) = &scenario.explore else {
+            return Err(Error::Usage(format!(
+                "{} has no [explore] table, so no scope to run: leave out --scoped",
+                args.scenario.display()
+            )));
+        };
+        scenario.scoped(table)
+    } else {
+        scenario
+    };
     let drive = match (args.tape, args.seed) {
         (Some(tape), _) => Drive::Tape(tape),
         (None, Some(seed)) => Drive::Seed(seed),
@@ -82,7 +98,7 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
     let record = args.print_tape;
     // Without --trace nothing of the trace is kept; with it, the trace goes to its file as
     // the run makes it. Either way memory stays flat however long the run.
-    let report = match &args.trace {
+    let mut report = match &args.trace {
         None => run_driven::<std::io::Sink>(&scenario, args.occ, how(&drive, record, None))
             .map_err(misfit)?,
         Some(path) => {
@@ -105,6 +121,16 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
             })?
         }
     };
+    if args.scoped {
+        // The run was of the [explore] scope: so is its replay.
+        let file = format!(
+            "ticketsim run {}",
+            shell_quote(&args.scenario.display().to_string())
+        );
+        if let Some(rest) = report.reproduce.strip_prefix(&file) {
+            report.reproduce = format!("{file} --scoped{rest}");
+        }
+    }
     if args.json {
         output::print_json(&report.to_json())?;
     } else {

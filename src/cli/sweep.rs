@@ -7,6 +7,7 @@ use crate::cli::progress::progress_bar;
 use crate::harness::error::Error;
 use crate::harness::files::write_files;
 use crate::harness::sweep::baseline::{self, Baseline};
+use crate::harness::sweep::explored;
 use crate::harness::sweep::plan::{Plan, Seeds, Shard};
 use crate::harness::sweep::report::SweepReport;
 use crate::harness::sweep::workers::{self, default_jobs};
@@ -141,7 +142,11 @@ pub fn execute(args: SweepArgs) -> Result<u8, Error> {
             output::note(&format!("wrote {}", path.display()));
         }
     }
-    let report = SweepReport::new(&scenarios, &plan, outcomes, check);
+    let mut report = SweepReport::new(&scenarios, &plan, outcomes, check);
+    // The [explore] claims are judged once: by a whole sweep, or by its first shard.
+    if args.shard.index == 1 {
+        report.add_explorations(explored::judge(&scenarios, &modes)?);
+    }
     print_sweep(&report, args.json)?;
     Ok(u8::from(!report.passed))
 }

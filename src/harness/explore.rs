@@ -15,8 +15,8 @@
 //! as shrinking defines it ([`Failure`]).
 
 use crate::harness::error::Error;
+use crate::harness::failure::Failure;
 use crate::harness::run::{in_one_runtime, run_schedule};
-use crate::harness::shrink::Failure;
 use crate::model::occ::Occ;
 use crate::present::report::reproduce_tape;
 use crate::scenario::schema::Scenario;
@@ -141,6 +141,7 @@ fn alternatives(kind: ChoiceKind, options: u64, latency_points: u32) -> Vec<u64>
 
 struct Search<'a> {
     scenario: &'a Scenario,
+    scoped: bool,
     occ: Occ,
     scope: Scope,
     schedules: u64,
@@ -190,7 +191,7 @@ impl Search<'_> {
                             }
                         })
                         .collect(),
-                    reproduce: reproduce_tape(self.scenario, &tape, self.occ),
+                    reproduce: reproduce_tape(self.scenario, &tape, self.occ, self.scoped),
                     tape,
                 });
             }
@@ -213,10 +214,34 @@ impl Search<'_> {
     }
 }
 
-/// Explore `scenario` in mode `occ` within `scope`. `progress` hears the schedules run so far
-/// now and then.
+/// What to explore: the scenario, cut down to its `[explore]` scope when it has one, and the
+/// bound: `deviations` and `latency_points` if given, else the table's, else 2 and 2.
+pub fn target(
+    scenario: &Scenario,
+    deviations: Option<u32>,
+    latency_points: Option<u32>,
+    max_schedules: u64,
+) -> (Scenario, Scope, bool) {
+    let table = scenario.explore.as_ref();
+    let scope = Scope {
+        deviations: deviations.or(table.map(|t| t.deviations)).unwrap_or(2),
+        latency_points: latency_points
+            .or(table.map(|t| t.latency_points))
+            .unwrap_or(2),
+        max_schedules,
+    };
+    match table {
+        Some(t) => (scenario.scoped(t), scope, true),
+        None => (scenario.clone(), scope, false),
+    }
+}
+
+/// Explore `scenario` in mode `occ` within `scope`; `scoped` when `scenario` is a file's
+/// `[explore]` scope (its replay commands say `--scoped`). `progress` hears the schedules run
+/// so far now and then.
 pub fn explore(
     scenario: &Scenario,
+    scoped: bool,
     occ: Occ,
     scope: Scope,
     progress: &dyn Fn(u64),
@@ -229,6 +254,7 @@ pub fn explore(
     }
     let mut search = Search {
         scenario,
+        scoped,
         occ,
         scope,
         schedules: 0,

@@ -6,6 +6,7 @@
 pub mod demo;
 pub mod error;
 pub mod explore;
+pub mod failure;
 pub mod files;
 pub mod run;
 pub mod seeds;

@@ -176,7 +176,7 @@ impl Report {
             expectations,
             reproduce: match drive {
                 Drive::Seed(seed) => reproduce(scenario, *seed, occ),
-                Drive::Tape(tape) => reproduce_tape(scenario, &tape.token(), occ),
+                Drive::Tape(tape) => reproduce_tape(scenario, &tape.token(), occ, false),
                 // The explorer fills it in with the schedule's recorded tape.
                 Drive::Schedule(_) => String::new(),
             },
@@ -192,7 +192,7 @@ impl Report {
 
     /// The command that replays this run's choices from `token`.
     pub fn reproduce_by_tape(&self, scenario: &Scenario, token: &str) -> String {
-        reproduce_tape(scenario, token, self.occ)
+        reproduce_tape(scenario, token, self.occ, false)
     }
 
     /// The report as pretty JSON.
@@ -209,11 +209,13 @@ pub fn reproduce(scenario: &Scenario, seed: u64, occ: Occ) -> String {
     )
 }
 
-/// The command that replays `token` on `scenario`, ready to paste into a shell.
-pub fn reproduce_tape(scenario: &Scenario, token: &str, occ: Occ) -> String {
+/// The command that replays `token` on `scenario`, ready to paste into a shell; `scoped`
+/// when the tape was made on the scenario's `[explore]` scope (`run --scoped`).
+pub fn reproduce_tape(scenario: &Scenario, token: &str, occ: Occ, scoped: bool) -> String {
     format!(
-        "ticketsim run {} --tape {} --occ {occ}",
+        "ticketsim run {}{} --tape {} --occ {occ}",
         shell_quote(&scenario.source.display().to_string()),
+        if scoped { " --scoped" } else { "" },
         shell_quote(token)
     )
 }

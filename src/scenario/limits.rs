@@ -6,6 +6,7 @@
 
 use crate::model::documents::Price;
 use crate::model::node::Node;
+use crate::scenario::explore::ExploreClaim;
 use crate::scenario::schema::{NodeName, Pace, Scenario};
 
 /// The largest workload a scenario may script, in HTTP requests. A guard against typos
@@ -158,6 +159,7 @@ impl Scenario {
             format!("must be between 2 and 10000, not {deliveries}"),
         )?;
         self.validate_faults(limit)?;
+        self.validate_explore()?;
         let w = &self.workload;
         check(
             !w.create_tickets.is_empty() || !w.price_chain.is_empty() || !w.reserve.is_empty(),
@@ -295,6 +297,73 @@ fn check_at(at_ms: u64, limit_ms: u64, path: &[Seg]) -> Result<(), Invalid> {
 }
 
 impl Scenario {
+    fn validate_explore(&self) -> Result<(), Invalid> {
+        use Seg::Key;
+        let Some(e) = &self.explore else {
+            return Ok(());
+        };
+        let fail = |key: &'static str, message: String| {
+            Err(Invalid {
+                path: vec![Key("explore"), Key(key)],
+                message,
+            })
+        };
+        if !(0..=8).contains(&e.deviations) {
+            return fail(
+                "deviations",
+                format!("must be from 0 to 8, not {}", e.deviations),
+            );
+        }
+        if !(2..=16).contains(&e.latency_points) {
+            return fail(
+                "latency-points",
+                format!("must be from 2 to 16, not {}", e.latency_points),
+            );
+        }
+        for (key, n, max) in [
+            ("tickets", e.tickets, 4),
+            ("replicas", e.replicas, 8),
+            ("updates", e.updates, 8),
+            ("orders", e.orders, 4),
+        ] {
+            if let Some(n) = n {
+                let least = u32::from(key != "updates");
+                if n < least || n > max {
+                    return fail(
+                        key,
+                        format!(
+                            "must be from {least} to {max}, not {n}: an explored scope stays small"
+                        ),
+                    );
+                }
+            }
+        }
+        for (key, claim) in [("off", e.off), ("on", e.on), ("dedup", e.dedup)] {
+            if let Some(ExploreClaim::FailsWithin(k)) = claim {
+                if k > e.deviations {
+                    return fail(
+                        key,
+                        format!("fails-within-{k} asks for more deviations than explore.deviations ({})", e.deviations),
+                    );
+                }
+            }
+        }
+        if e.off.is_none() && e.on.is_none() && e.dedup.is_none() {
+            return fail(
+                "off",
+                "claims nothing: give at least one of off, on and dedup (converges or fails-within-K)"
+                    .to_owned(),
+            );
+        }
+        if self.faults.crash_rate.is_some() {
+            return fail(
+                "deviations",
+                "cannot explore a scenario with faults.crash-rate: its crash times are clock draws, not choices; name each crash in faults.crash".to_owned(),
+            );
+        }
+        Ok(())
+    }
+
     fn validate_faults(&self, limit_ms: u64) -> Result<(), Invalid> {
         use Seg::{Idx, Key};
         let f = &self.faults;

@@ -11,6 +11,7 @@
 use crate::model::documents::Price;
 use crate::model::node::Node;
 use crate::scenario::expect::Expectations;
+use crate::scenario::explore::ExploreTable;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::ops::Range;
@@ -51,6 +52,46 @@ pub struct Scenario {
     /// What must hold, per OCC mode.
     #[serde(default)]
     pub expect: Expectations,
+    /// A small scope to explore every schedule of, and what each mode shows within its bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explore: Option<ExploreTable>,
+}
+
+impl Scenario {
+    /// This scenario cut down to `table`'s scope (its `[explore]` table's, usually).
+    pub fn scoped(&self, table: &ExploreTable) -> Scenario {
+        let mut s = self.clone();
+        if let Some(r) = table.replicas {
+            s.topology.orders_replicas = r;
+        }
+        let w = &mut s.workload;
+        for c in &mut w.create_tickets {
+            if let Some(t) = table.tickets {
+                c.count = t;
+            }
+        }
+        for c in &mut w.price_chain {
+            if let Some(t) = table.tickets {
+                c.tickets = t;
+            }
+            if let Some(u) = table.updates {
+                c.updates.truncate(u as usize);
+            }
+        }
+        for r in &mut w.reserve {
+            if let Some(t) = table.tickets {
+                r.tickets = t;
+            }
+            if let Some(u) = table.updates {
+                r.price_updates.truncate(u as usize);
+            }
+            if let Some(o) = table.orders {
+                r.orders = o;
+            }
+        }
+        s.explore = None;
+        s
+    }
 }
 
 /// Services and bus settings.

@@ -19,7 +19,7 @@ fn explored(scenario: &Scenario, occ: Occ, deviations: u32) -> Explored {
         latency_points: 2,
         max_schedules: 1_000_000,
     };
-    explore(scenario, occ, scope, &|_| {}).unwrap()
+    explore(scenario, false, occ, scope, &|_| {}).unwrap()
 }
 
 /// (schedules, distinct histories, failing, schedules per number of deviations)
@@ -175,4 +175,95 @@ fn explore_refuses_what_it_cannot_enumerate() {
     ]);
     assert_eq!(code, 2);
     assert!(stderr.contains("9 is not in 0..=8"), "{stderr}");
+}
+
+/// did-it-work with its [explore] claims for `off` turned around.
+fn claims_turned_around(dir: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(root().join("scenarios/did-it-work.toml")).unwrap();
+    let (expect, explore) = text.split_once("[explore]").unwrap();
+    let explore = explore.replace("off = \"fails-within-2\"", "off = \"converges\"");
+    let file = dir.join("turned.toml");
+    std::fs::write(&file, format!("{expect}[explore]{explore}")).unwrap();
+    file.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_sweep_judges_the_explore_claims_and_a_broken_one_fails_it() {
+    // The catalogue's claims hold (the rest of `sweep --check` is the catalogue test's).
+    let (code, text, _) = ticketsim(&["sweep", "scenarios/did-it-work.toml", "--seeds", "0..2"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("  did-it-work · on: converges held (all 24096 schedules within 4 deviations converged)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  did-it-work · off: fails-within-2 held (1392 of 23275 schedules fail, the first with 2 deviations)\n"),
+        "{text}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = claims_turned_around(dir.path());
+    let (code, text, _) = ticketsim(&["sweep", &file, "--seeds", "0..2", "--occ", "off"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("EXPECTATION FAILED: did-it-work · occ off expects its [explore] scope to `converges`, but 1392 of 23275 schedules within 4 deviations fail, the first with 2.\n"),
+        "{text}"
+    );
+    // Its reproduce command replays the failing schedule on the scope.
+    let reproduce = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("reproduce: ticketsim "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(reproduce.contains(" --scoped --tape t1"), "{reproduce}");
+    let args: Vec<&str> = reproduce.split(' ').collect();
+    let (code, run, stderr) = ticketsim(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(run.contains("outcome: DIVERGED"), "{run}");
+    assert!(
+        run.contains(" --scoped --tape "),
+        "the run's own reproduce keeps --scoped: {run}"
+    );
+    // A shard other than the first leaves the claims to shard 1.
+    let (_, json, _) = ticketsim(&[
+        "sweep", &file, "--seeds", "0..2", "--occ", "off", "--shard", "2/2", "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(v.get("explorations").is_none(), "{json}");
+    assert_eq!(v["passed"], true);
+}
+
+#[test]
+fn explore_tables_are_checked_when_read() {
+    let cases = [
+        ("deviations = 9\non = \"converges\"", "key `explore.deviations`: must be from 0 to 8, not 9"),
+        ("deviations = 2\noff = \"fails-within-3\"", "key `explore.off`: fails-within-3 asks for more deviations than explore.deviations (2)"),
+        ("tickets = 1", "key `explore.off`: claims nothing"),
+        ("tickets = 40\non = \"converges\"", "key `explore.tickets`: must be from 1 to 4, not 40"),
+        ("on = \"sometimes\"", "is not an exploration claim: write converges or fails-within-K"),
+        ("on = \"converges\"\nscope = 3", "unknown field `scope`"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("e.toml");
+    for (table, says) in cases {
+        std::fs::write(
+            &file,
+            format!(
+                "name = \"e\"\ndescription = \"d\"\n[[workload.price-chain]]\ntickets = 2\ntitle = \"t\"\nprice = 5\nupdates = [10]\n[explore]\n{table}\n"
+            ),
+        )
+        .unwrap();
+        let (code, _, stderr) = ticketsim(&["explore", file.to_str().unwrap()]);
+        assert_eq!(code, 2, "{table}: {stderr}");
+        assert!(stderr.contains(says), "{table}: {stderr}");
+    }
+    // explore uses the table's scope and bound; run --scoped runs that scope.
+    let (code, text, _) = ticketsim(&["explore", "scenarios/did-it-work.toml", "--occ", "on"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.starts_with("ticketsim explore · did-it-work · at most 4 deviations · 2 latency points\n  the scope of its [explore] table: 1 ticket, 2 price updates, 2 replicas\n"),
+        "{text}"
+    );
+    let (code, _, stderr) = ticketsim(&["run", "tests/fixtures/explore-u2r2.toml", "--scoped"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("has no [explore] table"), "{stderr}");
 }

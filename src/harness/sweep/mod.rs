@@ -3,10 +3,12 @@
 //! with the committed baselines.
 //!
 //! [`plan`] says what runs (and which shard), [`workers`] runs it, [`tally`] adds the outcomes
-//! up, [`baseline`] compares them with `reports/*.baseline.toml`, [`report`] judges them,
+//! up, [`baseline`] compares them with `reports/*.baseline.toml`, [`explored`] judges the
+//! scenarios' `[explore]` claims, [`report`] judges them,
 //! [`merge`] combines the shards of one sweep and [`render`] prints the result.
 
 pub mod baseline;
+pub mod explored;
 pub mod merge;
 pub mod plan;
 pub mod render;

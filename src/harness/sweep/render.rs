@@ -94,6 +94,24 @@ impl SweepReport {
             }
         }
 
+        if !self.explorations.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nexplorations (every schedule of a scenario's [explore] scope within its bound):"
+            );
+            for e in &self.explorations {
+                let _ = writeln!(
+                    out,
+                    "  {} · {}: {} {} ({})",
+                    e.scenario,
+                    e.occ,
+                    e.expected,
+                    e.verdict.shout(),
+                    e.why
+                );
+            }
+        }
+
         let failing: Vec<&GroupReport> = self
             .groups
             .iter()
@@ -130,6 +148,20 @@ impl SweepReport {
                 if let (Claim::Converges, Some(r)) = (j.expected, &g.reproduce) {
                     let _ = writeln!(out, "  reproduce: {r}");
                 }
+            }
+        }
+        for e in self
+            .explorations
+            .iter()
+            .filter(|e| e.verdict == Verdict::Failed)
+        {
+            let _ = writeln!(
+                out,
+                "\nEXPECTATION FAILED: {} · occ {} expects its [explore] scope to `{}`, but {}.",
+                e.scenario, e.occ, e.expected, e.why
+            );
+            if let Some(r) = &e.reproduce {
+                let _ = writeln!(out, "  reproduce: {r}");
             }
         }
         if undecided > 0 {

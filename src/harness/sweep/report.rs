@@ -3,6 +3,7 @@
 //! what `ticketsim merge` reads back; [`crate::harness::sweep::render`] prints it.
 
 use crate::harness::sweep::baseline::BaselineCheck;
+use crate::harness::sweep::explored::ExploreJudgement;
 use crate::harness::sweep::plan::{Plan, Seeds, Shard};
 use crate::harness::sweep::tally::{HashSum, Tally};
 use crate::harness::sweep::workers::{Outcomes, Panicked};
@@ -29,6 +30,9 @@ pub struct SweepReport {
     /// The comparison with the committed baselines, with `--check`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineCheck>,
+    /// The scenarios' `[explore]` claims, judged (by a whole sweep, or its shard 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub explorations: Vec<ExploreJudgement>,
     /// The sum of every run's report hash: equal for every `--jobs`, and the shards' hashes
     /// add up (wrapping) to the whole sweep's.
     pub combined_hash: HashSum,
@@ -229,6 +233,7 @@ impl SweepReport {
             groups,
             panics: outcomes.panics,
             baseline,
+            explorations: Vec::new(),
             combined_hash: HashSum::default(),
             passed: false,
         };
@@ -247,8 +252,17 @@ impl SweepReport {
             .baseline
             .as_ref()
             .is_some_and(|b| !b.mismatches.is_empty());
-        self.passed =
-            self.panics.is_empty() && !mismatched && !self.groups.iter().any(GroupReport::failed);
+        let explored = self.explorations.iter().all(|e| e.verdict == Verdict::Held);
+        self.passed = self.panics.is_empty()
+            && !mismatched
+            && explored
+            && !self.groups.iter().any(GroupReport::failed);
+    }
+
+    /// Add the judgements of the scenarios' `[explore]` claims.
+    pub fn add_explorations(&mut self, explorations: Vec<ExploreJudgement>) {
+        self.explorations = explorations;
+        self.sum_up();
     }
 
     /// The report as pretty JSON.
