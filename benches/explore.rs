@@ -1,6 +1,6 @@
 //! Exploration speed: `cargo bench --bench explore`.
 //!
-//! Explores the shrunk catalogue scopes of `tests/fixtures/` on one thread and prints the
+//! Explores the shrunk catalogue scopes of `tests/fixtures/` on one thread, then two, and prints the
 //! schedules run, the distinct histories, the wall time and the schedules per second: the
 //! course's race with two replicas and two updates (u2r2) and three updates (u3r2) within four
 //! deviations, and the duplicate publish within three.
@@ -16,8 +16,8 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     println!(
-        "{:<20} {:<6} {:>3} {:>10} {:>10} {:>8} {:>9} {:>14}",
-        "scope", "occ", "k", "schedules", "histories", "failing", "seconds", "schedules/s"
+        "{:<20} {:<6} {:>3} {:>5} {:>10} {:>10} {:>8} {:>9} {:>14}",
+        "scope", "occ", "k", "jobs", "schedules", "histories", "failing", "seconds", "schedules/s"
     );
     for (name, occ, k) in [
         ("explore-u2r2", Occ::Off, 4),
@@ -36,19 +36,22 @@ fn main() {
             latency_points: 2,
             max_schedules: 10_000_000,
         };
-        let start = Instant::now();
-        let found = explore(&scenario, false, occ, scope, &|_| {}).expect("explorable");
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "{:<20} {:<6} {:>3} {:>10} {:>10} {:>8} {:>9.2} {:>14.0}",
-            name,
-            occ.to_string(),
-            k,
-            found.schedules,
-            found.histories,
-            found.failing,
-            secs,
-            found.schedules as f64 / secs
-        );
+        for jobs in [1, 2] {
+            let start = Instant::now();
+            let found = explore(&scenario, false, occ, scope, jobs, &|_| {}).expect("explorable");
+            let secs = start.elapsed().as_secs_f64();
+            println!(
+                "{:<20} {:<6} {:>3} {:>5} {:>10} {:>10} {:>8} {:>9.2} {:>14.0}",
+                name,
+                occ.to_string(),
+                k,
+                jobs,
+                found.schedules,
+                found.histories,
+                found.failing,
+                secs,
+                found.schedules as f64 / secs
+            );
+        }
     }
 }

@@ -2,15 +2,17 @@
 //! nominal run, per mode: how many, how many distinct histories, and the smallest failing one
 //! as a tape.
 
-use crate::cli::options::Modes;
+use crate::cli::options::{parse_jobs, Modes};
 use crate::cli::output;
 use crate::cli::progress::explore_spinner;
 use crate::harness::error::Error;
 use crate::harness::explore::{self, Explored, Scope};
+use crate::harness::sweep::workers::default_jobs;
 use crate::present::story::wrap;
 use crate::scenario::schema::Scenario;
 use clap::Args;
 use std::fmt::Write as _;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use tabled::builder::Builder;
 use tabled::settings::Style;
@@ -51,6 +53,9 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "N", default_value_t = 1_000_000,
           value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub max_schedules: u64,
+    /// Worker threads (1 to 256). Default: one per core. The result does not depend on it.
+    #[arg(long, value_name = "N", value_parser = parse_jobs)]
+    pub jobs: Option<NonZeroUsize>,
     /// Print what was found as JSON.
     #[arg(long)]
     pub json: bool,
@@ -74,10 +79,11 @@ pub fn execute(args: ExploreArgs) -> Result<u8, Error> {
         args.latency_points,
         args.max_schedules,
     );
+    let jobs = args.jobs.unwrap_or_else(default_jobs).get();
     let spinner = explore_spinner();
     let mut modes = Vec::new();
     for occ in args.occ.list() {
-        let found = explore::explore(&scenario, scoped, occ, scope, &|n| {
+        let found = explore::explore(&scenario, scoped, occ, scope, jobs, &|n| {
             spinner.set_message(format!("occ {occ}: {n} schedules"))
         })?;
         modes.push(found);

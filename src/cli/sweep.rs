@@ -145,7 +145,7 @@ pub fn execute(args: SweepArgs) -> Result<u8, Error> {
     let mut report = SweepReport::new(&scenarios, &plan, outcomes, check);
     // The [explore] claims are judged once: by a whole sweep, or by its first shard.
     if args.shard.index == 1 {
-        report.add_explorations(explored::judge(&scenarios, &modes)?);
+        report.add_explorations(explored::judge(&scenarios, &modes, jobs.get())?);
     }
     print_sweep(&report, args.json)?;
     Ok(u8::from(!report.passed))

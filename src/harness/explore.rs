@@ -20,10 +20,11 @@ use crate::harness::run::{in_one_runtime, run_schedule};
 use crate::model::occ::Occ;
 use crate::present::report::reproduce_tape;
 use crate::scenario::schema::Scenario;
-use crate::sim::choice::ChoiceCounts;
+use crate::sim::choice::{ChoiceCounts, Made};
 use crate::sim::tape::{ChoiceKind, ChoiceOf};
 use serde::Serialize;
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// How far to look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -139,32 +140,56 @@ fn alternatives(kind: ChoiceKind, options: u64, latency_points: u32) -> Vec<u64>
     }
 }
 
+/// One depth-first search: of the whole space, or of one subtree under the nominal run.
 struct Search<'a> {
     scenario: &'a Scenario,
     scoped: bool,
     occ: Occ,
     scope: Scope,
+    /// Schedules this search may run.
+    cap: u64,
     schedules: u64,
     histories: BTreeSet<String>,
     failing: u64,
     by_deviations: Vec<u64>,
     cut_short: bool,
     best: Option<Counterexample>,
-    progress: &'a dyn Fn(u64),
+    /// Schedules run by every search of this exploration, for progress.
+    all: &'a AtomicU64,
+    progress: &'a (dyn Fn(u64) + Sync),
 }
 
-impl Search<'_> {
-    /// Run the schedule `deviations`, then every schedule that adds one deviation after its
-    /// last one, while the bound allows.
-    fn visit(&mut self, deviations: &mut Vec<(u64, u64)>) -> Option<ChoiceCounts> {
-        if self.schedules >= self.scope.max_schedules {
+impl<'a> Search<'a> {
+    fn new(explore: &Explore<'a>, cap: u64) -> Search<'a> {
+        Search {
+            scenario: explore.scenario,
+            scoped: explore.scoped,
+            occ: explore.occ,
+            scope: explore.scope,
+            cap,
+            schedules: 0,
+            histories: BTreeSet::new(),
+            failing: 0,
+            by_deviations: vec![0; explore.scope.deviations as usize + 1],
+            cut_short: false,
+            best: None,
+            all: explore.all,
+            progress: explore.progress,
+        }
+    }
+
+    /// Run the schedule `deviations` and account for it; what its chooser made, or `None`
+    /// when the cap is reached.
+    fn run_one(&mut self, deviations: &[(u64, u64)]) -> Option<Made> {
+        if self.schedules >= self.cap {
             self.cut_short = true;
             return None;
         }
-        let (report, made) = run_schedule(self.scenario, self.occ, deviations.clone());
+        let (report, made) = run_schedule(self.scenario, self.occ, deviations.to_vec());
         self.schedules += 1;
-        if self.schedules % 1024 == 0 {
-            (self.progress)(self.schedules);
+        let all = self.all.fetch_add(1, Ordering::Relaxed) + 1;
+        if all % 1024 == 0 {
+            (self.progress)(all);
         }
         self.by_deviations[deviations.len()] += 1;
         self.histories.insert(report.trace_hash.clone());
@@ -196,22 +221,71 @@ impl Search<'_> {
                 });
             }
         }
-        let counts = made.counts();
+        Some(made)
+    }
+
+    /// Run the schedule `deviations`, then every schedule that adds one deviation after its
+    /// last one, while the bound allows.
+    fn visit(&mut self, deviations: &mut Vec<(u64, u64)>) {
+        let Some(made) = self.run_one(deviations) else {
+            return;
+        };
         if deviations.len() < self.scope.deviations as usize {
             let from = deviations.last().map_or(0, |&(i, _)| i + 1);
-            for (j, &(kind, _, options)) in made.points.iter().enumerate().skip(from as usize) {
-                for option in alternatives(kind, options, self.scope.latency_points) {
-                    deviations.push((j as u64, option));
-                    self.visit(deviations);
-                    deviations.pop();
-                    if self.cut_short {
-                        return counts;
-                    }
+            for (j, option) in children(&made, from, self.scope) {
+                deviations.push((j, option));
+                self.visit(deviations);
+                deviations.pop();
+                if self.cut_short {
+                    return;
                 }
             }
         }
-        counts
     }
+
+    /// Add a later search's findings, as if this search had gone on into its subtree.
+    fn absorb(&mut self, later: Search<'_>) {
+        self.schedules += later.schedules;
+        self.histories.extend(later.histories);
+        self.failing += later.failing;
+        for (into, n) in self.by_deviations.iter_mut().zip(later.by_deviations) {
+            *into += n;
+        }
+        self.cut_short |= later.cut_short;
+        if let Some(b) = later.best {
+            if self
+                .best
+                .as_ref()
+                .is_none_or(|mine| b.deviations.len() < mine.deviations.len())
+            {
+                self.best = Some(b);
+            }
+        }
+    }
+}
+
+/// The schedules one deviation deeper than `made`'s, at its choices from `from` on, in order.
+fn children(made: &Made, from: u64, scope: Scope) -> Vec<(u64, u64)> {
+    made.points
+        .iter()
+        .enumerate()
+        .skip(from as usize)
+        .flat_map(|(j, &(kind, _, options))| {
+            alternatives(kind, options, scope.latency_points)
+                .into_iter()
+                .map(move |option| (j as u64, option))
+        })
+        .collect()
+}
+
+/// What every search of one exploration shares.
+struct Explore<'a> {
+    scenario: &'a Scenario,
+    scoped: bool,
+    occ: Occ,
+    scope: Scope,
+    all: &'a AtomicU64,
+    progress: &'a (dyn Fn(u64) + Sync),
 }
 
 /// What to explore: the scenario, cut down to its `[explore]` scope when it has one, and the
@@ -236,15 +310,22 @@ pub fn target(
     }
 }
 
-/// Explore `scenario` in mode `occ` within `scope`; `scoped` when `scenario` is a file's
-/// `[explore]` scope (its replay commands say `--scoped`). `progress` hears the schedules run
-/// so far now and then.
+/// Explore `scenario` in mode `occ` within `scope`, on `jobs` threads; `scoped` when
+/// `scenario` is a file's `[explore]` scope (its replay commands say `--scoped`). `progress`
+/// hears the schedules run so far now and then.
+///
+/// The subtrees under the nominal run (one per first deviation) are searched in parallel and
+/// committed in order, each as the sequential search would have met it: the counts, the
+/// counterexample and its tape are the same on any number of threads. A subtree that would
+/// pass the schedule cap is searched again, alone, with what is left of the cap, so a cut-short
+/// exploration stops where the sequential one does.
 pub fn explore(
     scenario: &Scenario,
     scoped: bool,
     occ: Occ,
     scope: Scope,
-    progress: &dyn Fn(u64),
+    jobs: usize,
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Explored, Error> {
     if scenario.faults.crash_rate.is_some() {
         return Err(Error::Usage(format!(
@@ -252,29 +333,71 @@ pub fn explore(
             scenario.source.display()
         )));
     }
-    let mut search = Search {
+    let all = AtomicU64::new(0);
+    let shared = Explore {
         scenario,
         scoped,
         occ,
         scope,
-        schedules: 0,
-        histories: BTreeSet::new(),
-        failing: 0,
-        by_deviations: vec![0; scope.deviations as usize + 1],
-        cut_short: false,
-        best: None,
+        all: &all,
         progress,
     };
-    let nominal = in_one_runtime(|| search.visit(&mut Vec::new()));
+    let mut root = Search::new(&shared, scope.max_schedules);
+    let made = in_one_runtime(|| root.run_one(&[])).expect("the cap is at least 1");
+    let nominal = made.counts().expect("an explored run records");
+    let subtrees = if scope.deviations > 0 {
+        children(&made, 0, scope)
+    } else {
+        Vec::new()
+    };
+    let subtree = |first: (u64, u64), cap: u64| {
+        let mut search = Search::new(&shared, cap);
+        in_one_runtime(|| search.visit(&mut vec![first]));
+        search
+    };
+    // Speculatively, each subtree with the whole cap left after the root.
+    let speculative_cap = scope.max_schedules - 1;
+    let next = AtomicUsize::new(0);
+    let done: Vec<std::sync::Mutex<Option<Search<'_>>>> = subtrees
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    std::thread::scope(|threads| {
+        for _ in 0..jobs.clamp(1, subtrees.len().max(1)) {
+            threads.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&first) = subtrees.get(i) else {
+                    break;
+                };
+                let found = subtree(first, speculative_cap);
+                *done[i].lock().expect("no search panics") = Some(found);
+            });
+        }
+    });
+    for (i, slot) in done.into_iter().enumerate() {
+        let found = slot
+            .into_inner()
+            .expect("no search panics")
+            .expect("every subtree was searched");
+        let left = scope.max_schedules - root.schedules;
+        if found.schedules <= left && !found.cut_short {
+            root.absorb(found);
+        } else {
+            // Past the cap: this subtree as the sequential search meets it, then stop.
+            root.absorb(subtree(subtrees[i], left));
+            root.cut_short = true;
+            break;
+        }
+    }
     Ok(Explored {
         occ,
-        nominal_choices: nominal.expect("the nominal run is always run"),
-        schedules: search.schedules,
-        histories: search.histories.len() as u64,
-        failing: search.failing,
-        by_deviations: search.by_deviations,
-        cut_short: search.cut_short,
-        counterexample: search.best,
+        nominal_choices: nominal,
+        schedules: root.schedules,
+        histories: root.histories.len() as u64,
+        failing: root.failing,
+        by_deviations: root.by_deviations,
+        cut_short: root.cut_short,
+        counterexample: root.best,
     })
 }
 

@@ -19,7 +19,7 @@ fn explored(scenario: &Scenario, occ: Occ, deviations: u32) -> Explored {
         latency_points: 2,
         max_schedules: 1_000_000,
     };
-    explore(scenario, false, occ, scope, &|_| {}).unwrap()
+    explore(scenario, false, occ, scope, 2, &|_| {}).unwrap()
 }
 
 /// (schedules, distinct histories, failing, schedules per number of deviations)
@@ -266,4 +266,23 @@ fn explore_tables_are_checked_when_read() {
     let (code, _, stderr) = ticketsim(&["run", "tests/fixtures/explore-u2r2.toml", "--scoped"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("has no [explore] table"), "{stderr}");
+}
+
+#[test]
+fn the_result_is_the_same_on_any_number_of_threads_even_cut_short() {
+    let scope = fixture("explore-u2r2");
+    for max_schedules in [1_000_000, 5_000, 27] {
+        let bound = Scope {
+            deviations: 4,
+            latency_points: 2,
+            max_schedules,
+        };
+        let on = |jobs| explore(&scope, false, Occ::Off, bound, jobs, &|_| {}).unwrap();
+        let one = on(1);
+        assert_eq!(one.cut_short, max_schedules < 23275, "{max_schedules}");
+        assert_eq!(one.schedules, max_schedules.min(23275));
+        for jobs in [2, 3] {
+            assert_eq!(on(jobs), one, "{jobs} threads, cap {max_schedules}");
+        }
+    }
 }

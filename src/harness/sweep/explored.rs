@@ -38,7 +38,11 @@ pub struct ExploreJudgement {
 }
 
 /// Judge every `[explore]` claim of `scenarios` for the `modes` a sweep runs, in order.
-pub fn judge(scenarios: &[Scenario], modes: &[Occ]) -> Result<Vec<ExploreJudgement>, Error> {
+pub fn judge(
+    scenarios: &[Scenario],
+    modes: &[Occ],
+    jobs: usize,
+) -> Result<Vec<ExploreJudgement>, Error> {
     let mut out = Vec::new();
     for s in scenarios {
         let Some(table) = &s.explore else {
@@ -49,7 +53,7 @@ pub fn judge(scenarios: &[Scenario], modes: &[Occ]) -> Result<Vec<ExploreJudgeme
             let Some(expected) = table.claim(occ) else {
                 continue;
             };
-            let found = explore(&scoped, true, occ, scope, &|_| {})?;
+            let found = explore(&scoped, true, occ, scope, jobs, &|_| {})?;
             let fewest = found
                 .counterexample
                 .as_ref()
