@@ -6,7 +6,7 @@ use crate::cli::options::{parse_jobs, Modes};
 use crate::cli::output;
 use crate::cli::progress::explore_spinner;
 use crate::harness::error::Error;
-use crate::harness::explore::{self, Explored, Scope};
+use crate::harness::explore::{self, Explored, Sampling, Scope};
 use crate::harness::sweep::workers::default_jobs;
 use crate::present::story::wrap;
 use crate::scenario::schema::Scenario;
@@ -53,12 +53,32 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "N", default_value_t = 1_000_000,
           value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub max_schedules: u64,
+    /// How to explore: every schedule within the bound, or a sample of them.
+    #[arg(long, value_enum, default_value_t = Strategy::Bounded)]
+    pub strategy: Strategy,
+    /// With --strategy sample: samples to draw (1 to 10,000,000).
+    #[arg(long, value_name = "N", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub runs: u64,
+    /// With --strategy sample: the seed every sample's draws derive from.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
     /// Worker threads (1 to 256). Default: one per core. The result does not depend on it.
     #[arg(long, value_name = "N", value_parser = parse_jobs)]
     pub jobs: Option<NonZeroUsize>,
     /// Print what was found as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// How `explore` explores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Strategy {
+    /// Every schedule within --deviations of the nominal run: a certificate for the scope.
+    Bounded,
+    /// --runs samples of 1 to --deviations deviations, each placed at random: for scopes too
+    /// large to run every schedule; it prints the probability it guarantees, not a certificate.
+    Sample,
 }
 
 /// What `ticketsim explore --json` prints.
@@ -83,14 +103,30 @@ pub fn execute(args: ExploreArgs) -> Result<u8, Error> {
     let spinner = explore_spinner();
     let mut modes = Vec::new();
     for occ in args.occ.list() {
-        let found = explore::explore(&scenario, scoped, occ, scope, jobs, &|n| {
-            spinner.set_message(format!("occ {occ}: {n} schedules"))
-        })?;
+        let progress = |n| spinner.set_message(format!("occ {occ}: {n} schedules"));
+        let found = match args.strategy {
+            Strategy::Bounded => explore::explore(&scenario, scoped, occ, scope, jobs, &progress)?,
+            Strategy::Sample => {
+                let sampling = Sampling {
+                    runs: args.runs,
+                    seed: args.seed,
+                };
+                explore::sample(&scenario, scoped, occ, scope, sampling, jobs, &progress)?
+            }
+        };
         modes.push(found);
     }
     spinner.finish_and_clear();
     let cut_short = modes.iter().any(|m| m.cut_short);
-    let coverage = explore::coverage(scope, cut_short);
+    // Sampled: the weakest of the modes' guarantees (the widest choice of a next deviation).
+    let weakest = modes
+        .iter()
+        .filter_map(|m| m.sampled.as_ref())
+        .max_by_key(|s| s.widest);
+    let coverage = match weakest {
+        Some(sampled) => explore::sample_coverage(scope, sampled),
+        None => explore::coverage(scope, cut_short),
+    };
     if args.json {
         let report = ExploreReport {
             scenario: &scenario.name,
@@ -139,7 +175,9 @@ fn render(
     ]);
     for m in modes {
         let verdict = match &m.counterexample {
-            None if m.cut_short => "no failure in the schedules run".to_owned(),
+            None if m.cut_short || m.sampled.is_some() => {
+                "no failure in the schedules run".to_owned()
+            }
             None => "converges in every schedule".to_owned(),
             Some(c) => format!(
                 "FAILS with {} deviation{}",

@@ -22,6 +22,8 @@ use crate::present::report::reproduce_tape;
 use crate::scenario::schema::Scenario;
 use crate::sim::choice::{ChoiceCounts, Made};
 use crate::sim::tape::{ChoiceKind, ChoiceOf};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -113,6 +115,36 @@ pub struct Explored {
     pub cut_short: bool,
     /// A failing schedule with the fewest deviations, if any failed.
     pub counterexample: Option<Counterexample>,
+    /// With `--strategy sample`: what was sampled, and the probability it guarantees.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sampled: Option<SampleBound>,
+}
+
+/// `--strategy sample`: how many samples, from which seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Sampling {
+    /// Samples to draw.
+    pub runs: u64,
+    /// The seed every sample's draws derive from.
+    pub seed: u64,
+}
+
+/// What a sample run guarantees: a failure that needs `d` specific deviations, in order, is
+/// hit by one sample with probability at least `per_run[d-1]`, and by some sample of all of
+/// them with probability at least `over_all[d-1]`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SampleBound {
+    /// Samples drawn.
+    pub runs: u64,
+    /// Their seed.
+    pub seed: u64,
+    /// The most places a sample's next deviation could go (choice and option), over every
+    /// schedule met: each pick has probability at least its inverse.
+    pub widest: u64,
+    /// For d = 1 to the bound.
+    pub per_run: Vec<f64>,
+    /// For d = 1 to the bound.
+    pub over_all: Vec<f64>,
 }
 
 impl Explored {
@@ -241,6 +273,30 @@ impl<'a> Search<'a> {
                 }
             }
         }
+    }
+
+    /// One sample: from the nominal run `nominal`, `k` deviations (k drawn from 1 to the bound),
+    /// each at a place drawn uniformly among the choices after the last and their options,
+    /// every schedule on the way run and counted. Returns the widest choice of a place met.
+    fn sample_one(&mut self, nominal: &Made, rng: &mut Xoshiro256PlusPlus) -> u64 {
+        let k = rng.gen_range(1..=self.scope.deviations.max(1));
+        let mut deviations: Vec<(u64, u64)> = Vec::new();
+        let mut widest = 0;
+        let mut made: Option<Made> = None;
+        for _ in 0..k {
+            let from = deviations.last().map_or(0, |&(i, _)| i + 1);
+            let places = children(made.as_ref().unwrap_or(nominal), from, self.scope);
+            widest = widest.max(places.len() as u64);
+            if places.is_empty() {
+                break;
+            }
+            deviations.push(places[rng.gen_range(0..places.len())]);
+            let Some(next) = self.run_one(&deviations) else {
+                break;
+            };
+            made = Some(next);
+        }
+        widest
     }
 
     /// Add a later search's findings, as if this search had gone on into its subtree.
@@ -398,6 +454,103 @@ pub fn explore(
         by_deviations: root.by_deviations,
         cut_short: root.cut_short,
         counterexample: root.best,
+        sampled: None,
+    })
+}
+
+/// Samples per block: blocks are searched on worker threads and committed in order, so the
+/// result does not depend on the number of threads.
+const SAMPLE_BLOCK: u64 = 64;
+
+/// Sample `sampling.runs` schedules of at most `scope.deviations` deviations (`--strategy
+/// sample`): for scopes too large to run every schedule. Each sample draws from its own
+/// generator, derived from the seed and its index; blocks of samples run on `jobs` threads and
+/// are committed in order: the result is the same on any number of threads.
+pub fn sample(
+    scenario: &Scenario,
+    scoped: bool,
+    occ: Occ,
+    scope: Scope,
+    sampling: Sampling,
+    jobs: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Explored, Error> {
+    if scenario.faults.crash_rate.is_some() {
+        return Err(Error::Usage(format!(
+            "{}: explore does not take faults.crash-rate (its crash times are clock draws, not choices); name each crash in faults.crash instead",
+            scenario.source.display()
+        )));
+    }
+    let all = AtomicU64::new(0);
+    let shared = Explore {
+        scenario,
+        scoped,
+        occ,
+        scope,
+        all: &all,
+        progress,
+    };
+    let mut root = Search::new(&shared, u64::MAX);
+    let nominal = in_one_runtime(|| root.run_one(&[])).expect("no cap");
+    let blocks = sampling.runs.div_ceil(SAMPLE_BLOCK);
+    let next = AtomicU64::new(0);
+    let done: Vec<std::sync::Mutex<Option<(Search<'_>, u64)>>> =
+        (0..blocks).map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|threads| {
+        for _ in 0..jobs.clamp(1, blocks.max(1) as usize) {
+            threads.spawn(|| loop {
+                let b = next.fetch_add(1, Ordering::Relaxed);
+                if b >= blocks {
+                    break;
+                }
+                let mut search = Search::new(&shared, u64::MAX);
+                let mut widest = 0;
+                in_one_runtime(|| {
+                    let end = ((b + 1) * SAMPLE_BLOCK).min(sampling.runs);
+                    for i in b * SAMPLE_BLOCK..end {
+                        let mut rng = Xoshiro256PlusPlus::seed_from_u64(
+                            sampling.seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                        );
+                        widest = widest.max(search.sample_one(&nominal, &mut rng));
+                    }
+                });
+                *done[b as usize].lock().expect("no sample panics") = Some((search, widest));
+            });
+        }
+    });
+    let mut widest = 0;
+    for slot in done {
+        let (search, w) = slot
+            .into_inner()
+            .expect("no sample panics")
+            .expect("every block was sampled");
+        widest = widest.max(w);
+        root.absorb(search);
+    }
+    let k = scope.deviations.max(1);
+    let per_run: Vec<f64> = (1..=k)
+        .map(|d| 1.0 / f64::from(k) / (widest.max(1) as f64).powi(d as i32))
+        .collect();
+    let over_all = per_run
+        .iter()
+        .map(|p| 1.0 - (1.0 - p).powf(sampling.runs as f64))
+        .collect();
+    Ok(Explored {
+        occ,
+        nominal_choices: nominal.counts().expect("an explored run records"),
+        schedules: root.schedules,
+        histories: root.histories.len() as u64,
+        failing: root.failing,
+        by_deviations: root.by_deviations,
+        cut_short: false,
+        counterexample: root.best,
+        sampled: Some(SampleBound {
+            runs: sampling.runs,
+            seed: sampling.seed,
+            widest,
+            per_run,
+            over_all,
+        }),
     })
 }
 
@@ -421,6 +574,29 @@ pub fn coverage(scope: Scope, cut_short: bool) -> String {
     } else {
         format!("{covered} {not}")
     }
+}
+
+/// What a sample covered, and the probability it guarantees.
+pub fn sample_coverage(scope: Scope, sampled: &SampleBound) -> String {
+    let k = scope.deviations.max(1);
+    let bounds: Vec<String> = (1..=k as usize)
+        .map(|d| {
+            format!(
+                "{d} deviation{}: {:.2e} per sample, {:.2e} over all",
+                if d == 1 { "" } else { "s" },
+                sampled.per_run[d - 1],
+                sampled.over_all[d - 1]
+            )
+        })
+        .collect();
+    format!(
+        "Sampled: {} samples of 1 to {k} deviations from the nominal run (seed {}), each deviation placed uniformly among the at most {} choices and options after the last one; a latency takes {} points. Not a certificate. A failure that needs d specific deviations, in order, is hit with probability at least: {}.",
+        sampled.runs,
+        sampled.seed,
+        sampled.widest,
+        scope.latency_points,
+        bounds.join("; ")
+    )
 }
 
 #[cfg(test)]

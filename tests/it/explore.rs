@@ -286,3 +286,51 @@ fn the_result_is_the_same_on_any_number_of_threads_even_cut_short() {
         }
     }
 }
+
+#[test]
+fn sampling_finds_the_race_says_its_bound_and_is_the_same_on_any_thread_count() {
+    use ticketsim::harness::explore::{sample, Sampling};
+    let scope = fixture("explore-u2r2");
+    let bound = Scope {
+        deviations: 2,
+        latency_points: 2,
+        max_schedules: 1_000_000,
+    };
+    let sampling = Sampling { runs: 500, seed: 7 };
+    let on = |occ, jobs| sample(&scope, false, occ, bound, sampling, jobs, &|_| {}).unwrap();
+    let off = on(Occ::Off, 1);
+    assert_eq!(on(Occ::Off, 2), off);
+    let c = off
+        .counterexample
+        .clone()
+        .expect("500 samples find a two-deviation race");
+    assert_eq!(c.deviations.len(), 2);
+    let s = off.sampled.clone().unwrap();
+    // One sample picks k = d with probability 1/2, then each place with at least 1/widest.
+    let w = s.widest as f64;
+    assert!((s.per_run[0] - 1.0 / 2.0 / w).abs() < 1e-12);
+    assert!((s.per_run[1] - 1.0 / 2.0 / (w * w)).abs() < 1e-12);
+    assert!((s.over_all[1] - (1.0 - (1.0 - s.per_run[1]).powf(500.0))).abs() < 1e-12);
+    // Its schedules are a subset of the bounded search's: no more failing ones than there.
+    assert!(off.failing <= 8 && off.histories <= 197);
+    assert_eq!(on(Occ::On, 2).failing, 0);
+    // The tape of a sampled counterexample replays like any other.
+    let (code, text, _) = ticketsim(&[
+        "explore",
+        "tests/fixtures/explore-u2r2.toml",
+        "--strategy",
+        "sample",
+        "--runs",
+        "500",
+        "--seed",
+        "7",
+        "--occ",
+        "off",
+    ]);
+    assert_eq!(code, 0);
+    assert!(text.contains("Not a certificate."), "{text}");
+    assert!(
+        text.contains("Sampled: 500 samples of 1 to 2 deviations from the nominal run (seed 7)"),
+        "{text}"
+    );
+}
