@@ -383,12 +383,7 @@ pub fn explore(
     jobs: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Explored, Error> {
-    if scenario.faults.crash_rate.is_some() {
-        return Err(Error::Usage(format!(
-            "{}: explore does not take faults.crash-rate (its crash times are clock draws, not choices); name each crash in faults.crash instead",
-            scenario.source.display()
-        )));
-    }
+    explorable(scenario)?;
     let all = AtomicU64::new(0);
     let shared = Explore {
         scenario,
@@ -458,6 +453,17 @@ pub fn explore(
     })
 }
 
+/// Refuse a scenario whose choices cannot be enumerated.
+fn explorable(scenario: &Scenario) -> Result<(), Error> {
+    if scenario.faults.crash_rate.is_some() {
+        return Err(Error::Usage(format!(
+            "{}: explore does not take faults.crash-rate (its crash times are clock draws, not choices); name each crash in faults.crash instead",
+            scenario.source.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Samples per block: blocks are searched on worker threads and committed in order, so the
 /// result does not depend on the number of threads.
 const SAMPLE_BLOCK: u64 = 64;
@@ -475,12 +481,7 @@ pub fn sample(
     jobs: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Explored, Error> {
-    if scenario.faults.crash_rate.is_some() {
-        return Err(Error::Usage(format!(
-            "{}: explore does not take faults.crash-rate (its crash times are clock draws, not choices); name each crash in faults.crash instead",
-            scenario.source.display()
-        )));
-    }
+    explorable(scenario)?;
     let all = AtomicU64::new(0);
     let shared = Explore {
         scenario,
