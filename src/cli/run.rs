@@ -6,7 +6,6 @@ use crate::harness::error::Error;
 use crate::harness::files::{not_the_input, write_with};
 use crate::harness::run::{run_driven, Driven, DrivenError};
 use crate::model::occ::Occ;
-use crate::present::report::shell_quote;
 use crate::scenario::schema::Scenario;
 use crate::sim::choice::Drive;
 use crate::sim::tape::Tape;
@@ -123,13 +122,7 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
     };
     if args.scoped {
         // The run was of the [explore] scope: so is its replay.
-        let file = format!(
-            "ticketsim run {}",
-            shell_quote(&args.scenario.display().to_string())
-        );
-        if let Some(rest) = report.reproduce.strip_prefix(&file) {
-            report.reproduce = format!("{file} --scoped{rest}");
-        }
+        report.mark_scoped(&scenario);
     }
     if args.json {
         output::print_json(&report.to_json())?;

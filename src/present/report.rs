@@ -73,6 +73,10 @@ pub struct Report {
     /// for (`--print-tape`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tape: Option<String>,
+    /// Whether the run was of its scenario's `[explore]` scope (`run --scoped`): its commands
+    /// say so.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub scoped: bool,
     /// The choices the run made, by kind, when its tape was recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub choices: Option<ChoiceCounts>,
@@ -161,6 +165,7 @@ impl Report {
                 Drive::Tape(tape) => Some(tape.token()),
             },
             choices: None,
+            scoped: false,
             occ,
             outcome,
             databases_agree: findings.databases_agree,
@@ -192,7 +197,22 @@ impl Report {
 
     /// The command that replays this run's choices from `token`.
     pub fn reproduce_by_tape(&self, scenario: &Scenario, token: &str) -> String {
-        reproduce_tape(scenario, token, self.occ, false)
+        reproduce_tape(scenario, token, self.occ, self.scoped)
+    }
+
+    /// Mark the run as one of `scenario`'s `[explore]` scope: its reproducing command (and
+    /// the replay of its tape) say `--scoped`.
+    pub fn mark_scoped(&mut self, scenario: &Scenario) {
+        self.scoped = true;
+        let file = format!(
+            "ticketsim run {}",
+            shell_quote(&scenario.source.display().to_string())
+        );
+        if let Some(rest) = self.reproduce.strip_prefix(&file) {
+            if !rest.starts_with(" --scoped") {
+                self.reproduce = format!("{file} --scoped{rest}");
+            }
+        }
     }
 
     /// The report as pretty JSON.

@@ -334,3 +334,44 @@ fn sampling_finds_the_race_says_its_bound_and_is_the_same_on_any_thread_count() 
         "{text}"
     );
 }
+
+#[test]
+fn a_scoped_run_replays_scoped() {
+    let (code, text, _) = ticketsim(&[
+        "run",
+        "scenarios/did-it-work.toml",
+        "--scoped",
+        "--seed",
+        "3",
+        "--occ",
+        "off",
+        "--print-tape",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(
+            "\nreproduce: ticketsim run scenarios/did-it-work.toml --scoped --seed 3 --occ off\n"
+        ),
+        "{text}"
+    );
+    let replay = text
+        .lines()
+        .find_map(|l| l.strip_prefix("replay: ticketsim "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        replay.starts_with("run scenarios/did-it-work.toml --scoped --tape t1"),
+        "{replay}"
+    );
+    let hash = |t: &str| {
+        t.lines()
+            .find_map(|l| l.split_once(" · trace ").map(|(_, h)| h.to_owned()))
+    };
+    let (code, again, stderr) = ticketsim(&replay.split(' ').collect::<Vec<_>>());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(hash(&again), hash(&text));
+    // Without --scoped the same tape does not fit the whole scenario.
+    let whole: Vec<&str> = replay.split(' ').filter(|a| *a != "--scoped").collect();
+    let (code, _, stderr) = ticketsim(&whole);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("this tape no longer fits"), "{stderr}");
+}
