@@ -26,7 +26,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// How far to look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -181,13 +181,16 @@ struct Search<'a> {
     /// Schedules this search may run.
     cap: u64,
     schedules: u64,
-    histories: BTreeSet<String>,
+    /// The distinct trace hashes met.
+    histories: BTreeSet<u64>,
     failing: u64,
     by_deviations: Vec<u64>,
     cut_short: bool,
     best: Option<Counterexample>,
     /// Schedules run by every search of this exploration, for progress.
     all: &'a AtomicU64,
+    /// Set when the search's result will not be used: it stops at its next schedule.
+    stop: &'a AtomicBool,
     progress: &'a (dyn Fn(u64) + Sync),
 }
 
@@ -206,6 +209,7 @@ impl<'a> Search<'a> {
             cut_short: false,
             best: None,
             all: explore.all,
+            stop: explore.stop,
             progress: explore.progress,
         }
     }
@@ -213,7 +217,7 @@ impl<'a> Search<'a> {
     /// Run the schedule `deviations` and account for it; what its chooser made, or `None`
     /// when the cap is reached.
     fn run_one(&mut self, deviations: &[(u64, u64)]) -> Option<Made> {
-        if self.schedules >= self.cap {
+        if self.schedules >= self.cap || self.stop.load(Ordering::Relaxed) {
             self.cut_short = true;
             return None;
         }
@@ -224,7 +228,9 @@ impl<'a> Search<'a> {
             (self.progress)(all);
         }
         self.by_deviations[deviations.len()] += 1;
-        self.histories.insert(report.trace_hash.clone());
+        self.histories.insert(
+            u64::from_str_radix(&report.trace_hash, 16).expect("a trace hash is 16 hex digits"),
+        );
         if let Some(failure) = Failure::of(&report) {
             self.failing += 1;
             let fewer = self
@@ -341,7 +347,60 @@ struct Explore<'a> {
     occ: Occ,
     scope: Scope,
     all: &'a AtomicU64,
+    stop: &'a AtomicBool,
     progress: &'a (dyn Fn(u64) + Sync),
+}
+
+/// Run `work(i)` for every `i` below `n` on `jobs` threads, taking them in order, and hand each
+/// result to `commit` on this thread in order of `i`, as soon as it and every one before it
+/// are done (so nothing waits in memory longer than it must). When `commit` returns false, no
+/// more work starts and `stop` is set, for the work in progress to end early.
+fn in_order<T: Send>(
+    n: usize,
+    jobs: usize,
+    stop: &AtomicBool,
+    work: &(dyn Fn(usize) -> T + Sync),
+    commit: &mut dyn FnMut(usize, T) -> bool,
+) {
+    use std::sync::{Condvar, Mutex};
+    let slots: Mutex<Vec<Option<std::thread::Result<T>>>> =
+        Mutex::new((0..n).map(|_| None).collect());
+    let filled = Condvar::new();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|threads| {
+        for _ in 0..jobs.clamp(1, n.max(1)) {
+            threads.spawn(|| loop {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                // A panic is handed to the committer, which raises it, instead of leaving it
+                // waiting for a result that never comes.
+                let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(i)));
+                slots.lock().expect("not poisoned")[i] = Some(done);
+                filled.notify_all();
+            });
+        }
+        for i in 0..n {
+            let done = {
+                let mut slots = slots.lock().expect("not poisoned");
+                loop {
+                    if let Some(done) = slots[i].take() {
+                        break done;
+                    }
+                    slots = filled.wait(slots).expect("not poisoned");
+                }
+            };
+            let result = done.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            if !commit(i, result) {
+                stop.store(true, Ordering::Relaxed);
+                break;
+            }
+        }
+    });
 }
 
 /// What to explore: the scenario, cut down to its `[explore]` scope when it has one, and the
@@ -385,12 +444,14 @@ pub fn explore(
 ) -> Result<Explored, Error> {
     explorable(scenario)?;
     let all = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
     let shared = Explore {
         scenario,
         scoped,
         occ,
         scope,
         all: &all,
+        stop: &stop,
         progress,
     };
     let mut root = Search::new(&shared, scope.max_schedules);
@@ -401,44 +462,46 @@ pub fn explore(
     } else {
         Vec::new()
     };
-    let subtree = |first: (u64, u64), cap: u64| {
-        let mut search = Search::new(&shared, cap);
+    fn subtree<'a>(on: &Explore<'a>, first: (u64, u64), cap: u64) -> Search<'a> {
+        let mut search = Search::new(on, cap);
         in_one_runtime(|| search.visit(&mut vec![first]));
         search
-    };
-    // Speculatively, each subtree with the whole cap left after the root.
+    }
+    // Each subtree runs speculatively with all of the cap the root leaves; they are committed
+    // in order, and the first that would cross the cap stops the rest.
     let speculative_cap = scope.max_schedules - 1;
-    let next = AtomicUsize::new(0);
-    let done: Vec<std::sync::Mutex<Option<Search<'_>>>> = subtrees
-        .iter()
-        .map(|_| std::sync::Mutex::new(None))
-        .collect();
-    std::thread::scope(|threads| {
-        for _ in 0..jobs.clamp(1, subtrees.len().max(1)) {
-            threads.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&first) = subtrees.get(i) else {
-                    break;
-                };
-                let found = subtree(first, speculative_cap);
-                *done[i].lock().expect("no search panics") = Some(found);
-            });
-        }
-    });
-    for (i, slot) in done.into_iter().enumerate() {
-        let found = slot
-            .into_inner()
-            .expect("no search panics")
-            .expect("every subtree was searched");
-        let left = scope.max_schedules - root.schedules;
-        if found.schedules <= left && !found.cut_short {
-            root.absorb(found);
-        } else {
-            // Past the cap: this subtree as the sequential search meets it, then stop.
-            root.absorb(subtree(subtrees[i], left));
-            root.cut_short = true;
-            break;
-        }
+    let mut crossing = None;
+    in_order(
+        subtrees.len(),
+        jobs,
+        &stop,
+        &|i| subtree(&shared, subtrees[i], speculative_cap),
+        &mut |i, found| {
+            let left = scope.max_schedules - root.schedules;
+            if found.schedules <= left && !found.cut_short {
+                root.absorb(found);
+                true
+            } else if found.cap == left {
+                // Nothing before it was committed: its speculative run is the sequential one.
+                root.absorb(found);
+                root.cut_short = true;
+                false
+            } else {
+                crossing = Some((i, left));
+                false
+            }
+        },
+    );
+    if let Some((i, left)) = crossing {
+        // This subtree as the sequential search meets it, with what is left of the cap; then
+        // the search ends there.
+        let fresh = AtomicBool::new(false);
+        let alone = Explore {
+            stop: &fresh,
+            ..shared
+        };
+        root.absorb(subtree(&alone, subtrees[i], left));
+        root.cut_short = true;
     }
     Ok(Explored {
         occ,
@@ -482,52 +545,52 @@ pub fn sample(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Explored, Error> {
     explorable(scenario)?;
+    if scope.deviations == 0 {
+        return Err(Error::Usage(
+            "--strategy sample places 1 to --deviations deviations: give --deviations 1 or more"
+                .to_owned(),
+        ));
+    }
     let all = AtomicU64::new(0);
+    let never = AtomicBool::new(false);
     let shared = Explore {
         scenario,
         scoped,
         occ,
         scope,
         all: &all,
+        stop: &never,
         progress,
     };
     let mut root = Search::new(&shared, u64::MAX);
     let nominal = in_one_runtime(|| root.run_one(&[])).expect("no cap");
-    let blocks = sampling.runs.div_ceil(SAMPLE_BLOCK);
-    let next = AtomicU64::new(0);
-    let done: Vec<std::sync::Mutex<Option<(Search<'_>, u64)>>> =
-        (0..blocks).map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|threads| {
-        for _ in 0..jobs.clamp(1, blocks.max(1) as usize) {
-            threads.spawn(|| loop {
-                let b = next.fetch_add(1, Ordering::Relaxed);
-                if b >= blocks {
-                    break;
-                }
-                let mut search = Search::new(&shared, u64::MAX);
-                let mut widest = 0;
-                in_one_runtime(|| {
-                    let end = ((b + 1) * SAMPLE_BLOCK).min(sampling.runs);
-                    for i in b * SAMPLE_BLOCK..end {
-                        let mut rng = Xoshiro256PlusPlus::seed_from_u64(
-                            sampling.seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15),
-                        );
-                        widest = widest.max(search.sample_one(&nominal, &mut rng));
-                    }
-                });
-                *done[b as usize].lock().expect("no sample panics") = Some((search, widest));
-            });
-        }
-    });
+    let blocks = sampling.runs.div_ceil(SAMPLE_BLOCK) as usize;
     let mut widest = 0;
-    for slot in done {
-        let (search, w) = slot
-            .into_inner()
-            .expect("no sample panics")
-            .expect("every block was sampled");
-        widest = widest.max(w);
-        root.absorb(search);
-    }
+    in_order(
+        blocks,
+        jobs,
+        &never,
+        &|b| {
+            let b = b as u64;
+            let mut search = Search::new(&shared, u64::MAX);
+            let mut widest = 0;
+            in_one_runtime(|| {
+                let end = ((b + 1) * SAMPLE_BLOCK).min(sampling.runs);
+                for i in b * SAMPLE_BLOCK..end {
+                    let mut rng = Xoshiro256PlusPlus::seed_from_u64(
+                        sampling.seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                    );
+                    widest = widest.max(search.sample_one(&nominal, &mut rng));
+                }
+            });
+            (search, widest)
+        },
+        &mut |_, (search, w)| {
+            widest = widest.max(w);
+            root.absorb(search);
+            true
+        },
+    );
     let k = scope.deviations.max(1);
     let per_run: Vec<f64> = (1..=k)
         .map(|d| 1.0 / f64::from(k) / (widest.max(1) as f64).powi(d as i32))

@@ -355,6 +355,18 @@ impl Scenario {
                     .to_owned(),
             );
         }
+        // The scope must be a valid scenario of its own: a crash of orders-4 in a scope of two
+        // replicas, say, is not.
+        if let Err(inner) = self.scoped(e).validate() {
+            return Err(Invalid {
+                path: vec![Key("explore")],
+                message: format!(
+                    "its scope is not a valid scenario: {}: {}",
+                    inner.path_string(),
+                    inner.message
+                ),
+            });
+        }
         if self.faults.crash_rate.is_some() {
             return fail(
                 "deviations",

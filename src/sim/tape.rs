@@ -165,18 +165,23 @@ impl Tape {
             .decode(body)
             .map_err(|_| bad("it is not base64"))?;
         let mut at = 0;
-        let mut next = || take(&bytes, &mut at).ok_or_else(|| bad("it is cut short"));
-        let choices = next()?;
-        let fingerprint = next()?;
-        let n = next()?;
+        let next = |at: &mut usize| take(&bytes, at).ok_or_else(|| bad("it is cut short"));
+        let choices = next(&mut at)?;
+        let fingerprint = next(&mut at)?;
+        let n = next(&mut at)?;
         if n > choices {
             return Err(bad("it deviates at more choices than it has"));
+        }
+        // Each deviation takes at least two bytes: a count beyond them is a broken token, not
+        // an allocation to attempt.
+        if n > (bytes.len() - at) as u64 / 2 {
+            return Err(bad("it is cut short"));
         }
         let mut deviations = Vec::with_capacity(n as usize);
         let mut index = 0u64;
         for i in 0..n {
-            let gap = next()?;
-            let option = next()?;
+            let gap = next(&mut at)?;
+            let option = next(&mut at)?;
             if (i > 0 && gap == 0) || option == 0 {
                 return Err(bad("its deviations are not in order"));
             }
@@ -217,14 +222,19 @@ fn put(out: &mut Vec<u8>, mut v: u64) {
     }
 }
 
+/// One LEB128 varint, as [`put`] writes it: the shortest encoding, within 64 bits.
 fn take(bytes: &[u8], at: &mut usize) -> Option<u64> {
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
         let byte = *bytes.get(*at)?;
         *at += 1;
-        v |= u64::from(byte & 0x7f).checked_shl(shift)?;
+        if shift == 63 && byte > 1 {
+            return None; // past 64 bits
+        }
+        v |= u64::from(byte & 0x7f) << shift;
         if byte & 0x80 == 0 {
-            return Some(v);
+            // A last byte of 0 after others is a padded encoding `put` never writes.
+            return (byte != 0 || shift == 0).then_some(v);
         }
     }
     None
@@ -295,5 +305,15 @@ mod tests {
         longer.push(0);
         let longer = format!("t1{}", URL_SAFE_NO_PAD.encode(longer));
         assert!(why(&longer).contains("after its end"));
+        // Counts far beyond the token's bytes are refused, not allocated.
+        assert!(why("t1gICAgICAgAIAgICAgICAgAI").contains("cut short"));
+        assert!(why("t1gICAgICAgIAIAICAgICAgICACA").contains("cut short"));
+        // An encoding past 64 bits, or padded, is not one `put` writes.
+        let mut over = vec![0xff; 9];
+        over.push(0x02);
+        assert!(why(&format!("t1{}", URL_SAFE_NO_PAD.encode(over))).contains("cut short"));
+        assert!(
+            why(&format!("t1{}", URL_SAFE_NO_PAD.encode([0x80, 0x00, 0, 0]))).contains("cut short")
+        );
     }
 }

@@ -375,3 +375,45 @@ fn a_scoped_run_replays_scoped() {
     assert_eq!(code, 2);
     assert!(stderr.contains("this tape no longer fits"), "{stderr}");
 }
+
+#[test]
+fn review_findings_stay_fixed() {
+    // A scope must be a valid scenario of its own: a crash of orders-4 with two replicas is not
+    // (it used to panic in `explore`, `run --scoped` and `sweep`).
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("crash4.toml");
+    std::fs::write(
+        &file,
+        "name = \"crash4\"\ndescription = \"d\"\n[topology]\norders-replicas = 4\n[faults]\ncrash = [{node=\"orders-4\", at-ms=3, restart-after-ms=20}]\n[[workload.price-chain]]\ntickets = 1\ntitle = \"t\"\nprice = 5\nupdates = [10]\n[explore]\nreplicas = 2\ndeviations = 1\noff = \"converges\"\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = ticketsim(&["explore", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("key `explore`: its scope is not a valid scenario: faults.crash[0].node: names orders-4, but topology.orders-replicas is 2"),
+        "{stderr}"
+    );
+    // Sampling needs a deviation to place (it used to index out of bounds).
+    let (code, _, stderr) = ticketsim(&[
+        "explore",
+        "tests/fixtures/explore-u2r2.toml",
+        "--strategy",
+        "sample",
+        "--deviations",
+        "0",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("give --deviations 1 or more"), "{stderr}");
+    // A token claiming 2^50 deviations is refused, not allocated (it used to abort).
+    let (code, _, stderr) = ticketsim(&[
+        "run",
+        "tests/fixtures/explore-u2r2.toml",
+        "--tape",
+        "t1gICAgICAgAIAgICAgICAgAI",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("is not a tape token (it is cut short)"),
+        "{stderr}"
+    );
+}
