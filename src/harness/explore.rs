@@ -632,7 +632,7 @@ pub fn coverage(scope: Scope, cut_short: bool) -> String {
     let not = "Not covered: more deviations, latencies between those points, and faults the scenario does not name (a named crash stays at its clock time).";
     if cut_short {
         format!(
-            "{covered} Cut short at {} schedules (--max-schedules): not every such schedule ran. {not}",
+            "{covered} Cut short at {} schedules (--max-schedules): not every such schedule ran; explore a smaller scope (an [explore] table with tickets = 1, replicas = 2), fewer deviations, or sample (--strategy sample). {not}",
             scope.max_schedules
         )
     } else {

@@ -141,6 +141,7 @@ fn explore_prints_the_same_on_every_run_and_says_what_it_covered() {
     assert_eq!(code, 0);
     assert!(text.contains("no failure in the schedules run"), "{text}");
     assert!(text.contains("Cut short at 10 schedules"), "{text}");
+    assert!(text.contains("or sample (--strategy sample)"), "{text}");
 }
 
 #[test]
