@@ -38,7 +38,7 @@ fn main() {
         };
         for jobs in [1, 2] {
             let start = Instant::now();
-            let found = explore(&scenario, false, occ, scope, jobs, &|_| {}).expect("explorable");
+            let found = explore(&scenario, occ, scope, jobs, &|_| {}).expect("explorable");
             let secs = start.elapsed().as_secs_f64();
             println!(
                 "{:<20} {:<6} {:>3} {:>5} {:>10} {:>10} {:>8} {:>9.2} {:>14.0}",

@@ -93,7 +93,7 @@ struct ExploreReport<'a> {
 /// Run it.
 pub fn execute(args: ExploreArgs) -> Result<u8, Error> {
     let loaded = Scenario::load(&args.scenario)?;
-    let (scenario, scope, scoped) = explore::target(
+    let (scenario, scope) = explore::target(
         &loaded,
         args.deviations,
         args.latency_points,
@@ -105,13 +105,13 @@ pub fn execute(args: ExploreArgs) -> Result<u8, Error> {
     for occ in args.occ.list() {
         let progress = |n| spinner.set_message(format!("occ {occ}: {n} schedules"));
         let found = match args.strategy {
-            Strategy::Bounded => explore::explore(&scenario, scoped, occ, scope, jobs, &progress)?,
+            Strategy::Bounded => explore::explore(&scenario, occ, scope, jobs, &progress)?,
             Strategy::Sample => {
                 let sampling = Sampling {
                     runs: args.runs,
                     seed: args.seed,
                 };
-                explore::sample(&scenario, scoped, occ, scope, sampling, jobs, &progress)?
+                explore::sample(&scenario, occ, scope, sampling, jobs, &progress)?
             }
         };
         modes.push(found);
@@ -138,18 +138,12 @@ pub fn execute(args: ExploreArgs) -> Result<u8, Error> {
             &serde_json::to_string_pretty(&report).expect("an exploration serializes"),
         )?;
     } else {
-        output::print(&render(&scenario, scoped, scope, &modes, &coverage))?;
+        output::print(&render(&scenario, scope, &modes, &coverage))?;
     }
     Ok(0)
 }
 
-fn render(
-    scenario: &Scenario,
-    scoped: bool,
-    scope: Scope,
-    modes: &[Explored],
-    coverage: &str,
-) -> String {
+fn render(scenario: &Scenario, scope: Scope, modes: &[Explored], coverage: &str) -> String {
     let mut out = format!(
         "ticketsim explore · {} · at most {} deviation{} · {} latency points\n",
         scenario.name,
@@ -157,7 +151,7 @@ fn render(
         if scope.deviations == 1 { "" } else { "s" },
         scope.latency_points
     );
-    if scoped {
+    if scenario.is_scope {
         let _ = writeln!(
             out,
             "  the scope of its [explore] table: {}",

@@ -97,7 +97,7 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
     let record = args.print_tape;
     // Without --trace nothing of the trace is kept; with it, the trace goes to its file as
     // the run makes it. Either way memory stays flat however long the run.
-    let mut report = match &args.trace {
+    let report = match &args.trace {
         None => run_driven::<std::io::Sink>(&scenario, args.occ, how(&drive, record, None))
             .map_err(misfit)?,
         Some(path) => {
@@ -120,10 +120,6 @@ pub fn execute(args: RunArgs) -> Result<u8, Error> {
             })?
         }
     };
-    if args.scoped {
-        // The run was of the [explore] scope: so is its replay.
-        report.mark_scoped(&scenario);
-    }
     if args.json {
         output::print_json(&report.to_json())?;
     } else {

@@ -175,7 +175,6 @@ fn alternatives(kind: ChoiceKind, options: u64, latency_points: u32) -> Vec<u64>
 /// One depth-first search: of the whole space, or of one subtree under the nominal run.
 struct Search<'a> {
     scenario: &'a Scenario,
-    scoped: bool,
     occ: Occ,
     scope: Scope,
     /// Schedules this search may run.
@@ -198,7 +197,6 @@ impl<'a> Search<'a> {
     fn new(explore: &Explore<'a>, cap: u64) -> Search<'a> {
         Search {
             scenario: explore.scenario,
-            scoped: explore.scoped,
             occ: explore.occ,
             scope: explore.scope,
             cap,
@@ -254,7 +252,7 @@ impl<'a> Search<'a> {
                             }
                         })
                         .collect(),
-                    reproduce: reproduce_tape(self.scenario, &tape, self.occ, self.scoped),
+                    reproduce: reproduce_tape(self.scenario, &tape, self.occ),
                     tape,
                 });
             }
@@ -343,7 +341,6 @@ fn children(made: &Made, from: u64, scope: Scope) -> Vec<(u64, u64)> {
 /// What every search of one exploration shares.
 struct Explore<'a> {
     scenario: &'a Scenario,
-    scoped: bool,
     occ: Occ,
     scope: Scope,
     all: &'a AtomicU64,
@@ -410,7 +407,7 @@ pub fn target(
     deviations: Option<u32>,
     latency_points: Option<u32>,
     max_schedules: u64,
-) -> (Scenario, Scope, bool) {
+) -> (Scenario, Scope) {
     let table = scenario.explore.as_ref();
     let scope = Scope {
         deviations: deviations.or(table.map(|t| t.deviations)).unwrap_or(2),
@@ -420,14 +417,13 @@ pub fn target(
         max_schedules,
     };
     match table {
-        Some(t) => (scenario.scoped(t), scope, true),
-        None => (scenario.clone(), scope, false),
+        Some(t) => (scenario.scoped(t), scope),
+        None => (scenario.clone(), scope),
     }
 }
 
-/// Explore `scenario` in mode `occ` within `scope`, on `jobs` threads; `scoped` when
-/// `scenario` is a file's `[explore]` scope (its replay commands say `--scoped`). `progress`
-/// hears the schedules run so far now and then.
+/// Explore `scenario` in mode `occ` within `scope`, on `jobs` threads. `progress` hears the
+/// schedules run so far now and then.
 ///
 /// The subtrees under the nominal run (one per first deviation) are searched in parallel and
 /// committed in order, each as the sequential search would have met it: the counts, the
@@ -436,7 +432,6 @@ pub fn target(
 /// exploration stops where the sequential one does.
 pub fn explore(
     scenario: &Scenario,
-    scoped: bool,
     occ: Occ,
     scope: Scope,
     jobs: usize,
@@ -447,7 +442,6 @@ pub fn explore(
     let stop = AtomicBool::new(false);
     let shared = Explore {
         scenario,
-        scoped,
         occ,
         scope,
         all: &all,
@@ -537,7 +531,6 @@ const SAMPLE_BLOCK: u64 = 64;
 /// are committed in order: the result is the same on any number of threads.
 pub fn sample(
     scenario: &Scenario,
-    scoped: bool,
     occ: Occ,
     scope: Scope,
     sampling: Sampling,
@@ -555,7 +548,6 @@ pub fn sample(
     let never = AtomicBool::new(false);
     let shared = Explore {
         scenario,
-        scoped,
         occ,
         scope,
         all: &all,

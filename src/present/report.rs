@@ -73,8 +73,8 @@ pub struct Report {
     /// for (`--print-tape`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tape: Option<String>,
-    /// Whether the run was of its scenario's `[explore]` scope (`run --scoped`): its commands
-    /// say so.
+    /// Whether the run was of its file's `[explore]` scope (`run --scoped`): its commands say
+    /// so.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub scoped: bool,
     /// The choices the run made, by kind, when its tape was recorded.
@@ -165,7 +165,7 @@ impl Report {
                 Drive::Tape(tape) => Some(tape.token()),
             },
             choices: None,
-            scoped: false,
+            scoped: scenario.is_scope,
             occ,
             outcome,
             databases_agree: findings.databases_agree,
@@ -181,7 +181,7 @@ impl Report {
             expectations,
             reproduce: match drive {
                 Drive::Seed(seed) => reproduce(scenario, *seed, occ),
-                Drive::Tape(tape) => reproduce_tape(scenario, &tape.token(), occ, false),
+                Drive::Tape(tape) => reproduce_tape(scenario, &tape.token(), occ),
                 // The explorer fills it in with the schedule's recorded tape.
                 Drive::Schedule(_) => String::new(),
             },
@@ -197,22 +197,7 @@ impl Report {
 
     /// The command that replays this run's choices from `token`.
     pub fn reproduce_by_tape(&self, scenario: &Scenario, token: &str) -> String {
-        reproduce_tape(scenario, token, self.occ, self.scoped)
-    }
-
-    /// Mark the run as one of `scenario`'s `[explore]` scope: its reproducing command (and
-    /// the replay of its tape) say `--scoped`.
-    pub fn mark_scoped(&mut self, scenario: &Scenario) {
-        self.scoped = true;
-        let file = format!(
-            "ticketsim run {}",
-            shell_quote(&scenario.source.display().to_string())
-        );
-        if let Some(rest) = self.reproduce.strip_prefix(&file) {
-            if !rest.starts_with(" --scoped") {
-                self.reproduce = format!("{file} --scoped{rest}");
-            }
-        }
+        reproduce_tape(scenario, token, self.occ)
     }
 
     /// The report as pretty JSON.
@@ -223,19 +208,23 @@ impl Report {
 
 /// The command that reproduces one run of `scenario`, ready to paste into a shell.
 pub fn reproduce(scenario: &Scenario, seed: u64, occ: Occ) -> String {
+    format!("{} --seed {seed} --occ {occ}", run_command(scenario))
+}
+
+/// `ticketsim run FILE`, with `--scoped` when `scenario` is its file's `[explore]` scope.
+fn run_command(scenario: &Scenario) -> String {
     format!(
-        "ticketsim run {} --seed {seed} --occ {occ}",
-        shell_quote(&scenario.source.display().to_string())
+        "ticketsim run {}{}",
+        shell_quote(&scenario.source.display().to_string()),
+        if scenario.is_scope { " --scoped" } else { "" }
     )
 }
 
-/// The command that replays `token` on `scenario`, ready to paste into a shell; `scoped`
-/// when the tape was made on the scenario's `[explore]` scope (`run --scoped`).
-pub fn reproduce_tape(scenario: &Scenario, token: &str, occ: Occ, scoped: bool) -> String {
+/// The command that replays `token` on `scenario`, ready to paste into a shell.
+pub fn reproduce_tape(scenario: &Scenario, token: &str, occ: Occ) -> String {
     format!(
-        "ticketsim run {}{} --tape {} --occ {occ}",
-        shell_quote(&scenario.source.display().to_string()),
-        if scoped { " --scoped" } else { "" },
+        "{} --tape {} --occ {occ}",
+        run_command(scenario),
         shell_quote(token)
     )
 }

@@ -24,6 +24,10 @@ pub struct Scenario {
     /// The file it was loaded from, as given (used in the command that reproduces a run).
     #[serde(skip)]
     pub source: PathBuf,
+    /// Whether this is the file's `[explore]` scope rather than the whole file
+    /// ([`Scenario::scoped`]): the commands that reproduce its runs say `--scoped`.
+    #[serde(skip)]
+    pub is_scope: bool,
     /// Short name, used in reports and baselines.
     pub name: String,
     /// What the scenario teaches, in a sentence or two.
@@ -90,6 +94,7 @@ impl Scenario {
             }
         }
         s.explore = None;
+        s.is_scope = true;
         s
     }
 }

@@ -19,7 +19,7 @@ fn explored(scenario: &Scenario, occ: Occ, deviations: u32) -> Explored {
         latency_points: 2,
         max_schedules: 1_000_000,
     };
-    explore(scenario, false, occ, scope, 2, &|_| {}).unwrap()
+    explore(scenario, occ, scope, 2, &|_| {}).unwrap()
 }
 
 /// (schedules, distinct histories, failing, schedules per number of deviations)
@@ -278,7 +278,7 @@ fn the_result_is_the_same_on_any_number_of_threads_even_cut_short() {
             latency_points: 2,
             max_schedules,
         };
-        let on = |jobs| explore(&scope, false, Occ::Off, bound, jobs, &|_| {}).unwrap();
+        let on = |jobs| explore(&scope, Occ::Off, bound, jobs, &|_| {}).unwrap();
         let one = on(1);
         assert_eq!(one.cut_short, max_schedules < 23275, "{max_schedules}");
         assert_eq!(one.schedules, max_schedules.min(23275));
@@ -298,7 +298,7 @@ fn sampling_finds_the_race_says_its_bound_and_is_the_same_on_any_thread_count() 
         max_schedules: 1_000_000,
     };
     let sampling = Sampling { runs: 500, seed: 7 };
-    let on = |occ, jobs| sample(&scope, false, occ, bound, sampling, jobs, &|_| {}).unwrap();
+    let on = |occ, jobs| sample(&scope, occ, bound, sampling, jobs, &|_| {}).unwrap();
     let off = on(Occ::Off, 1);
     assert_eq!(on(Occ::Off, 2), off);
     let c = off

@@ -48,12 +48,12 @@ pub fn judge(
         let Some(table) = &s.explore else {
             continue;
         };
-        let (scoped, scope, _) = target(s, None, None, MAX_CLAIMED_SCHEDULES);
+        let (scoped, scope) = target(s, None, None, MAX_CLAIMED_SCHEDULES);
         for &occ in modes {
             let Some(expected) = table.claim(occ) else {
                 continue;
             };
-            let found = explore(&scoped, true, occ, scope, jobs, &|_| {})?;
+            let found = explore(&scoped, occ, scope, jobs, &|_| {})?;
             let fewest = found
                 .counterexample
                 .as_ref()
