@@ -174,9 +174,8 @@ fn alternatives(kind: ChoiceKind, options: u64, latency_points: u32) -> Vec<u64>
 
 /// One depth-first search: of the whole space, or of one subtree under the nominal run.
 struct Search<'a> {
-    scenario: &'a Scenario,
-    occ: Occ,
-    scope: Scope,
+    /// The exploration it is part of.
+    on: &'a Explore<'a>,
     /// Schedules this search may run.
     cap: u64,
     schedules: u64,
@@ -186,44 +185,34 @@ struct Search<'a> {
     by_deviations: Vec<u64>,
     cut_short: bool,
     best: Option<Counterexample>,
-    /// Schedules run by every search of this exploration, for progress.
-    all: &'a AtomicU64,
-    /// Set when the search's result will not be used: it stops at its next schedule.
-    stop: &'a AtomicBool,
-    progress: &'a (dyn Fn(u64) + Sync),
 }
 
 impl<'a> Search<'a> {
-    fn new(explore: &Explore<'a>, cap: u64) -> Search<'a> {
+    fn new(on: &'a Explore<'a>, cap: u64) -> Search<'a> {
         Search {
-            scenario: explore.scenario,
-            occ: explore.occ,
-            scope: explore.scope,
+            on,
             cap,
             schedules: 0,
             histories: BTreeSet::new(),
             failing: 0,
-            by_deviations: vec![0; explore.scope.deviations as usize + 1],
+            by_deviations: vec![0; on.scope.deviations as usize + 1],
             cut_short: false,
             best: None,
-            all: explore.all,
-            stop: explore.stop,
-            progress: explore.progress,
         }
     }
 
     /// Run the schedule `deviations` and account for it; what its chooser made, or `None`
     /// when the cap is reached.
     fn run_one(&mut self, deviations: &[(u64, u64)]) -> Option<Made> {
-        if self.schedules >= self.cap || self.stop.load(Ordering::Relaxed) {
+        if self.schedules >= self.cap || self.on.stop.load(Ordering::Relaxed) {
             self.cut_short = true;
             return None;
         }
-        let (report, made) = run_schedule(self.scenario, self.occ, deviations.to_vec());
+        let (report, made) = run_schedule(self.on.scenario, self.on.occ, deviations.to_vec());
         self.schedules += 1;
-        let all = self.all.fetch_add(1, Ordering::Relaxed) + 1;
+        let all = self.on.all.fetch_add(1, Ordering::Relaxed) + 1;
         if all % 1024 == 0 {
-            (self.progress)(all);
+            (self.on.progress)(all);
         }
         self.by_deviations[deviations.len()] += 1;
         self.histories.insert(
@@ -252,7 +241,7 @@ impl<'a> Search<'a> {
                             }
                         })
                         .collect(),
-                    reproduce: reproduce_tape(self.scenario, &tape, self.occ),
+                    reproduce: reproduce_tape(self.on.scenario, &tape, self.on.occ),
                     tape,
                 });
             }
@@ -266,9 +255,9 @@ impl<'a> Search<'a> {
         let Some(made) = self.run_one(deviations) else {
             return;
         };
-        if deviations.len() < self.scope.deviations as usize {
+        if deviations.len() < self.on.scope.deviations as usize {
             let from = deviations.last().map_or(0, |&(i, _)| i + 1);
-            for (j, option) in children(&made, from, self.scope) {
+            for (j, option) in children(&made, from, self.on.scope) {
                 deviations.push((j, option));
                 self.visit(deviations);
                 deviations.pop();
@@ -283,13 +272,13 @@ impl<'a> Search<'a> {
     /// each at a place drawn uniformly among the choices after the last and their options,
     /// every schedule on the way run and counted. Returns the widest choice of a place met.
     fn sample_one(&mut self, nominal: &Made, rng: &mut Xoshiro256PlusPlus) -> u64 {
-        let k = rng.gen_range(1..=self.scope.deviations.max(1));
+        let k = rng.gen_range(1..=self.on.scope.deviations.max(1));
         let mut deviations: Vec<(u64, u64)> = Vec::new();
         let mut widest = 0;
         let mut made: Option<Made> = None;
         for _ in 0..k {
             let from = deviations.last().map_or(0, |&(i, _)| i + 1);
-            let places = children(made.as_ref().unwrap_or(nominal), from, self.scope);
+            let places = children(made.as_ref().unwrap_or(nominal), from, self.on.scope);
             widest = widest.max(places.len() as u64);
             if places.is_empty() {
                 break;
@@ -343,9 +332,31 @@ struct Explore<'a> {
     scenario: &'a Scenario,
     occ: Occ,
     scope: Scope,
-    all: &'a AtomicU64,
-    stop: &'a AtomicBool,
+    /// Schedules run by every search of this exploration, for progress.
+    all: AtomicU64,
+    /// Set when the searches' results will not be used: each stops at its next schedule.
+    stop: AtomicBool,
     progress: &'a (dyn Fn(u64) + Sync),
+}
+
+impl<'a> Explore<'a> {
+    /// An exploration of `scenario`, if it can be explored.
+    fn new(
+        scenario: &'a Scenario,
+        occ: Occ,
+        scope: Scope,
+        progress: &'a (dyn Fn(u64) + Sync),
+    ) -> Result<Explore<'a>, Error> {
+        explorable(scenario)?;
+        Ok(Explore {
+            scenario,
+            occ,
+            scope,
+            all: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            progress,
+        })
+    }
 }
 
 /// Run `work(i)` for every `i` below `n` on `jobs` threads, taking them in order, and hand each
@@ -437,17 +448,7 @@ pub fn explore(
     jobs: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Explored, Error> {
-    explorable(scenario)?;
-    let all = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
-    let shared = Explore {
-        scenario,
-        occ,
-        scope,
-        all: &all,
-        stop: &stop,
-        progress,
-    };
+    let shared = Explore::new(scenario, occ, scope, progress)?;
     let mut root = Search::new(&shared, scope.max_schedules);
     let made = in_one_runtime(|| root.run_one(&[])).expect("the cap is at least 1");
     let nominal = made.counts().expect("an explored run records");
@@ -456,7 +457,7 @@ pub fn explore(
     } else {
         Vec::new()
     };
-    fn subtree<'a>(on: &Explore<'a>, first: (u64, u64), cap: u64) -> Search<'a> {
+    fn subtree<'a>(on: &'a Explore<'a>, first: (u64, u64), cap: u64) -> Search<'a> {
         let mut search = Search::new(on, cap);
         in_one_runtime(|| search.visit(&mut vec![first]));
         search
@@ -468,7 +469,7 @@ pub fn explore(
     in_order(
         subtrees.len(),
         jobs,
-        &stop,
+        &shared.stop,
         &|i| subtree(&shared, subtrees[i], speculative_cap),
         &mut |i, found| {
             let left = scope.max_schedules - root.schedules;
@@ -489,11 +490,7 @@ pub fn explore(
     if let Some((i, left)) = crossing {
         // This subtree as the sequential search meets it, with what is left of the cap; then
         // the search ends there.
-        let fresh = AtomicBool::new(false);
-        let alone = Explore {
-            stop: &fresh,
-            ..shared
-        };
+        let alone = Explore::new(scenario, occ, scope, progress)?;
         root.absorb(subtree(&alone, subtrees[i], left));
         root.cut_short = true;
     }
@@ -537,23 +534,13 @@ pub fn sample(
     jobs: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Explored, Error> {
-    explorable(scenario)?;
     if scope.deviations == 0 {
         return Err(Error::Usage(
             "--strategy sample places 1 to --deviations deviations: give --deviations 1 or more"
                 .to_owned(),
         ));
     }
-    let all = AtomicU64::new(0);
-    let never = AtomicBool::new(false);
-    let shared = Explore {
-        scenario,
-        occ,
-        scope,
-        all: &all,
-        stop: &never,
-        progress,
-    };
+    let shared = Explore::new(scenario, occ, scope, progress)?;
     let mut root = Search::new(&shared, u64::MAX);
     let nominal = in_one_runtime(|| root.run_one(&[])).expect("no cap");
     let blocks = sampling.runs.div_ceil(SAMPLE_BLOCK) as usize;
@@ -561,7 +548,7 @@ pub fn sample(
     in_order(
         blocks,
         jobs,
-        &never,
+        &shared.stop,
         &|b| {
             let b = b as u64;
             let mut search = Search::new(&shared, u64::MAX);
