@@ -154,16 +154,21 @@ impl Report {
                 },
             })
             .collect();
+        // What drove the run, and the command that drives it again. An explored schedule's
+        // command is its recorded tape's, which the explorer fills in.
+        let (seed, tape, reproduce) = match drive {
+            Drive::Seed(seed) => (Some(*seed), None, reproduce(scenario, *seed, occ)),
+            Drive::Tape(tape) => {
+                let token = tape.token();
+                let command = reproduce_tape(scenario, &token, occ);
+                (None, Some(token), command)
+            }
+            Drive::Schedule(_) => (None, None, String::new()),
+        };
         Report {
             scenario: scenario.name.clone(),
-            seed: match drive {
-                Drive::Seed(seed) => Some(*seed),
-                Drive::Tape(_) | Drive::Schedule(_) => None,
-            },
-            tape: match drive {
-                Drive::Seed(_) | Drive::Schedule(_) => None,
-                Drive::Tape(tape) => Some(tape.token()),
-            },
+            seed,
+            tape,
             choices: None,
             scoped: scenario.is_scope,
             occ,
@@ -179,12 +184,7 @@ impl Report {
             sim_time_ms: sim_time_us(trace, ending) / 1000,
             exercised: findings.exercised,
             expectations,
-            reproduce: match drive {
-                Drive::Seed(seed) => reproduce(scenario, *seed, occ),
-                Drive::Tape(tape) => reproduce_tape(scenario, &tape.token(), occ),
-                // The explorer fills it in with the schedule's recorded tape.
-                Drive::Schedule(_) => String::new(),
-            },
+            reproduce,
         }
     }
 

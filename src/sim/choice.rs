@@ -232,9 +232,10 @@ impl Chooser {
         0
     }
 
-    /// What the run chose, and whether the tape it replayed (if any) fits it.
-    pub fn made(&self) -> Made {
-        let Some(log) = &self.log else {
+    /// What the run chose, and whether the tape it replayed (if any) fits it: once, at the end
+    /// of the run, taking the record (not copying it).
+    pub fn made(&mut self) -> Made {
+        let Some(log) = self.log.take() else {
             return Made {
                 tape: None,
                 per_kind: [0; 6],
@@ -245,7 +246,7 @@ impl Chooser {
         let tape = Tape {
             choices: log.choices,
             fingerprint: log.fingerprint.finish(),
-            deviations: log.deviations.clone(),
+            deviations: log.deviations,
         };
         let misfit = match &self.source {
             Source::Seeded(_) => None,
@@ -280,7 +281,7 @@ impl Chooser {
             tape: Some(tape),
             per_kind: log.per_kind,
             misfit,
-            points: log.points.clone().unwrap_or_default(),
+            points: log.points.unwrap_or_default(),
         }
     }
 }
