@@ -160,6 +160,13 @@ impl Voice {
     ) -> String {
         let me = self.ticket;
         match (reason, subject, m.version, copy_version) {
+            // The query ran halfway through its round trip; the copy may have reached the
+            // version looked for between then and the refusal.
+            (Refusal::NotFound, Subject::TicketUpdated, Some(v), Some(c))
+                if self.versioned && c == v.saturating_sub(1) =>
+            {
+                format!("looks for version {c} of ticket {me} a moment before that version lands in its copy")
+            }
             (Refusal::NotFound, Subject::TicketUpdated, Some(v), Some(c)) if self.versioned => {
                 format!(
                     "looks for version {} of ticket {me}, but its copy is at version {c}",
@@ -566,7 +573,43 @@ pub fn format_ms(t_us: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::present::story::wording::{format_ms, wrap};
+    use crate::model::decisions::Refusal;
+    use crate::model::events::Subject;
+    use crate::present::story::wording::{format_ms, wrap, Payload, Voice};
+
+    #[test]
+    fn a_refused_update_says_where_the_copy_stood() {
+        let voice = Voice {
+            ticket: 1,
+            versioned: true,
+        };
+        let update = |v| Payload {
+            version: Some(v),
+            price: None,
+            order: None,
+        };
+        let why = |v, copy| {
+            voice.refusal(
+                Subject::TicketUpdated,
+                update(v),
+                Refusal::NotFound,
+                Some(copy),
+            )
+        };
+        assert_eq!(
+            why(2, 0),
+            "looks for version 1 of ticket 1, but its copy is at version 0"
+        );
+        // The query ran before the save of version 1 landed; by the refusal the copy has it.
+        assert_eq!(
+            why(2, 1),
+            "looks for version 1 of ticket 1 a moment before that version lands in its copy"
+        );
+        assert_eq!(
+            why(2, 3),
+            "looks for version 1 of ticket 1, but its copy is at version 3"
+        );
+    }
 
     #[test]
     fn wrap_breaks_between_words_within_the_width() {
