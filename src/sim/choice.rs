@@ -1,11 +1,11 @@
 //! The one chooser every random decision of a run goes through.
 //!
 //! A choice has a [`ChoiceKind`] and a number of options; the chooser answers with one of
-//! them. Driven by a seed, it draws from the run's generator exactly as the model always has
-//! (so a seed gives the outcome it gave before the chooser existed); driven by a [`Tape`], it
-//! answers from the tape. Either way it can record the run's own tape.
+//! them. Driven by a seed, it draws uniformly from the stream of the choice's kind
+//! ([`Streams`]); driven by a [`Tape`], it answers from the tape. Either way it can record the
+//! run's own tape.
 
-use crate::sim::rng::SimRng;
+use crate::sim::rng::Streams;
 use crate::sim::tape::{ChoiceKind, ChoiceOf, Fingerprint, Tape};
 use madsim::rand::Rng;
 
@@ -33,8 +33,8 @@ impl Drive {
 
 /// Where the answers come from.
 enum Source {
-    /// The run's seeded generator.
-    Seeded(SimRng),
+    /// The run's seeded streams, one per kind.
+    Seeded(Streams),
     /// A tape: its deviations, and the next one not yet reached. A `strict` replay checks the
     /// run's choice count and fingerprint against the tape's; an explored schedule (the
     /// deviations alone) does not.
@@ -118,10 +118,10 @@ struct Log {
 }
 
 impl Chooser {
-    /// Answers drawn from `rng`, not recorded.
-    pub fn seeded(rng: SimRng) -> Chooser {
+    /// Answers drawn from `streams`, not recorded.
+    pub fn seeded(streams: Streams) -> Chooser {
         Chooser {
-            source: Source::Seeded(rng),
+            source: Source::Seeded(streams),
             log: None,
             misfit: None,
         }
@@ -162,20 +162,12 @@ impl Chooser {
         }));
     }
 
-    /// Whether answers come from the lock-free copy of madsim's generator.
-    pub fn draws_without_lock(&self) -> bool {
-        match &self.source {
-            Source::Seeded(rng) => rng.is_copy(),
-            Source::Tape { .. } => true,
-        }
-    }
-
     /// One of `options` (at least one) choices of `kind` about `of`: 0 is the nominal one.
     #[inline]
     pub fn choose(&mut self, kind: ChoiceKind, of: ChoiceOf, options: u64) -> u64 {
         debug_assert!(options > 0);
         let option = match &mut self.source {
-            Source::Seeded(rng) => rng.gen_range(0..options),
+            Source::Seeded(streams) => streams.of(kind).gen_range(0..options),
             Source::Tape { .. } => self.answer_from_tape(kind, options),
         };
         if let Some(log) = &mut self.log {
@@ -195,7 +187,7 @@ impl Chooser {
             return true;
         }
         let option = match &mut self.source {
-            Source::Seeded(rng) => u64::from(rng.gen_bool(p)),
+            Source::Seeded(streams) => u64::from(streams.of(kind).gen_bool(p)),
             Source::Tape { .. } => self.answer_from_tape(kind, 2),
         };
         if let Some(log) = &mut self.log {

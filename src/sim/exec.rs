@@ -4,17 +4,18 @@
 //! Why not madsim's own tasks and sleeps? Measured on the project's 2-core machines, a madsim
 //! `task::spawn` costs ~550 ns and each `time::sleep` ~400 ns, so a delivery (spawn, delivery
 //! latency, find, save) cannot go faster than ~0.57 M/s before any model work, against a goal of
-//! 1.5 M/s. This executor keeps madsim's semantics (one seeded RNG, tasks on nodes, a ready set
+//! 1.5 M/s. This executor keeps madsim's semantics (a seeded run, tasks on nodes, a ready set
 //! drawn at random, time that jumps to the next timer) at a few tens of nanoseconds per step. It
-//! runs inside `madsim::Runtime::block_on` and draws from madsim's RNG, and it advances madsim's
-//! clock along with its own whenever debug logs are on, so they are stamped with simulated time.
+//! runs inside `madsim::Runtime::block_on`, draws from streams derived from the run's seed
+//! (`sim::rng`), and it advances madsim's clock along with its own whenever debug logs are on,
+//! so they are stamped with simulated time.
 //!
 //! Every `.await` on a [`Sleep`] is a real interleaving point: even a zero-length sleep returns
 //! to the scheduler, which may then run any other ready task first.
 
 use crate::model::node::Node;
 use crate::sim::choice::Chooser;
-use crate::sim::rng::SimRng;
+use crate::sim::rng::Streams;
 use crate::sim::tape::{ChoiceKind, ChoiceOf};
 use crate::sim::task::TaskId;
 use crate::sim::timers::{Due, TimerQueue};
@@ -68,9 +69,10 @@ pub struct Executor {
 }
 
 impl Executor {
-    /// A scheduler at time 0 drawing from `rng` (madsim's, seeded by the run's `seed`).
+    /// A scheduler at time 0 drawing from the streams of `seed` ([`Streams`]); `rng` is
+    /// madsim's generator, drawn from only to show madsim's determinism checker each choice.
     pub fn new(rng: GlobalRng, seed: u64) -> Self {
-        let chooser = Chooser::seeded(SimRng::new(rng, seed));
+        let chooser = Chooser::seeded(Streams::new(seed, rng));
         Self {
             now_us: Cell::new(0),
             madsim_us: Cell::new(0),
@@ -87,11 +89,6 @@ impl Executor {
             paused: RefCell::new(Vec::new()),
             held: RefCell::new(Vec::new()),
         }
-    }
-
-    /// Whether draws come from the lock-free copy of madsim's generator (see [`SimRng`]).
-    pub fn draws_without_lock(&self) -> bool {
-        self.chooser.borrow().draws_without_lock()
     }
 
     /// The run's chooser, to drive it by a tape or record its tape (before the run starts),

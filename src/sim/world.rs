@@ -109,9 +109,9 @@ impl World {
         trace: Trace,
         observer: Rc<RefCell<dyn Observer>>,
     ) -> Rc<World> {
-        // madsim's `thread_rng` is not rand's OS-seeded one: it is the runtime's single RNG,
-        // seeded with the run's seed. The executor draws the same stream without its lock
-        // (`sim::rng::SimRng`).
+        // The run's seed is the runtime's; the executor derives one stream per kind of choice
+        // from it (`sim::rng::Streams`). madsim's `thread_rng` (the runtime's generator, not
+        // rand's OS-seeded one) is drawn from only for madsim's determinism checker.
         let seed = madsim::runtime::Handle::current().seed();
         let exec = Rc::new(Executor::new(madsim::rand::thread_rng(), seed));
         let replicas: Vec<Node> = (1..=scenario.topology.orders_replicas)

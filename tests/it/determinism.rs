@@ -142,9 +142,9 @@ fn different_seeds_give_different_traces() {
 
 /// madsim logs each draw from its RNG (with the simulated time) on the first run and panics at
 /// the first draw that differs on the second; its closure cannot capture, hence a macro. The
-/// runs inside draw through madsim's generator (normally the executor draws the same stream
-/// from a lock-free copy), so the checker sees every draw, and the trace must equal that of an
-/// ordinary run: the copy and madsim's generator give the same stream.
+/// runs inside also draw from madsim's generator at every choice, so the checker sees when each
+/// choice is made, and the trace must equal that of an ordinary run: the values come from the
+/// run's own streams either way.
 macro_rules! same_draws_twice {
     ($name:literal) => {{
         let hash =
@@ -178,29 +178,33 @@ fn madsim_finds_every_random_draw_identical_on_a_second_run() {
 }
 
 #[test]
-fn the_executor_draws_madsims_stream_without_its_lock() {
-    use madsim::rand::Rng;
+fn each_kind_of_choice_draws_from_its_own_stream_derived_from_the_seed() {
+    use madsim::rand::{Rng, RngCore, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
     use ticketsim::sim::tape::{ChoiceKind, ChoiceOf};
     for seed in [0, 4, 7, 42, 12_345] {
-        let runtime =
-            madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
-        let (fast, copied) = runtime.block_on(async move {
-            let exec = ticketsim::sim::exec::Executor::new(madsim::rand::thread_rng(), seed);
-            let draws: Vec<u64> = (0..1000)
-                .map(|_| exec.choose_in(ChoiceKind::Latency, ChoiceOf::Db, 0..u64::MAX))
-                .collect();
-            (exec.draws_without_lock(), draws)
-        });
-        assert!(
-            fast,
-            "seed {seed}: madsim's generator was not found; draws take the slow path"
-        );
-        let runtime =
-            madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
-        let madsims: Vec<u64> = runtime.block_on(async {
-            let mut rng = madsim::rand::thread_rng();
-            (0..1000).map(|_| rng.gen_range(0..u64::MAX)).collect()
-        });
-        assert_eq!(copied, madsims, "seed {seed}");
+        // The documented derivation: the root gives one seed per kind, in `ChoiceKind::ALL`
+        // order; `Latency` is the second.
+        let mut root = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let _tie = root.next_u64();
+        let mut latency = Xoshiro256PlusPlus::seed_from_u64(root.next_u64());
+        let expected: Vec<u64> = (0..1000).map(|_| latency.gen_range(0..u64::MAX)).collect();
+        for ties_between in [0, 3] {
+            let runtime =
+                madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+            let draws: Vec<u64> = runtime.block_on(async move {
+                let exec = ticketsim::sim::exec::Executor::new(madsim::rand::thread_rng(), seed);
+                (0..1000)
+                    .map(|_| {
+                        // Ties drawn in between do not move the latencies.
+                        for _ in 0..ties_between {
+                            exec.choose_in(ChoiceKind::Tie, ChoiceOf::Ready, 0..3);
+                        }
+                        exec.choose_in(ChoiceKind::Latency, ChoiceOf::Db, 0..u64::MAX)
+                    })
+                    .collect()
+            });
+            assert_eq!(draws, expected, "seed {seed}, {ties_between} ties between");
+        }
     }
 }

@@ -54,28 +54,28 @@ fn did_it_work_diverges_on_these_seeds_of_0_to_20_without_occ() {
     );
 }
 
-// Seeds 2 and 10 converge even without OCC: the race is intermittent, as in the course. How
+// Seeds 13 and 14 converge even without OCC: the race is intermittent, as in the course. How
 // many tickets diverge varies widely: one slow delivery holds up every message behind it on
 // that replica's connection, while the ticket's next update overtakes it on another replica.
 const PINNED_DID_IT_WORK_OFF: &[(u64, usize)] = &[
-    (0, 30),
-    (1, 47),
-    (3, 13),
-    (4, 67),
-    (5, 67),
-    (6, 47),
-    (7, 11),
-    (8, 8),
-    (9, 68),
-    (11, 12),
-    (12, 29),
-    (13, 37),
-    (14, 26),
-    (15, 36),
-    (16, 92),
-    (17, 56),
-    (18, 27),
-    (19, 19),
+    (0, 71),
+    (1, 36),
+    (2, 31),
+    (3, 26),
+    (4, 44),
+    (5, 12),
+    (6, 42),
+    (7, 17),
+    (8, 44),
+    (9, 5),
+    (10, 54),
+    (11, 41),
+    (12, 26),
+    (15, 40),
+    (16, 40),
+    (17, 40),
+    (18, 38),
+    (19, 16),
 ];
 
 #[test]
@@ -94,26 +94,25 @@ fn price_burst_diverges_on_these_seeds_of_0_to_20_without_occ() {
     );
 }
 
-// Twenty simultaneous updates per ticket leave the orders database behind on every seed.
+// Twenty simultaneous updates per ticket leave the orders database behind on all but seed 10.
 const PINNED_PRICE_BURST_OFF: &[(u64, usize)] = &[
-    (0, 4),
+    (0, 3),
     (1, 4),
-    (2, 1),
-    (3, 4),
-    (4, 2),
+    (2, 2),
+    (3, 3),
+    (4, 4),
     (5, 3),
-    (6, 2),
-    (7, 4),
-    (8, 3),
-    (9, 4),
-    (10, 2),
-    (11, 4),
-    (12, 2),
-    (13, 2),
-    (14, 4),
-    (15, 4),
-    (16, 3),
-    (17, 1),
-    (18, 4),
-    (19, 3),
+    (6, 4),
+    (7, 3),
+    (8, 2),
+    (9, 2),
+    (11, 5),
+    (12, 3),
+    (13, 4),
+    (14, 5),
+    (15, 3),
+    (16, 1),
+    (17, 4),
+    (18, 5),
+    (19, 2),
 ];

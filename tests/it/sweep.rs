@@ -122,7 +122,7 @@ fn expectations_are_judged_over_the_range() {
             (
                 Occ::Off,
                 Verdict::Failed,
-                "of 10 seeds, 9 diverged (first: seed 0)"
+                "of 10 seeds, 10 diverged (first: seed 0)"
             ),
             (Occ::On, Verdict::Failed, "no seed of 10 diverged"),
             (Occ::Dedup, Verdict::Failed, "no seed of 10 got stuck"),
@@ -131,7 +131,7 @@ fn expectations_are_judged_over_the_range() {
     assert!(!report.passed);
     let text = report.render();
     assert!(
-        text.contains("EXPECTATION FAILED: did-it-work · occ off expects `converges`, but of 10 seeds, 9 diverged (first: seed 0).\n  reproduce: ticketsim run scenarios/misjudged.toml --seed 0 --occ off"),
+        text.contains("EXPECTATION FAILED: did-it-work · occ off expects `converges`, but of 10 seeds, 10 diverged (first: seed 0).\n  reproduce: ticketsim run scenarios/misjudged.toml --seed 0 --occ off"),
         "{text}"
     );
     assert!(text.ends_with("FAILED\n"));
@@ -150,10 +150,10 @@ fn expectations_are_judged_over_the_range() {
 
 #[test]
 fn a_shard_leaves_some_seed_expectations_to_the_merge() {
-    // Seeds 1..4 of did-it-work off: 1 and 3 diverge, 2 converges. Shard 2/3 of the single
-    // group holds only seed 2, so it cannot tell whether "diverges on some seed" holds.
+    // Seeds 12..15 of did-it-work off: 12 diverges, 13 and 14 converge. Shard 2/3 of the
+    // single group holds only seed 13, so it cannot tell whether "diverges on some seed" holds.
     let scenarios = vec![scenario("did-it-work")];
-    let seeds = Seeds { start: 1, end: 4 };
+    let seeds = Seeds { start: 12, end: 15 };
     let part = |index| {
         let plan = Plan::grid(1, &[Occ::Off], |_| seeds, Shard { index, count: 3 });
         SweepReport::new(
@@ -174,7 +174,7 @@ fn a_shard_leaves_some_seed_expectations_to_the_merge() {
     let j = &merged.groups[0].expectations[0];
     assert_eq!(
         (j.verdict, j.why.as_str()),
-        (Verdict::Held, "2 of 3 seeds diverged (first: seed 1)")
+        (Verdict::Held, "1 of 3 seeds diverged (first: seed 12)")
     );
 }
 
@@ -285,7 +285,7 @@ fn sweep_prints_a_table_and_nothing_on_stderr_when_piped() {
         stdout.starts_with("ticketsim sweep · 1 scenario · seeds 0..10 · 30 runs\n"),
         "{stdout}"
     );
-    assert!(stdout.contains("│ did-it-work │ off   │ 10    │ 1         │ 9        │ 0     │ 0          │ 0             │ 2/2 held    │"), "{stdout}");
+    assert!(stdout.contains("│ did-it-work │ off   │ 10    │ 0         │ 10       │ 0     │ 0          │ 0             │ 2/2 held    │"), "{stdout}");
     assert!(
         stdout.contains(
             "  did-it-work · off: diverges-on-some-seed held · exercises-reordering held\n"

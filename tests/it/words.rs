@@ -78,7 +78,7 @@ fn a_stuck_run_whose_databases_disagree_is_stuck_everywhere() {
         "run",
         "scenarios/crash-after-save.toml",
         "--seed",
-        "21",
+        "23",
         "--occ",
         "off",
     ];
@@ -86,7 +86,7 @@ fn a_stuck_run_whose_databases_disagree_is_stuck_everywhere() {
     assert_eq!(code, 0, "{text}");
     assert!(
         text.contains(
-            "outcome: STUCK — the run never settled; where it stopped, 79 of 200 tickets differ\n"
+            "outcome: STUCK — the run never settled; where it stopped, 80 of 200 tickets differ\n"
         ),
         "{text}"
     );
@@ -134,14 +134,14 @@ fn a_stuck_run_whose_databases_disagree_is_stuck_everywhere() {
         "sweep",
         "scenarios/crash-after-save.toml",
         "--seeds",
-        "21..22",
+        "23..24",
         "--occ",
         "off",
     ]);
     assert_eq!(code, 1, "{sweep}");
     assert!(
         sweep.contains(
-            "│ crash-after-save │ off │ 1     │ 0         │ 0        │ 1     │ 0          │ 21            │ 2/3 held, 1 FAILED │"
+            "│ crash-after-save │ off │ 1     │ 0         │ 0        │ 1     │ 0          │ 23            │ 2/3 held, 1 FAILED │"
         ),
         "{sweep}"
     );
