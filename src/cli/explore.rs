@@ -125,7 +125,7 @@ pub fn execute(args: ExploreArgs) -> Result<u8, Error> {
         .max_by_key(|s| s.widest);
     let coverage = match weakest {
         Some(sampled) => explore::sample_coverage(scope, sampled),
-        None => explore::coverage(scope, cut_short),
+        None => explore::coverage(scope, cut_short, scenario.faults.has_crashes()),
     };
     if args.json {
         let report = ExploreReport {

@@ -58,7 +58,7 @@ pub struct Deviation {
 impl Deviation {
     /// "choice 12: a delivery takes its longest ordinary latency".
     pub fn describe(&self) -> String {
-        let of = self.of.as_str();
+        let of = self.of.name();
         let what = match self.kind {
             ChoiceKind::Latency if self.option + 1 == self.options => {
                 format!("{of} takes its longest ordinary latency")
@@ -69,7 +69,10 @@ impl Deviation {
                 self.options - 1
             ),
             ChoiceKind::SlowTail => format!("{of} is slow (its latency's slow tail)"),
-            ChoiceKind::Strike => format!("{of} strikes"),
+            ChoiceKind::Strike => match self.of {
+                ChoiceOf::Crash(node) => format!("{node} crashes here, at this await"),
+                _ => format!("{of} strikes"),
+            },
             ChoiceKind::Tie => format!(
                 "of {} ready tasks, number {} runs first instead of the first",
                 self.options,
@@ -340,22 +343,21 @@ struct Explore<'a> {
 }
 
 impl<'a> Explore<'a> {
-    /// An exploration of `scenario`, if it can be explored.
+    /// An exploration of `scenario`.
     fn new(
         scenario: &'a Scenario,
         occ: Occ,
         scope: Scope,
         progress: &'a (dyn Fn(u64) + Sync),
-    ) -> Result<Explore<'a>, Error> {
-        explorable(scenario)?;
-        Ok(Explore {
+    ) -> Explore<'a> {
+        Explore {
             scenario,
             occ,
             scope,
             all: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             progress,
-        })
+        }
     }
 }
 
@@ -448,7 +450,7 @@ pub fn explore(
     jobs: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Explored, Error> {
-    let shared = Explore::new(scenario, occ, scope, progress)?;
+    let shared = Explore::new(scenario, occ, scope, progress);
     let mut root = Search::new(&shared, scope.max_schedules);
     let made = in_one_runtime(|| root.run_one(&[])).expect("the cap is at least 1");
     let nominal = made.counts().expect("an explored run records");
@@ -490,7 +492,7 @@ pub fn explore(
     if let Some((i, left)) = crossing {
         // This subtree as the sequential search meets it, with what is left of the cap; then
         // the search ends there.
-        let alone = Explore::new(scenario, occ, scope, progress)?;
+        let alone = Explore::new(scenario, occ, scope, progress);
         root.absorb(subtree(&alone, subtrees[i], left));
         root.cut_short = true;
     }
@@ -505,17 +507,6 @@ pub fn explore(
         counterexample: root.best,
         sampled: None,
     })
-}
-
-/// Refuse a scenario whose choices cannot be enumerated.
-fn explorable(scenario: &Scenario) -> Result<(), Error> {
-    if scenario.faults.crash_rate.is_some() {
-        return Err(Error::Usage(format!(
-            "{}: explore does not take faults.crash-rate (its crash times are clock draws, not choices); name each crash in faults.crash instead",
-            scenario.source.display()
-        )));
-    }
-    Ok(())
 }
 
 /// Samples per block: blocks are searched on worker threads and committed in order, so the
@@ -540,7 +531,7 @@ pub fn sample(
                 .to_owned(),
         ));
     }
-    let shared = Explore::new(scenario, occ, scope, progress)?;
+    let shared = Explore::new(scenario, occ, scope, progress);
     let mut root = Search::new(&shared, u64::MAX);
     let nominal = in_one_runtime(|| root.run_one(&[])).expect("no cap");
     let blocks = sampling.runs.div_ceil(SAMPLE_BLOCK) as usize;
@@ -598,17 +589,26 @@ pub fn sample(
 }
 
 /// The sentence that says what an exploration covered, and what it did not.
-pub fn coverage(scope: Scope, cut_short: bool) -> String {
+pub fn coverage(scope: Scope, cut_short: bool, crashes: bool) -> String {
     let points = match scope.latency_points {
         2 => "its minimum and its maximum".to_owned(),
         n => format!("{n} points from its minimum to its maximum"),
     };
+    let (nominal_crash, crash, not_crash) = if crashes {
+        (
+            ", a named crash at its time",
+            ", and a crash striking at any await of its node (a named one before its time, crash-rate's at an orders replica's, before the heal)",
+            ", a named crash after its time",
+        )
+    } else {
+        ("", "", "")
+    };
     let covered = format!(
-        "Covered: every schedule that deviates from the nominal run (the first ready task runs, every latency at its minimum, no slow tail, no fault) at most {} time{}, a latency taking {points}.",
+        "Covered: every schedule that deviates from the nominal run (the first ready task runs, every latency at its minimum, no slow tail, no fault{nominal_crash}) at most {} time{}, a latency taking {points}{crash}.",
         scope.deviations,
         if scope.deviations == 1 { "" } else { "s" }
     );
-    let not = "Not covered: more deviations, latencies between those points, and faults the scenario does not name (a named crash stays at its clock time).";
+    let not = format!("Not covered: more deviations, latencies between those points{not_crash}, and faults the scenario does not name.");
     if cut_short {
         format!(
             "{covered} Cut short at {} schedules (--max-schedules): not every such schedule ran; explore a smaller scope (an [explore] table with tickets = 1, replicas = 2), fewer deviations, or sample (--strategy sample). {not}",

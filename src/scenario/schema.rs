@@ -354,6 +354,11 @@ impl Faults {
     pub fn any(&self) -> bool {
         self != &Faults::default()
     }
+    /// Whether the scenario crashes a node (`crash` or `crash-rate`): an exploration anchors
+    /// those to events.
+    pub fn has_crashes(&self) -> bool {
+        !self.crash.is_empty() || self.crash_rate.is_some()
+    }
 }
 
 /// `slow-handler = { probability = 0.01, min-ms = 6000, max-ms = 8000 }`.

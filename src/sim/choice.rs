@@ -105,6 +105,9 @@ pub struct Chooser {
     /// path without it stays small).
     log: Option<Box<Log>>,
     misfit: Option<Misfit>,
+    /// Whether the run's faults are anchored to events: asked for by the tape, and in effect
+    /// (the scenario has crashes to anchor).
+    anchored: bool,
 }
 
 #[derive(Default)]
@@ -124,6 +127,7 @@ impl Chooser {
             source: Source::Seeded(streams),
             log: None,
             misfit: None,
+            anchored: false,
         }
     }
 
@@ -152,6 +156,7 @@ impl Chooser {
                 choices: 0,
                 fingerprint: 0,
                 deviations,
+                anchored: true,
             },
             next: 0,
             strict: false,
@@ -160,6 +165,21 @@ impl Chooser {
             points: Some(Vec::new()),
             ..Log::default()
         }));
+    }
+
+    /// Whether the run is to have its faults anchored to events (`sim::faults`): an explored
+    /// schedule, or the replay of the tape of one that had. A seeded run never does.
+    pub fn anchors_faults(&self) -> bool {
+        match &self.source {
+            Source::Seeded(_) => false,
+            Source::Tape { tape, .. } => tape.anchored,
+        }
+    }
+
+    /// The fault injector anchors this run's faults to events (there are crashes to anchor):
+    /// its tape says so, and replays the same way.
+    pub fn faults_anchored(&mut self) {
+        self.anchored = true;
     }
 
     /// One of `options` (at least one) choices of `kind` about `of`: 0 is the nominal one.
@@ -239,6 +259,7 @@ impl Chooser {
             choices: log.choices,
             fingerprint: log.fingerprint.finish(),
             deviations: log.deviations,
+            anchored: self.anchored,
         };
         let misfit = match &self.source {
             Source::Seeded(_) => None,

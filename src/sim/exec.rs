@@ -66,7 +66,13 @@ pub struct Executor {
     /// Paused nodes: their ready tasks wait in `held` until the node resumes.
     paused: RefCell<Vec<Node>>,
     held: RefCell<Vec<TaskId>>,
+    /// Called after each step with the node whose task ran, when set: the fault injector's
+    /// crash points, when faults are anchored to events (`sim::faults`).
+    after_step: RefCell<Option<StepHook>>,
 }
+
+/// What [`Executor::after_each_step`] calls.
+pub type StepHook = std::rc::Rc<dyn Fn(Node)>;
 
 impl Executor {
     /// A scheduler at time 0 drawing from the streams of `seed` ([`Streams`]); `rng` is
@@ -88,7 +94,15 @@ impl Executor {
             down: RefCell::new(Vec::new()),
             paused: RefCell::new(Vec::new()),
             held: RefCell::new(Vec::new()),
+            after_step: RefCell::new(None),
         }
+    }
+
+    /// Call `hook` after every step from the next [`Executor::run`] on, with the node of the
+    /// task that ran (which may have been crashed meanwhile). Only an exploration sets one;
+    /// [`Executor::clear`] drops it.
+    pub fn after_each_step(&self, hook: StepHook) {
+        *self.after_step.borrow_mut() = Some(hook);
     }
 
     /// The run's chooser, to drive it by a tape or record its tape (before the run starts),
@@ -212,13 +226,21 @@ impl Executor {
     /// Run until nothing is left to do, the next event lies beyond `limit_us`, or `max_steps`
     /// task polls have run.
     pub fn run(&self, limit_us: u64, max_steps: u64) -> Halt {
+        let after_step = self.after_step.borrow().clone();
         loop {
             while let Some(task) = self.pick_ready() {
                 if self.steps.get() >= max_steps {
                     return Halt::StepLimit;
                 }
                 self.steps.set(self.steps.get() + 1);
-                self.poll(task);
+                match &after_step {
+                    None => self.poll(task),
+                    Some(hook) => {
+                        let node = self.slots.borrow()[task.index as usize].node;
+                        self.poll(task);
+                        hook(node);
+                    }
+                }
             }
             let due = self
                 .timers
@@ -399,7 +421,9 @@ impl Executor {
         self.ready.borrow_mut().clear();
         self.held.borrow_mut().clear();
         self.timers.borrow_mut().clear();
+        let hook = self.after_step.borrow_mut().take();
         drop(futures);
+        drop(hook);
     }
 }
 

@@ -5,23 +5,41 @@
 //! done ([`crate::sim::bus`], [`World::stall`]); this file only schedules the ones that happen
 //! to a node. After the heal no fault starts and every node is back: the run then has to
 //! converge and quiesce on its own.
+//!
+//! **Faults anchored to events.** A clock time is a poor anchor for exploring: a crash at
+//! 57 ms lands between two awaits of its node that the latencies decide, and two latency
+//! points rarely put it where a race needs it. So in an explored schedule (and the replay of
+//! its tape) crashes are also choices at the awaits of the node they hit. After each step of a
+//! node, that is at each of its awaits, a crash of `faults.crash` not yet happened may strike
+//! it there instead of at its time (a deviation), and `faults.crash-rate` may crash the orders
+//! replica that just stepped (a deviation per crash) instead of at drawn times; nominally
+//! neither does, so a named crash happens at its time and crash-rate not at all. Each crash
+//! restarts as the scenario says. A seeded run has no such choices and draws what it always
+//! drew.
 
 use crate::model::node::Node;
+use crate::scenario::schema::Faults;
 use crate::sim::connection;
 use crate::sim::record::Event;
 use crate::sim::tape::{ChoiceKind, ChoiceOf};
 use crate::sim::world::World;
+use std::cell::Cell;
+use std::rc::Rc;
 
 /// Spawn the tasks that crash, pause, partition and heal nodes on the scenario's schedule.
 pub fn start(world: &World) {
     let f = world.faults();
-    for c in &f.crash {
+    let anchored = world.exec.chooser().anchors_faults();
+    // Per crash of `faults.crash`: whether it is still to come (it may strike at an await
+    // before its time when faults are anchored to events).
+    let to_come: Rc<[Cell<bool>]> = f.crash.iter().map(|_| Cell::new(true)).collect();
+    for (i, c) in f.crash.iter().enumerate() {
         let (node, at_us, down) = (c.node.0, c.at_ms * 1000, c.restart_after_ms * 1000);
+        let to_come = to_come.clone();
         at(world, at_us, move |w| {
-            crash(w, node);
-            at(w, until_heal(w, w.exec.now_us() + down), move |w| {
-                restart(w, node)
-            });
+            if to_come[i].replace(false) {
+                crash_for(w, node, down);
+            }
         });
     }
     for p in &f.pause {
@@ -57,7 +75,14 @@ pub fn start(world: &World) {
             at(w, end, move |w| end_partition(w, node));
         });
     }
-    if let (Some(rate), Some(heal_ms)) = (f.crash_rate, f.heal_at_ms) {
+    if anchored && f.has_crashes() {
+        world.exec.chooser().faults_anchored();
+        let w = world.handle();
+        world
+            .exec
+            .after_each_step(Rc::new(move |node| at_await(&w, node, &to_come)));
+    }
+    if let (Some(rate), Some(heal_ms), false) = (f.crash_rate, f.heal_at_ms, anchored) {
         let w = world.handle();
         let replicas = world.replicas().len() as u64;
         world.exec.spawn(Node::Faults, async move {
@@ -81,9 +106,7 @@ pub fn start(world: &World) {
                     0..replicas,
                 ) as usize];
                 if !w.exec.is_down(node) {
-                    crash(&w, node);
-                    let back = until_heal(&w, w.exec.now_us() + rate.restart_after_ms * 1000);
-                    at(&w, back, move |w| restart(w, node));
+                    crash_for(&w, node, rate.restart_after_ms * 1000);
                 }
             }
         });
@@ -91,6 +114,47 @@ pub fn start(world: &World) {
     if let Some(heal_ms) = f.heal_at_ms {
         at(world, heal_ms * 1000, heal);
     }
+}
+
+/// After a step of `node`, at its await: with faults anchored to events, a crash still to come
+/// of `node` (the first in the file) may strike here, and so may `faults.crash-rate` if `node`
+/// is an orders replica. Nominally neither does.
+fn at_await(world: &World, node: Node, to_come: &[Cell<bool>]) {
+    if world.healed.get() || world.exec.is_down(node) {
+        return;
+    }
+    let f: &Faults = world.faults();
+    let named = (0..to_come.len()).find(|&i| to_come[i].get() && f.crash[i].node.0 == node);
+    if let Some(i) = named {
+        if world
+            .exec
+            .choose_in(ChoiceKind::Strike, ChoiceOf::Crash(node), 0..2)
+            == 1
+        {
+            to_come[i].set(false);
+            crash_for(world, node, f.crash[i].restart_after_ms * 1000);
+            return;
+        }
+    }
+    if let (Some(rate), Node::Orders(_)) = (f.crash_rate, node) {
+        if world
+            .exec
+            .choose_in(ChoiceKind::Strike, ChoiceOf::Crash(node), 0..2)
+            == 1
+        {
+            crash_for(world, node, rate.restart_after_ms * 1000);
+        }
+    }
+}
+
+/// Crash `node` now and restart it `down_us` later (or at the heal).
+fn crash_for(world: &World, node: Node, down_us: u64) {
+    crash(world, node);
+    at(
+        world,
+        until_heal(world, world.exec.now_us() + down_us),
+        move |w| restart(w, node),
+    );
 }
 
 /// `t_us`, or the heal if that comes first: a fault's end is never scheduled after the heal,

@@ -10,7 +10,11 @@
 //!
 //! The token is `t1` followed by URL-safe base64 (no padding) of LEB128 varints: the number of
 //! choices, the fingerprint (64 bits), the number of deviations, then each deviation as the gap
-//! from the previous one's index and its option. It needs no quoting in a shell.
+//! from the previous one's index and its option. It needs no quoting in a shell. A tape of an
+//! explored schedule starts `e1` instead: it was made with the scenario's faults anchored to
+//! events (`sim::faults`), which asks choices a seeded run does not, so it replays that way.
+
+use crate::model::node::Node;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -71,8 +75,7 @@ impl fmt::Display for ChoiceKind {
 }
 
 /// What a choice is about, for a reader (and for the fingerprint): which latency, which fault.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ChoiceOf {
     /// The ready set.
     Ready,
@@ -90,14 +93,17 @@ pub enum ChoiceOf {
     PublisherRetry,
     /// An ack lost (`faults.lost-ack`).
     LostAck,
-    /// `faults.crash-rate`.
+    /// `faults.crash-rate`: when and where the next crash strikes (under a seed).
     CrashRate,
+    /// With faults anchored to events: whether a crash strikes this node at this await (a
+    /// crash of `faults.crash`, instead of at its time, or one of `faults.crash-rate`).
+    Crash(Node),
 }
 
 impl ChoiceOf {
-    /// As a reader says it: "a delivery", "a lost ack".
-    pub fn as_str(self) -> &'static str {
-        match self {
+    /// As a reader says it: "a delivery", "a lost ack", "the crash of tickets".
+    pub fn name(self) -> std::borrow::Cow<'static, str> {
+        let name = match self {
             ChoiceOf::Ready => "the ready set",
             ChoiceOf::Http => "an HTTP request",
             ChoiceOf::Db => "a database call",
@@ -107,11 +113,30 @@ impl ChoiceOf {
             ChoiceOf::PublisherRetry => "a publisher retry",
             ChoiceOf::LostAck => "a lost ack",
             ChoiceOf::CrashRate => "a random crash",
-        }
+            ChoiceOf::Crash(node) => return format!("the crash of {node}").into(),
+        };
+        name.into()
     }
 
     fn code(self) -> u64 {
-        self as u64 + 1
+        match self {
+            ChoiceOf::Ready => 1,
+            ChoiceOf::Http => 2,
+            ChoiceOf::Db => 3,
+            ChoiceOf::Publish => 4,
+            ChoiceOf::Delivery => 5,
+            ChoiceOf::SlowHandler => 6,
+            ChoiceOf::PublisherRetry => 7,
+            ChoiceOf::LostAck => 8,
+            ChoiceOf::CrashRate => 9,
+            ChoiceOf::Crash(node) => 16 + node.process_index().map_or(0, |i| i as u64 + 1),
+        }
+    }
+}
+
+impl serde::Serialize for ChoiceOf {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
     }
 }
 
@@ -124,6 +149,8 @@ pub struct Tape {
     pub fingerprint: u64,
     /// The choices that were not option 0, as (index, option), by index.
     pub deviations: Vec<(u64, u64)>,
+    /// Whether the run had its faults anchored to events, as an explored schedule has.
+    pub anchored: bool,
 }
 
 /// A token that is not a tape.
@@ -136,6 +163,7 @@ pub struct BadToken {
 
 impl Tape {
     const PREFIX: &'static str = "t1";
+    const ANCHORED: &'static str = "e1";
 
     /// The tape as a token.
     pub fn token(&self) -> String {
@@ -149,7 +177,12 @@ impl Tape {
             put(&mut bytes, option);
             last = index;
         }
-        format!("{}{}", Self::PREFIX, URL_SAFE_NO_PAD.encode(bytes))
+        let prefix = if self.anchored {
+            Self::ANCHORED
+        } else {
+            Self::PREFIX
+        };
+        format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
     }
 
     /// Read a token back.
@@ -158,9 +191,14 @@ impl Tape {
             token: shorten(token),
             why,
         };
-        let body = token
-            .strip_prefix(Self::PREFIX)
-            .ok_or_else(|| bad("it does not start with t1"))?;
+        let (anchored, body) = match (
+            token.strip_prefix(Self::PREFIX),
+            token.strip_prefix(Self::ANCHORED),
+        ) {
+            (Some(body), _) => (false, body),
+            (None, Some(body)) => (true, body),
+            (None, None) => return Err(bad("it does not start with t1 or e1")),
+        };
         let bytes = URL_SAFE_NO_PAD
             .decode(body)
             .map_err(|_| bad("it is not base64"))?;
@@ -198,6 +236,7 @@ impl Tape {
             choices,
             fingerprint,
             deviations,
+            anchored,
         })
     }
 }
@@ -270,13 +309,21 @@ mod tests {
             choices: 45,
             fingerprint: 0xdead_beef_0123_4567,
             deviations: vec![(0, 2), (7, 1), (44, 1_000_000)],
+            anchored: false,
         };
         let token = tape.token();
         assert!(token.starts_with("t1"));
         assert!(token
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
-        assert_eq!(Tape::from_token(&token), Ok(tape));
+        assert_eq!(Tape::from_token(&token), Ok(tape.clone()));
+        let explored = Tape {
+            anchored: true,
+            ..tape
+        };
+        let token = explored.token();
+        assert!(token.starts_with("e1"));
+        assert_eq!(Tape::from_token(&token), Ok(explored));
         let nominal = Tape::default();
         assert_eq!(Tape::from_token(&nominal.token()), Ok(nominal));
     }
@@ -287,10 +334,11 @@ mod tests {
             choices: 10,
             fingerprint: 1,
             deviations: vec![(3, 1)],
+            anchored: false,
         }
         .token();
         let why = |t: &str| Tape::from_token(t).unwrap_err().to_string();
-        assert!(why("x1AAAA").contains("does not start with t1"));
+        assert!(why("x1AAAA").contains("does not start with t1 or e1"));
         assert!(why("t1***").contains("not base64"));
         assert!(why(&token[..token.len() - 1]).contains("cut short"));
         // Ten choices, a deviation at index 12.
@@ -298,6 +346,7 @@ mod tests {
             choices: 10,
             fingerprint: 1,
             deviations: vec![(12, 1)],
+            anchored: false,
         }
         .token();
         assert!(why(&past).contains("past its last choice"));

@@ -144,8 +144,10 @@ fn explore_prints_the_same_on_every_run_and_says_what_it_covered() {
     assert!(text.contains("or sample (--strategy sample)"), "{text}");
 }
 
+/// A crash is a choice at every await of its node: `faults.crash-rate`, whose crash times are
+/// clock draws under a seed, explores as "crash this replica here", one deviation per crash.
 #[test]
-fn explore_refuses_what_it_cannot_enumerate() {
+fn crashes_are_explored_at_the_awaits_of_their_node() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("rate.toml");
     std::fs::write(
@@ -162,12 +164,52 @@ fn explore_refuses_what_it_cannot_enumerate() {
         "#,
     )
     .unwrap();
-    let (code, _, stderr) = ticketsim(&["explore", file.to_str().unwrap()]);
-    assert_eq!(code, 2, "{stderr}");
+    let file = file.to_str().unwrap();
+    let (code, text, stderr) = ticketsim(&["explore", file, "--occ", "all", "--deviations", "1"]);
+    assert_eq!(code, 0, "{stderr}");
+    for row in [
+        "│ off   │ 27      │ 31        │ 23        │ 1       │ FAILS with 1 deviation      │",
+        "│ on    │ 27      │ 31        │ 23        │ 2       │ FAILS with 1 deviation      │",
+        "│ dedup │ 27      │ 31        │ 23        │ 0       │ converges in every schedule │",
+    ] {
+        assert!(text.contains(row), "{row}\n{text}");
+    }
+    // A replica crashes after saving its copy and before acking: ticket:created comes again
+    // and hits the copy it saved, under `on` as under `off`.
     assert!(
-        stderr.contains("explore does not take faults.crash-rate"),
-        "{stderr}"
+        text.contains("occ on: the run redelivers a ticket:created forever, with 1 deviation:\n  - choice 12: orders-1 crashes here, at this await\n  replay: ticketsim run "),
+        "{text}"
     );
+    assert!(
+        text.contains("a crash striking at any await of its node"),
+        "{text}"
+    );
+    // Its tape is an explored one (faults anchored to events), and replays as one.
+    let replay = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("replay: ticketsim "))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(replay.contains(" --tape e1"), "{replay}");
+    let args: Vec<&str> = replay.split(' ').collect();
+    let (code, run, stderr) = ticketsim(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(run.contains("outcome: STUCK"), "{run}");
+    assert!(
+        run.contains("  stuck: redelivery loop: ticket:created #1"),
+        "{run}"
+    );
+    // The same deviations as a seeded-run tape (t1) do not fit: that run draws its crash
+    // times instead.
+    let plain = replay.replacen(" --tape e1", " --tape t1", 1);
+    let args: Vec<&str> = plain.split(' ').collect();
+    let (code, _, stderr) = ticketsim(&args);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no longer fits"), "{stderr}");
+}
+
+#[test]
+fn explore_refuses_what_it_cannot_enumerate() {
     let (code, _, stderr) = ticketsim(&[
         "explore",
         "tests/fixtures/explore-u2r2.toml",
