@@ -107,6 +107,19 @@ pub fn run_driven<W: Write + 'static>(
     })
 }
 
+/// A run driven by `drive` (a tape or a schedule, usually) with its whole trace kept, to tell
+/// its story: its result, and what its chooser made (its own tape; every choice's kind and
+/// options, when a schedule drove it; and, for a tape, whether it fits, in `misfit`).
+pub fn run_driven_traced(scenario: &Scenario, occ: Occ, drive: &Drive) -> (RunResult, Made) {
+    in_runtime(drive.runtime_seed(), || {
+        let trace = Trace::with_capacity(World::trace_capacity(scenario));
+        let Ok(done) = judged::<std::io::Sink>(scenario, drive, true, occ, trace, None) else {
+            unreachable!("a run that writes nothing cannot fail to write");
+        };
+        done
+    })
+}
+
 /// What watches each record as the run makes it: the checks, and a JSON-lines writer if there
 /// is one.
 struct Watch<W> {
