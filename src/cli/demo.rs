@@ -17,6 +17,10 @@ Examples:
   ticketsim demo scenarios/edit-races-reservation.toml --seed 3
   ticketsim demo --out /tmp/demo --color never
 
+For a scenario with an [explore] table it then explores that smallest scope without OCC, tells
+the first failing schedule as a story, replays it with OCC, and says what exploring with OCC
+certifies (see `ticketsim explore`); that part does not depend on --seed.
+
 Writes, under --out: <name>.md (the story, with Mermaid sequence diagrams), <name>.svg (the
 smallest failing run as sequence diagrams) and <name>.minimal.toml (that run as a scenario).")]
 pub struct DemoArgs {

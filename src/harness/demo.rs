@@ -3,10 +3,15 @@
 //! One seed of a scenario runs without OCC and with it. The demo shows the course's check side
 //! by side (tickets priced 15 in each database), tells the story of one ticket that went wrong
 //! in both runs, shrinks the failure to the smallest run that fails the same way (and is cured
-//! the same way), and draws that one as sequence diagrams. Everything in it follows from the
-//! scenario and the seed: the same command prints the same bytes.
+//! the same way), and draws that one as sequence diagrams. When the scenario has an `[explore]`
+//! table, it then tells the first failing schedule of that smallest scope ([`explored`]).
+//! Everything in it follows from the scenario and the seed: the same command prints the same
+//! bytes.
+
+pub mod explored;
 
 use crate::check::findings::{Outcome, PriceCount};
+use crate::harness::demo::explored::ScopeStory;
 use crate::harness::error::Error;
 use crate::harness::files::write_file;
 use crate::harness::run::{run, run_report};
@@ -102,6 +107,9 @@ pub struct Demo {
     pub on: Shown,
     /// The story, when a seed fails.
     pub told: Option<Told>,
+    /// Every schedule of the scenario's `[explore]` scope, when it has one, and the first
+    /// failing one told.
+    pub explored: Option<ScopeStory>,
     /// Where the files go.
     pub files: Files,
 }
@@ -167,6 +175,7 @@ impl Demo {
             )?),
             None => None,
         };
+        let explored = ScopeStory::build(scenario, budget.jobs)?;
         Ok(Demo {
             scenario: scenario.clone(),
             asked_seed: seed,
@@ -174,6 +183,7 @@ impl Demo {
             off,
             on,
             told,
+            explored,
             files,
         })
     }
@@ -219,6 +229,9 @@ impl Demo {
                 self.asked_seed,
                 self.asked_seed.saturating_add(SEED_SEARCH - 1)
             );
+            if let Some(explored) = &self.explored {
+                let _ = write!(out, "\n{}", explored.render(paint));
+            }
             return out;
         };
         let mark = |m: Mark, t: &str| paint.mark(m, t);
@@ -243,6 +256,9 @@ impl Demo {
             paint.bold("The smallest run that fails the same way")
         );
         out.push_str(&self.shrink_summary(told, "  "));
+        if let Some(explored) = &self.explored {
+            let _ = write!(out, "\n{}", explored.render(paint));
+        }
         let _ = writeln!(out, "\n{}", paint.bold("Written"));
         let written = self.written();
         let width = written
@@ -402,6 +418,9 @@ impl Demo {
                 out,
                 "\nNo seed goes wrong without OCC: there is no race to show."
             );
+            if let Some(explored) = &self.explored {
+                let _ = write!(out, "\n{}", explored.markdown());
+            }
             return out;
         };
         let plain = |_: Mark, t: &str| t.to_owned();
@@ -445,6 +464,9 @@ impl Demo {
             file_name(&self.files.svg),
             file_name(&self.files.svg)
         );
+        if let Some(explored) = &self.explored {
+            let _ = write!(out, "\n{}", explored.markdown());
+        }
         out
     }
 

@@ -1,7 +1,8 @@
 //! Many runs, and one judged: [`run`] (a run with its checks and report), [`sweep`] (seed
 //! ranges on worker threads, baselines, shards and their merge), [`shrink`] (the smallest run
-//! that fails the same way, its [`seeds`] searched within a budget) and [`demo`] (a race and its cure, told and drawn); with the
-//! [`error`]s that end a command and the [`files`] they write.
+//! that fails the same way, its [`seeds`] searched within a budget), [`explore`] (every schedule
+//! of a small scope) and [`demo`] (a race and its cure, told and drawn, and its scope's first
+//! failing schedule); with the [`error`]s that end a command and the [`files`] they write.
 
 pub mod demo;
 pub mod error;

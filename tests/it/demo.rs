@@ -2,6 +2,7 @@
 
 use crate::support::*;
 use std::path::Path;
+use ticketsim::harness::demo::explored::{ScopeStory, HEADING};
 use ticketsim::harness::demo::{Demo, DEFAULT_SEED};
 use ticketsim::harness::shrink::{self, Budget, Failure, Shrunk, Size};
 use ticketsim::present::diagram;
@@ -47,6 +48,124 @@ fn the_demo_tells_the_pinned_story() {
     let text = demo.render(PLAIN);
     assert!(!text.contains('\x1b'), "plain text has no colour codes");
     insta::assert_snapshot!(text);
+}
+
+/// The replay command of `text`'s line that holds `--scoped --tape` and ends with `--occ occ`,
+/// as the arguments after `ticketsim`.
+fn replay_args(text: &str, occ: &str) -> Vec<String> {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.contains(" --scoped --tape ") && l.ends_with(&format!("--occ {occ}")))
+        .unwrap_or_else(|| panic!("no --occ {occ} replay command in:\n{text}"));
+    let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+    assert_eq!(args[0], "ticketsim", "{line}");
+    args[1..].to_vec()
+}
+
+#[test]
+fn the_demo_tells_the_first_failing_schedule_of_the_scope() {
+    let demo = did_it_work_demo();
+    let text = demo.render(PLAIN);
+    let explored = demo
+        .explored
+        .as_ref()
+        .expect("did-it-work has an [explore] table");
+    // Pinned: without OCC, the first failing schedule needs two deviations (the table claims
+    // fails-within-2), and none with fewer fails.
+    let c = explored
+        .off
+        .counterexample
+        .as_ref()
+        .expect("a failing schedule");
+    assert_eq!(c.deviations.len(), 2);
+    let told = explored.told.as_ref().expect("told");
+    assert_eq!(told.counterexample, *c);
+    assert_eq!(told.off.report.outcome, ticketsim::Outcome::Diverged);
+    assert!(
+        told.off.story.has_stale_write(),
+        "the story shows the stale write"
+    );
+    // The same deviations with OCC make the same schedule, and it converges after a refusal.
+    let on = told.on.as_ref().expect("the same schedule with OCC");
+    assert_eq!(on.report.outcome, ticketsim::Outcome::Converged);
+    assert!(on.report.violations.iter().all(|v| !v.is_invariant()));
+    assert!(on.story.has_refusal());
+    // With OCC, every schedule within the bound converges: the table's claim, certified.
+    let (_, on_explored) = explored.on.as_ref().expect("the table claims on");
+    assert!(on_explored.passed() && !on_explored.cut_short);
+    // The section comes after the shrunk run and before the files, and says all this.
+    let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s:?} in:\n{text}"));
+    assert!(at("The smallest run that fails the same way") < at(HEADING));
+    assert!(at(HEADING) < at("\nWritten\n"));
+    // Words, not line breaks: the section's paragraphs are wrapped.
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let section = flat(&text[at(HEADING)..at("\nWritten\n")]);
+    for said in [
+        "None with fewer than 2 deviations fails; the first that fails needs 2:",
+        "  1. a delivery is slow: its latency falls in the slow tail (choice 5)",
+        "  2. then a database call takes its longest ordinary latency (choice 11)",
+        "What happened to ticket 1 in that schedule without OCC (--occ off)",
+        "The same schedule with OCC (--occ on)",
+        &c.reproduce,
+        &format!(
+            "With OCC, all {} schedules within 4 deviations converge",
+            on_explored.schedules
+        ),
+    ] {
+        assert!(section.contains(&flat(said)), "{said:?} in:\n{section}");
+    }
+    // The Markdown holds it too.
+    let markdown = demo.markdown();
+    assert!(markdown.contains(&format!("## {HEADING}")));
+    assert!(markdown.contains(&c.reproduce));
+}
+
+#[test]
+fn the_demos_replay_commands_replay_the_schedule_in_both_modes() {
+    let text = did_it_work_demo().render(PLAIN);
+    for (occ, outcome) in [("off", "diverged"), ("on", "converged")] {
+        let mut args = replay_args(&text, occ);
+        args.push("--json".to_owned());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = ticketsim(&args);
+        assert_ne!(code, 2, "{args:?}: {stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(report["outcome"], outcome, "{args:?}");
+        assert_eq!(report["scoped"], true);
+        if occ == "off" {
+            assert_eq!(report["divergences"][0]["field"], "price");
+        } else {
+            assert!(report["stats"]["failed_handlers"].as_u64().unwrap() >= 1);
+        }
+    }
+}
+
+#[test]
+fn the_explored_section_is_the_same_on_any_number_of_threads() {
+    let s = scenario("did-it-work");
+    let one = ScopeStory::build(&s, 1).unwrap().unwrap();
+    let four = ScopeStory::build(&s, 4).unwrap().unwrap();
+    assert_eq!(one.render(PLAIN), four.render(PLAIN));
+    assert_eq!(one.markdown(), four.markdown());
+}
+
+#[test]
+fn a_scenario_without_an_explore_table_has_no_explored_section() {
+    let s = scenario("price-burst");
+    assert!(s.explore.is_none());
+    assert!(ScopeStory::build(&s, 2).unwrap().is_none());
+    let demo = Demo::build(
+        &s,
+        DEFAULT_SEED,
+        budget(2),
+        Path::new("reports/demo"),
+        &|_| {},
+    )
+    .unwrap();
+    assert!(demo.explored.is_none());
+    assert!(!demo.render(PLAIN).contains(HEADING));
+    assert!(!demo.markdown().contains(HEADING));
 }
 
 #[test]

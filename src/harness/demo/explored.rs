@@ -1,0 +1,522 @@
+//! The demo's explored part: every schedule of the scenario's smallest scope (its `[explore]`
+//! table), explored without OCC within the table's bound; the first failing schedule's
+//! deviations in plain words; the story of its failing ticket, replayed from its tape; the same
+//! deviations with OCC; and what exploring with OCC shows (a certificate, when every schedule
+//! converges). None of it depends on the demo's seed, and an exploration gives the same result
+//! on any number of threads, so the demo still prints the same bytes every time.
+
+use crate::harness::error::Error;
+use crate::harness::explore::{explore, target, Counterexample, Deviation, Explored, Scope};
+use crate::harness::run::run_driven_traced;
+use crate::harness::shrink::Size;
+use crate::model::documents::TicketId;
+use crate::model::occ::Occ;
+use crate::present::diagram;
+use crate::present::paint::Paint;
+use crate::present::report::{reproduce_tape, Report};
+use crate::present::story::{wrap, Mark, Story};
+use crate::scenario::explore::{ExploreClaim, MAX_CLAIMED_SCHEDULES};
+use crate::scenario::schema::Scenario;
+use crate::sim::choice::{Drive, Made};
+use crate::sim::tape::{ChoiceKind, ChoiceOf, Tape};
+use std::fmt::Write as _;
+
+/// The section's heading.
+pub const HEADING: &str = "Every schedule of the smallest scope";
+
+/// Every schedule of a scenario's `[explore]` scope, explored and told.
+pub struct ScopeStory {
+    /// The scope: the scenario cut down to its `[explore]` table.
+    pub scope: Scenario,
+    /// The bound explored: the table's.
+    pub bound: Scope,
+    /// Every schedule without OCC.
+    pub off: Explored,
+    /// The first failing schedule without OCC, told, if one failed.
+    pub told: Option<ToldSchedule>,
+    /// Every schedule with OCC, when the table claims what OCC shows: the claim, and what
+    /// exploring found.
+    pub on: Option<(ExploreClaim, Explored)>,
+}
+
+/// The first failing schedule without OCC (a counterexample with the fewest deviations), told.
+pub struct ToldSchedule {
+    /// The schedule: its failure, its deviations, its tape and the command that replays it.
+    pub counterexample: Counterexample,
+    /// The ticket whose story is told.
+    pub ticket: TicketId,
+    /// The schedule without OCC, replayed from its tape.
+    pub off: Replayed,
+    /// The same deviations with OCC; or why they do not make the same schedule there.
+    pub on: Result<Replayed, String>,
+}
+
+/// One schedule, replayed with its trace kept.
+pub struct Replayed {
+    /// Its report.
+    pub report: Report,
+    /// The story of the ticket followed.
+    pub story: Story,
+    /// The command that replays it (by its own tape).
+    pub reproduce: String,
+}
+
+impl ScopeStory {
+    /// Explore `scenario`'s `[explore]` scope, if it has one, on `jobs` threads (the result
+    /// does not depend on them), and tell its first failing schedule without OCC.
+    pub fn build(scenario: &Scenario, jobs: usize) -> Result<Option<ScopeStory>, Error> {
+        let Some(table) = &scenario.explore else {
+            return Ok(None);
+        };
+        let (scope, bound) = target(scenario, None, None, MAX_CLAIMED_SCHEDULES);
+        let off = explore(&scope, Occ::Off, bound, jobs, &|_| {})?;
+        let on = match table.claim(Occ::On) {
+            Some(claim) => Some((claim, explore(&scope, Occ::On, bound, jobs, &|_| {})?)),
+            None => None,
+        };
+        let told = match &off.counterexample {
+            Some(c) => Some(tell(&scope, c)?),
+            None => None,
+        };
+        Ok(Some(ScopeStory {
+            scope,
+            bound,
+            off,
+            told,
+            on,
+        }))
+    }
+
+    /// The terminal text of the section, from its heading on.
+    pub fn render(&self, paint: Paint) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{}", paint.bold(HEADING));
+        out.push_str(&self.summary("  "));
+        let mark = |m: Mark, t: &str| paint.mark(m, t);
+        if let Some(told) = &self.told {
+            let _ = writeln!(out, "\n{}", paint.bold(&told.off_heading()));
+            out.push_str(&told.off.story.render(&mark));
+            let _ = writeln!(out, "\n{}", paint.bold(ToldSchedule::ON_HEADING));
+            out.push_str(&told.on_text(&mark, "  "));
+        }
+        out.push_str(&self.certificate("  "));
+        out
+    }
+
+    /// The section in Markdown, from its `##` heading on.
+    pub fn markdown(&self) -> String {
+        let plain = |_: Mark, t: &str| t.to_owned();
+        let mut out = format!("## {HEADING}\n\n```text\n{}```\n", self.summary(""));
+        if let Some(told) = &self.told {
+            let _ = writeln!(
+                out,
+                "\n### {}\n\n```text\n{}```\n\n```mermaid\n{}```",
+                told.off_heading(),
+                told.off.story.render(&plain),
+                diagram::mermaid(&told.off.story)
+            );
+            let _ = write!(
+                out,
+                "\n### {}\n\n```text\n{}```\n",
+                ToldSchedule::ON_HEADING,
+                told.on_text(&plain, "  ")
+            );
+            if let Ok(on) = &told.on {
+                let _ = writeln!(out, "\n```mermaid\n{}```", diagram::mermaid(&on.story));
+            }
+        }
+        let certificate = self.certificate("");
+        let certificate = certificate.trim_start_matches('\n');
+        if !certificate.is_empty() {
+            let _ = write!(out, "\n```text\n{certificate}```\n");
+        }
+        out
+    }
+
+    /// The scope, the exploration without OCC and its first failing schedule, deviation by
+    /// deviation, with the command that replays it.
+    fn summary(&self, indent: &str) -> String {
+        let mut out = wrap(
+            &format!(
+                "The scenario's [explore] table names its smallest scope: {}. The nominal run makes every choice the first way (the first ready task runs, every latency at its minimum, no slow tail, no fault); a schedule deviates from it at {} choice{} at most.",
+                Size::of(&self.scope),
+                self.bound.deviations,
+                plural(u64::from(self.bound.deviations))
+            ),
+            96,
+            indent,
+        );
+        let off = &self.off;
+        let k = self.bound.deviations;
+        let within = within(k);
+        let ran = if off.cut_short {
+            format!(
+                "Without OCC, {} schedules {within} ran before the demo's cap of {MAX_CLAIMED_SCHEDULES} stopped the search (not every schedule ran)",
+                off.schedules
+            )
+        } else {
+            format!(
+                "Without OCC, every schedule {within} ran: {} schedules",
+                off.schedules
+            )
+        };
+        let Some(c) = &off.counterexample else {
+            let none = if off.cut_short {
+                "and none failed"
+            } else {
+                "and every one converged"
+            };
+            out.push_str(&wrap(&format!("{ran}, {none}."), 96, indent));
+            return out;
+        };
+        let d = c.deviations.len();
+        let first = match (d, off.cut_short) {
+            (0, _) => "Even the nominal run fails, with no deviation.".to_owned(),
+            (_, true) => format!("The failing one with the fewest deviations found has {d}:"),
+            (1, false) => {
+                "None fails without a deviation; the first that fails needs 1:".to_owned()
+            }
+            (_, false) => format!(
+                "None with fewer than {d} deviations fails; the first that fails needs {d}:"
+            ),
+        };
+        out.push_str(&wrap(
+            &format!("{ran}, {} of them failing. {first}", off.failing),
+            96,
+            indent,
+        ));
+        for (i, deviation) in c.deviations.iter().enumerate() {
+            let then = if i == 0 { "" } else { "then " };
+            let _ = writeln!(
+                out,
+                "{indent}  {}. {then}{} (choice {})",
+                i + 1,
+                in_words(deviation),
+                deviation.choice
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{indent}In it the run {}. Replay it:\n{indent}  {}",
+            c.failure, c.reproduce
+        );
+        out
+    }
+
+    /// What exploring with OCC showed: a certificate when every schedule converged.
+    fn certificate(&self, indent: &str) -> String {
+        let Some((claim, on)) = &self.on else {
+            return String::new();
+        };
+        let within = within(self.bound.deviations);
+        let mut replay = None;
+        let (mut text, held) = match &on.counterexample {
+            None if on.cut_short => (
+                format!(
+                    "With OCC, none of the {} schedules that ran before the demo's cap failed, but not every schedule {within} ran: nothing is certified.",
+                    on.schedules
+                ),
+                false,
+            ),
+            None => (
+                format!(
+                    "With OCC, all {} schedules {within} converge: a certificate for this scope and bound (docs/explore.md says what one covers).",
+                    on.schedules
+                ),
+                *claim == ExploreClaim::Converges,
+            ),
+            Some(c) => {
+                let d = c.deviations.len();
+                let too = if self.off.counterexample.is_some() { " too" } else { "" };
+                let shown = self
+                    .told
+                    .as_ref()
+                    .and_then(|t| t.on.as_ref().ok())
+                    .is_some_and(|r| r.reproduce == c.reproduce);
+                let which = if shown {
+                    ": the schedule above"
+                } else {
+                    replay = Some(c.reproduce.clone());
+                    ""
+                };
+                let how_many = if on.failing == on.schedules {
+                    format!("all {} schedules", on.schedules)
+                } else {
+                    format!("{} of the {} schedules", on.failing, on.schedules)
+                };
+                let first = if d == 0 {
+                    "even the nominal run fails".to_owned()
+                } else {
+                    format!("the first that fails needs {d} deviation{}", plural(d as u64))
+                };
+                (
+                    format!("With OCC, {how_many} {within} fail{too}; {first}{which}."),
+                    matches!(claim, ExploreClaim::FailsWithin(w) if d as u64 <= u64::from(*w)),
+                )
+            }
+        };
+        if !held {
+            let _ = write!(
+                text,
+                " The table claims on = \"{claim}\", which does not hold."
+            );
+        }
+        if replay.is_some() {
+            text.push_str(" Replay it:");
+        }
+        let mut out = format!("\n{}", wrap(&text, 96, indent));
+        if let Some(command) = replay {
+            let _ = writeln!(out, "{indent}  {command}");
+        }
+        out
+    }
+}
+
+impl ToldSchedule {
+    const ON_HEADING: &'static str = "The same schedule with OCC (--occ on)";
+
+    fn off_heading(&self) -> String {
+        format!(
+            "What happened to ticket {} in that schedule without OCC (--occ off)",
+            self.ticket
+        )
+    }
+
+    /// The story with OCC and the command that replays it, or why there is none.
+    fn on_text(&self, paint: &dyn Fn(Mark, &str) -> String, indent: &str) -> String {
+        match &self.on {
+            Ok(on) => {
+                let mut out = on.story.render(paint);
+                let _ = writeln!(out, "{indent}Replay it:\n{indent}  {}", on.reproduce);
+                out
+            }
+            Err(why) => wrap(
+                &format!(
+                    "The same deviations do not make the same schedule with OCC ({why}), so there is no same schedule to show."
+                ),
+                96,
+                indent,
+            ),
+        }
+    }
+}
+
+/// Replay `c` without OCC from its tape, and its deviations with OCC, both with their traces
+/// kept, and tell the story of the failing ticket in each.
+fn tell(scope: &Scenario, c: &Counterexample) -> Result<ToldSchedule, Error> {
+    let replicas = scope.topology.orders_replicas as u8;
+    let broken = |why: String| {
+        Error::Usage(format!(
+            "the first failing schedule of {}'s [explore] scope does not replay ({why}): this is a ticketsim bug; `ticketsim explore {}` shows the schedule",
+            scope.name,
+            scope.source.display()
+        ))
+    };
+    let tape = Tape::from_token(&c.tape).map_err(|e| broken(e.to_string()))?;
+    let (off, made) = run_driven_traced(scope, Occ::Off, &Drive::Tape(tape));
+    if let Some(misfit) = made.misfit {
+        return Err(broken(misfit));
+    }
+    if !c.failure.shown_by(&off.report) {
+        return Err(broken(format!("the replay does not {}", c.failure)));
+    }
+    let ticket = c.failure.tickets(&off.report).first().copied().unwrap_or(1);
+    let off = Replayed {
+        story: Story::of(&off.trace, &off.report, replicas, ticket),
+        report: off.report,
+        reproduce: c.reproduce.clone(),
+    };
+    let schedule = Drive::Schedule(c.deviations.iter().map(|d| (d.choice, d.option)).collect());
+    let (on, made) = run_driven_traced(scope, Occ::On, &schedule);
+    let on = same_schedule(&c.deviations, &made).map(|()| {
+        let token = made.tape.as_ref().map(Tape::token).unwrap_or_default();
+        Replayed {
+            story: Story::of(&on.trace, &on.report, replicas, ticket),
+            reproduce: reproduce_tape(scope, &token, Occ::On),
+            report: on.report,
+        }
+    });
+    Ok(ToldSchedule {
+        counterexample: c.clone(),
+        ticket,
+        off,
+        on,
+    })
+}
+
+/// Whether a run driven by `deviations` made each of them at the choice it was made at before:
+/// the same kind of choice, about the same thing, among as many options. (In another mode the
+/// run may ask other questions before a deviation's index, and then it is another schedule.)
+fn same_schedule(deviations: &[Deviation], made: &Made) -> Result<(), String> {
+    if let Some(misfit) = &made.misfit {
+        return Err(misfit.clone());
+    }
+    for d in deviations {
+        match made.points.get(d.choice as usize) {
+            Some(&(kind, of, options)) if (kind, of, options) == (d.kind, d.of, d.options) => {}
+            Some(&(kind, of, options)) => {
+                return Err(format!(
+                    "choice {} is {} there, not {}",
+                    d.choice,
+                    choice_words(kind, of, options),
+                    choice_words(d.kind, d.of, d.options)
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "the run makes {} choice{} there, so no choice {}",
+                    made.points.len(),
+                    plural(made.points.len() as u64),
+                    d.choice
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A choice, as a reader says it: "the latency of a delivery".
+fn choice_words(kind: ChoiceKind, of: ChoiceOf, options: u64) -> String {
+    let of = of.name();
+    match kind {
+        ChoiceKind::Tie => format!("a choice among {options} ready tasks"),
+        ChoiceKind::Latency => format!("the latency of {of}"),
+        ChoiceKind::SlowTail => format!("whether {of} is slow"),
+        ChoiceKind::Strike => format!("whether {of} strikes"),
+        ChoiceKind::CrashGap | ChoiceKind::CrashNode => format!("a {kind} choice"),
+    }
+}
+
+/// A deviation in a sentence of a story: "a delivery is slow: its latency falls in the slow
+/// tail".
+pub fn in_words(d: &Deviation) -> String {
+    let of = d.of.name();
+    match d.kind {
+        ChoiceKind::Latency if d.of == ChoiceOf::SlowHandler && d.option + 1 == d.options => {
+            "a stalled handler stalls as long as it can".to_owned()
+        }
+        ChoiceKind::Latency if d.option + 1 == d.options => {
+            format!("{of} takes its longest ordinary latency")
+        }
+        ChoiceKind::Latency => format!(
+            "{of} takes a latency {}% of the way from its shortest to its longest ordinary one",
+            (d.option * 100 + (d.options - 1) / 2) / (d.options - 1).max(1)
+        ),
+        ChoiceKind::SlowTail => format!("{of} is slow: its latency falls in the slow tail"),
+        ChoiceKind::Strike => match d.of {
+            ChoiceOf::LostAck => "an ack is lost on its way to NATS".to_owned(),
+            ChoiceOf::PublisherRetry => "a publish is retried, so NATS stores it twice".to_owned(),
+            ChoiceOf::SlowHandler => "a handler stalls".to_owned(),
+            ChoiceOf::Crash(node) => format!("{node} crashes at this await"),
+            _ => format!("{of} strikes"),
+        },
+        ChoiceKind::Tie => format!(
+            "of {} tasks ready at the same moment, the {} in line runs first",
+            d.options,
+            ordinal(d.option + 1)
+        ),
+        ChoiceKind::CrashGap | ChoiceKind::CrashNode => d.describe(),
+    }
+}
+
+fn ordinal(n: u64) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// "within 4 deviations".
+fn within(k: u32) -> String {
+    format!("within {k} deviation{}", plural(u64::from(k)))
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deviation(kind: ChoiceKind, of: ChoiceOf, options: u64, option: u64) -> Deviation {
+        Deviation {
+            choice: 3,
+            kind,
+            of,
+            options,
+            option,
+        }
+    }
+
+    #[test]
+    fn deviations_read_as_sentences() {
+        let words = |k, of, n, o| in_words(&deviation(k, of, n, o));
+        assert_eq!(
+            words(ChoiceKind::SlowTail, ChoiceOf::Delivery, 2, 1),
+            "a delivery is slow: its latency falls in the slow tail"
+        );
+        assert_eq!(
+            words(ChoiceKind::Latency, ChoiceOf::Db, 1501, 1500),
+            "a database call takes its longest ordinary latency"
+        );
+        assert_eq!(
+            words(ChoiceKind::Latency, ChoiceOf::Db, 1501, 750),
+            "a database call takes a latency 50% of the way from its shortest to its longest ordinary one"
+        );
+        assert_eq!(
+            words(ChoiceKind::Tie, ChoiceOf::Ready, 3, 1),
+            "of 3 tasks ready at the same moment, the 2nd in line runs first"
+        );
+        assert_eq!(
+            words(ChoiceKind::Strike, ChoiceOf::LostAck, 2, 1),
+            "an ack is lost on its way to NATS"
+        );
+        assert_eq!(ordinal(11), "11th");
+        assert_eq!(ordinal(22), "22nd");
+    }
+
+    #[test]
+    fn deviations_that_name_other_choices_in_another_mode_are_not_the_same_schedule() {
+        let slow = deviation(ChoiceKind::SlowTail, ChoiceOf::Delivery, 2, 1);
+        let made = |points: Vec<(ChoiceKind, ChoiceOf, u64)>, misfit: Option<&str>| Made {
+            tape: None,
+            per_kind: [0; 6],
+            misfit: misfit.map(str::to_owned),
+            points,
+        };
+        let fill = |at: (ChoiceKind, ChoiceOf, u64)| {
+            let mut points = vec![(ChoiceKind::Latency, ChoiceOf::Db, 1501); 3];
+            points.push(at);
+            points
+        };
+        let same = made(fill((ChoiceKind::SlowTail, ChoiceOf::Delivery, 2)), None);
+        assert_eq!(same_schedule(std::slice::from_ref(&slow), &same), Ok(()));
+        let other = made(fill((ChoiceKind::Tie, ChoiceOf::Ready, 2)), None);
+        assert_eq!(
+            same_schedule(std::slice::from_ref(&slow), &other),
+            Err(
+                "choice 3 is a choice among 2 ready tasks there, not whether a delivery is slow"
+                    .to_owned()
+            )
+        );
+        let short = made(vec![(ChoiceKind::Tie, ChoiceOf::Ready, 2)], None);
+        assert_eq!(
+            same_schedule(std::slice::from_ref(&slow), &short),
+            Err("the run makes 1 choice there, so no choice 3".to_owned())
+        );
+        let misfit = made(Vec::new(), Some("at choice 3 …"));
+        assert_eq!(
+            same_schedule(&[slow], &misfit),
+            Err("at choice 3 …".to_owned())
+        );
+    }
+}
