@@ -480,6 +480,15 @@ mod tests {
             words(ChoiceKind::Strike, ChoiceOf::LostAck, 2, 1),
             "an ack is lost on its way to NATS"
         );
+        assert_eq!(
+            words(
+                ChoiceKind::Strike,
+                ChoiceOf::Crash(crate::model::node::Node::Orders(1)),
+                2,
+                1
+            ),
+            "orders-1 crashes at this await"
+        );
         assert_eq!(ordinal(11), "11th");
         assert_eq!(ordinal(22), "22nd");
     }
