@@ -6,10 +6,13 @@
 //! did-it-work with `--occ on` at 50, 200 and 1000 chains: the cost per delivery must not grow
 //! with the workload. Last, the cost per scheduler step (a task poll) in each mode: the
 //! model may take more steps per delivery as it grows more faithful, but a step must not get
-//! dearer.
+//! dearer. Then the cost of one run of the smallest scope (what an exploration pays per
+//! schedule), and ticketsim beside the fair floor (`../shared/fair-floor`, built there) on the
+//! same seeds, alternated: the ratio of their costs per step.
 
 use std::path::Path;
 use std::time::Instant;
+use ticketsim::check::findings::Stats;
 use ticketsim::{Occ, Scenario};
 
 // As the `ticketsim` binary does (src/main.rs), so the figures are the binary's.
@@ -80,31 +83,96 @@ fn main() {
         "occ", "steps/seed", "steps per delivery", "ns per step"
     );
     for occ in Occ::ALL {
-        let (mut steps, mut delivered) = (0, 0);
-        for seed in 0..step_seeds {
-            steps += steps_of(&scenario, seed, occ);
-        }
-        let start = Instant::now();
-        for seed in 0..step_seeds {
-            delivered += ticketsim::run_report(&scenario, seed, occ).stats.delivered;
-        }
-        let secs = start.elapsed().as_secs_f64();
+        let (secs, stats) = timed(&scenario, 0..step_seeds, occ);
         println!(
             "{:<6} {:>14.0} {:>20.2} {:>14.1}",
             occ.as_str(),
-            steps as f64 / step_seeds as f64,
-            steps as f64 / delivered as f64,
-            secs * 1e9 / steps as f64
+            stats.steps as f64 / step_seeds as f64,
+            stats.steps as f64 / stats.delivered as f64,
+            secs * 1e9 / stats.steps as f64
         );
     }
+    setup_cost();
+    against_the_floor(&scenario, seeds);
 }
 
-/// The scheduler steps (task polls) of one run, counted on a run of its own.
-fn steps_of(scenario: &Scenario, seed: u64, occ: Occ) -> u64 {
-    let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
-    runtime.block_on(async {
-        let world = ticketsim::sim::world::World::new(scenario, occ);
-        ticketsim::sim::run::simulate(&world, scenario);
-        world.exec.steps()
-    })
+/// Run `scenario` on `seeds` in mode `occ`: the wall time, and the runs' summed stats.
+fn timed(scenario: &Scenario, seeds: std::ops::Range<u64>, occ: Occ) -> (f64, Stats) {
+    let mut stats = Stats::default();
+    let start = Instant::now();
+    for seed in seeds {
+        stats.add(&ticketsim::run_report(scenario, seed, occ).stats);
+    }
+    (start.elapsed().as_secs_f64(), stats)
+}
+
+/// The cost of one run of the smallest scope (1 ticket, updates 10 and 15, 1 replica): what
+/// setting a run up and tearing it down costs, which bounds how fast an exploration goes.
+fn setup_cost() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/demo/did-it-work.minimal.toml");
+    let minimal = Scenario::load(&path).expect("the demo's minimal scenario is valid");
+    let runs = 20_000;
+    let (secs, stats) = timed(&minimal, 0..runs, Occ::On);
+    println!(
+        "\nthe smallest scope (1 ticket, 2 updates, 1 replica), {runs} seeds, occ on, one thread"
+    );
+    println!(
+        "{:>12.1} µs per run · {:.1} steps per run · {:.1} ns per step",
+        secs * 1e6 / runs as f64,
+        stats.steps as f64 / runs as f64,
+        secs * 1e9 / stats.steps as f64
+    );
+}
+
+/// ticketsim beside the fair floor (`../shared/fair-floor`, a hand-written event loop doing
+/// did-it-work's work under `--occ on`), on the same seeds, alternated three times on one
+/// thread: ns per scheduler step on each side and their ratio. The floor is a crate of its own:
+/// build it there (`cargo build --release`), or name its binary in `FAIR_FLOOR`.
+fn against_the_floor(scenario: &Scenario, seeds: u64) {
+    let floor = std::env::var_os("FAIR_FLOOR").map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/fair-floor/target/release/fair-floor")
+        },
+        std::path::PathBuf::from,
+    );
+    if !floor.is_file() {
+        println!(
+            "\nthe fair floor: not measured ({} is not built; build ../shared/fair-floor with cargo build --release, or set FAIR_FLOOR)",
+            floor.display()
+        );
+        return;
+    }
+    println!("\nticketsim against the fair floor, did-it-work --occ on, seeds 0..{seeds}, one thread, alternated");
+    println!(
+        "{:<6} {:>22} {:>22} {:>8}",
+        "round", "ticketsim ns per step", "floor ns per step", "ratio"
+    );
+    let mut ratios = Vec::new();
+    for round in 1..=3 {
+        let (secs, stats) = timed(scenario, 0..seeds, Occ::On);
+        let ours = secs * 1e9 / stats.steps as f64;
+        let out = std::process::Command::new(&floor)
+            .args(["--seeds", &format!("0..{seeds}")])
+            .output()
+            .expect("the fair floor runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let Some(theirs) = text
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("ns/event="))
+            .and_then(|v| v.parse::<f64>().ok())
+        else {
+            println!("the fair floor printed no ns/event: {text}");
+            return;
+        };
+        // The ratio of speeds: the floor's cost per step over ours (1 would be the floor).
+        let ratio = theirs / ours;
+        ratios.push(ratio);
+        println!("{round:<6} {ours:>22.1} {theirs:>22.1} {ratio:>8.2}");
+    }
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "median ratio {:.2} (the floor's cost per step over ticketsim's)",
+        ratios[1]
+    );
 }

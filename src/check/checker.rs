@@ -246,6 +246,8 @@ impl Checker {
             self.violations.extend(stale);
         }
         self.stats.tickets = self.tickets_db.len() as u64;
+        self.stats.steps = ending.steps;
+        self.stats.timers = ending.timers;
         Findings {
             databases_agree: divergences.is_empty(),
             quiescent,

@@ -216,6 +216,13 @@ pub struct Stats {
     /// Requests those scripts never sent.
     #[serde(default)]
     pub unsent_requests: u64,
+    /// The scheduler's steps (task polls): the unit of the simulator's cost, whatever the
+    /// scenario.
+    #[serde(default)]
+    pub steps: u64,
+    /// Timers set (every latency, wait and deadline).
+    #[serde(default)]
+    pub timers: u64,
 }
 
 impl Stats {
@@ -247,6 +254,8 @@ impl Stats {
             cancellations,
             abandoned_chains,
             unsent_requests,
+            steps,
+            timers,
         } = other;
         self.tickets += tickets;
         self.http_requests += http_requests;
@@ -273,6 +282,8 @@ impl Stats {
         self.cancellations += cancellations;
         self.abandoned_chains += abandoned_chains;
         self.unsent_requests += unsent_requests;
+        self.steps += steps;
+        self.timers += timers;
     }
 }
 

@@ -58,6 +58,8 @@ fn idle() -> Ending {
         limit_us: 600_000_000,
         held: Vec::new(),
         waiting: Vec::new(),
+        steps: 0,
+        timers: 0,
     }
 }
 

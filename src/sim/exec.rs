@@ -121,6 +121,11 @@ impl Executor {
         self.steps.get()
     }
 
+    /// Number of timers set so far.
+    pub fn timers_set(&self) -> u64 {
+        self.timer_seq.get()
+    }
+
     /// Number of tasks spawned and not yet finished.
     pub fn live_tasks(&self) -> usize {
         self.live.get()

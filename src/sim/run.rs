@@ -34,6 +34,10 @@ pub struct Ending {
     /// The first few messages still unacked at the end: channel, sequence number, and the
     /// member holding each (none while it waits for a member to join).
     pub waiting: Vec<(Subject, u64, Option<Node>)>,
+    /// The scheduler's steps (task polls) of the run.
+    pub steps: u64,
+    /// Timers the run set.
+    pub timers: u64,
 }
 
 /// Why a service process does nothing at the end of a run.
@@ -90,6 +94,8 @@ pub fn simulate(world: &World, scenario: &Scenario) -> (Ending, Trace) {
         limit_us,
         held,
         waiting: world.bus.waiting(WAITING_SHOWN),
+        steps: world.exec.steps(),
+        timers: world.exec.timers_set(),
     };
     world.exec.clear();
     (ending, world.take_trace())

@@ -208,3 +208,27 @@ fn each_kind_of_choice_draws_from_its_own_stream_derived_from_the_seed() {
         }
     }
 }
+
+/// A run's stats count the scheduler's steps and the timers it set, as the executor counted
+/// them: the unit the simulator's cost is measured in, on any scenario.
+#[test]
+fn the_stats_count_the_schedulers_steps_and_timers() {
+    let scenario = scenario("did-it-work");
+    let stats = ticketsim::run_report(&scenario, 4, Occ::On).stats;
+    let runtime = madsim::runtime::Runtime::with_seed_and_config(4, madsim::Config::default());
+    let (steps, timers) = runtime.block_on(async {
+        let world = ticketsim::sim::world::World::new(&scenario, Occ::On);
+        ticketsim::sim::run::simulate(&world, &scenario);
+        (world.exec.steps(), world.exec.timers_set())
+    });
+    assert_eq!((stats.steps, stats.timers), (steps, timers));
+    // Every delivery takes several steps, and nearly every step waits on a timer.
+    assert!(stats.steps > 10 * stats.delivered, "{stats:?}");
+    assert!(stats.timers > stats.steps / 2, "{stats:?}");
+    let mut twice = stats.clone();
+    twice.add(&stats);
+    assert_eq!(
+        (twice.steps, twice.timers),
+        (2 * stats.steps, 2 * stats.timers)
+    );
+}
