@@ -208,7 +208,8 @@ impl Checker {
     pub fn finish(mut self, occ: Occ, ending: &Ending) -> Findings {
         let divergences = divergences(&self.tickets_db, &self.orders_db, occ);
         match ending.halt {
-            Halt::Idle => {}
+            // A redundant run of an exploration is not judged; nothing holds it back either.
+            Halt::Idle | Halt::Redundant => {}
             Halt::TimeLimit => self.violations.push(Violation::TimeLimit {
                 sim_time_ms: ending.limit_us / 1000,
                 last_step_ms: self.last_t_us / 1000,

@@ -41,8 +41,25 @@ pub enum Doc<'a> {
     Order(&'a Order),
 }
 
+/// Which collection a document lives in, as a name (the explorer tells documents apart by it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DocKind {
+    /// The tickets service's `tickets`.
+    Ticket,
+    /// The orders service's `tickets`.
+    Replica,
+    /// The orders service's `orders`.
+    Order,
+}
+
 /// A document type and the one collection it is stored in.
 pub trait Stored: crate::model::documents::Document {
+    /// Its collection, by name.
+    const KIND: DocKind;
+    /// The ticket whose index of orders a write of this document changes (an order's).
+    fn indexed_under(&self) -> Option<TicketId> {
+        None
+    }
     /// The collection of this type in `dbs`.
     fn collection(dbs: &Databases) -> &RefCell<Collection<Self>>;
     /// The document, for the trace.
@@ -52,6 +69,7 @@ pub trait Stored: crate::model::documents::Document {
 }
 
 impl Stored for Ticket {
+    const KIND: DocKind = DocKind::Ticket;
     fn collection(dbs: &Databases) -> &RefCell<Collection<Self>> {
         &dbs.tickets_db
     }
@@ -61,6 +79,7 @@ impl Stored for Ticket {
 }
 
 impl Stored for ReplicaTicket {
+    const KIND: DocKind = DocKind::Replica;
     fn collection(dbs: &Databases) -> &RefCell<Collection<Self>> {
         &dbs.orders_db
     }
@@ -70,6 +89,10 @@ impl Stored for ReplicaTicket {
 }
 
 impl Stored for Order {
+    const KIND: DocKind = DocKind::Order;
+    fn indexed_under(&self) -> Option<TicketId> {
+        Some(self.ticket)
+    }
     fn collection(dbs: &Databases) -> &RefCell<Collection<Self>> {
         &dbs.orders
     }

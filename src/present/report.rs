@@ -246,6 +246,6 @@ pub fn shell_quote(word: &str) -> String {
 fn sim_time_us(trace: &Trace, ending: &Ending) -> u64 {
     match ending.halt {
         Halt::Idle => trace.last_t_us(),
-        Halt::TimeLimit | Halt::StepLimit => ending.now_us,
+        Halt::TimeLimit | Halt::StepLimit | Halt::Redundant => ending.now_us,
     }
 }

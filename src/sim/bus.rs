@@ -52,11 +52,11 @@ impl Service for Handler<'_> {
     }
 
     fn next_ticket_id(&self) -> TicketId {
-        self.world.dbs.next_ticket_id()
+        self.world.next_ticket_id()
     }
 
     fn next_order_id(&self) -> OrderId {
-        self.world.dbs.next_order_id()
+        self.world.next_order_id()
     }
 
     fn publish_on_reserve(&self) -> bool {
@@ -113,7 +113,7 @@ impl Service for Handler<'_> {
 
 /// Spawn the ack-wait sweeper of every queue group, on the bus node, for the whole run.
 pub fn start(world: &World) {
-    for group in 0..world.bus.group_count() {
+    for group in 0..world.nats().group_count() {
         let w = world.handle();
         world
             .exec
@@ -226,11 +226,11 @@ fn store_later(world: &World, node: Node, event: Payload, at: u64) {
 /// or refused if the server has closed `node`'s client (`processClientPublish` checks the
 /// client, server.go v0.17.0).
 fn store(world: &World, node: Node, event: Payload) -> Result<(), PublishFailed> {
-    if world.conns.is_closed(node) {
+    if world.client_of(node).closed {
         world.record(node, failed_line(&event, Loss::Closed));
         return Err(PublishFailed);
     }
-    let message = world.bus.append(event);
+    let message = world.nats().append(event);
     let (title, price) = match &message.event {
         Payload::TicketCreated(t) | Payload::TicketUpdated(t) => {
             (Some(t.title.clone()), Some(t.price))
@@ -251,7 +251,7 @@ fn store(world: &World, node: Node, event: Payload) -> Result<(), PublishFailed>
     );
     send_to_groups(world, &message);
     if world.strikes(world.faults().publisher_retry, ChoiceOf::PublisherRetry) {
-        let copy = world.bus.append(message.event.clone());
+        let copy = world.nats().append(message.event.clone());
         world.record(
             Node::Bus,
             Event::Duplicate {
@@ -268,14 +268,14 @@ fn store(world: &World, node: Node, event: Payload) -> Result<(), PublishFailed>
 /// Send a freshly appended message to one member of every group subscribed to its channel
 /// (or keep it for the first to join, in a group with none).
 fn send_to_groups(world: &World, message: &Rc<Message>) {
-    for &group in world.bus.groups_for(message.subject) {
+    for &group in world.nats().groups_for(message.subject) {
         let now = world.exec.now_us();
-        let (member, wake) = world.bus.send(group, message.clone(), now);
+        let (member, wake) = world.nats().send(group, message.clone(), now);
         if wake {
             world.sweeper(group).notify(&world.exec);
         }
         if let Some(member) = member {
-            let (replica, _) = world.bus.member(group, member);
+            let (replica, _) = world.nats().member(group, member);
             world.record(
                 Node::Bus,
                 Event::Send {
@@ -292,7 +292,7 @@ fn send_to_groups(world: &World, message: &Rc<Message>) {
 
 /// Send a message the bus kept for a member that joined: as a first send, or again.
 pub fn send_to_member(world: &World, group: usize, sent: Sent) {
-    let (replica, _) = world.bus.member(group, sent.member);
+    let (replica, _) = world.nats().member(group, sent.member);
     let (subject, seq) = (sent.message.subject, sent.message.seq);
     let event = if sent.attempt == 1 {
         Event::Send {
@@ -322,14 +322,14 @@ fn spawn_delivery(
     message: Rc<Message>,
     redelivered: bool,
 ) {
-    let (node, _) = world.bus.member(group, member);
+    let (node, _) = world.nats().member(group, member);
     if world.exec.is_down(node) {
         record_lost(world, &message, node, Loss::Down);
         return;
     }
     let latency = world.draw(&world.latency().delivery, ChoiceOf::Delivery);
     let arrives_at = world.on_wire(node, Wire::FromBus, latency);
-    let client = world.conns.generation(node);
+    let client = world.client_of(node).generation;
     let w = world.handle();
     world.exec.spawn(node, async move {
         let to = Addressed {
@@ -361,9 +361,9 @@ pub struct Addressed {
 pub async fn deliver(world: &World, to: Addressed, message: Rc<Message>, redelivered: bool) {
     world.exec.sleep_until(to.arrives_at).await;
     let group = to.group;
-    let (replica, listener) = world.bus.member(group, to.member);
+    let (replica, listener) = world.nats().member(group, to.member);
     let (subject, seq) = (message.subject, message.seq);
-    if world.conns.generation(replica) != to.client {
+    if world.client_of(replica).generation != to.client {
         record_lost(world, &message, replica, Loss::Down);
         return;
     }
@@ -469,10 +469,10 @@ fn ack_lost(world: &World, replica: Node, subject: Subject, seq: u64, reason: Lo
 
 /// An ack reaches the server.
 fn ack_arrives(world: &World, group: usize, replica: Node, subject: Subject, seq: u64) {
-    if world.conns.is_closed(replica) {
+    if world.client_of(replica).closed {
         ack_lost(world, replica, subject, seq, Loss::Closed);
     } else {
-        world.bus.ack(group, seq);
+        world.nats().ack(group, seq);
     }
 }
 
@@ -480,7 +480,7 @@ fn ack_arrives(world: &World, group: usize, replica: Node, subject: Subject, seq
 /// expired, and parks while nothing is pending. Runs on the bus node for the whole run.
 pub async fn sweep(world: &World, group: usize) {
     loop {
-        let Some(deadline) = world.bus.next_deadline(group) else {
+        let Some(deadline) = world.nats().next_deadline(group) else {
             world.sweeper(group).wait(&world.exec).await;
             continue;
         };
@@ -492,14 +492,14 @@ pub async fn sweep(world: &World, group: usize) {
 /// Redeliver every message of `group` whose time has come, or report its loop.
 pub fn redeliver_expired(world: &World, group: usize) {
     let now = world.exec.now_us();
-    for expired in world.bus.expire(group, now) {
+    for expired in world.nats().expire(group, now) {
         match expired {
             Expired::Redeliver {
                 message,
                 member,
                 attempt,
             } => {
-                let (replica, _) = world.bus.member(group, member);
+                let (replica, _) = world.nats().member(group, member);
                 world.record(
                     Node::Bus,
                     Event::Redeliver {

@@ -167,6 +167,11 @@ impl Chooser {
         }));
     }
 
+    /// How many choices have been made so far, when recording (0 otherwise).
+    pub fn choices_so_far(&self) -> u64 {
+        self.log.as_ref().map_or(0, |l| l.choices)
+    }
+
     /// Whether the run is to have its faults anchored to events (`sim::faults`): an explored
     /// schedule, or the replay of the tape of one that had. A seeded run never does.
     pub fn anchors_faults(&self) -> bool {

@@ -44,6 +44,9 @@ const DUPLICATE_CHECK_US: u64 = 500_000;
 /// What the world reports of a process, followed here: the hook [`World::set_session`] is
 /// given at the start of a run.
 pub fn follow(world: &World, node: Node, event: SessionEvent) {
+    // A session is not modelled piece by piece for the reduction of tie orders: its work, and
+    // every task it starts, counts as touching everything (`sim::footprint`).
+    world.exec.touch_everything();
     match event {
         SessionEvent::Died => died(world, node),
         SessionEvent::Restarted => restarted(world, node),
@@ -65,6 +68,7 @@ fn responsive(world: &World, node: Node) -> bool {
 /// `node` stopped answering (it crashed, exited, paused, or was cut off): the server's
 /// heartbeats start to miss.
 pub fn unresponsive(world: &World, node: Node) {
+    world.exec.touch_everything();
     let conn = world.conns.get(node);
     if conn.watched || conn.closed {
         return;
@@ -73,7 +77,7 @@ pub fn unresponsive(world: &World, node: Node) {
     let w = world.handle();
     world
         .exec
-        .spawn(Node::Bus, async move { watch(&w, node, conn).await });
+        .spawn_opaque(Node::Bus, async move { watch(&w, node, conn).await });
 }
 
 /// The server's heartbeats to `node`'s client `conn` while it does not answer.
@@ -91,14 +95,14 @@ async fn watch(world: &World, node: Node, conn: Conn) {
         }
         if responsive(world, node) {
             if failures > 0 {
-                world.bus.set_failed_hb(node, false);
+                world.nats().set_failed_hb(node, false);
                 world.record(Node::Bus, Event::HeartbeatAnswered { target: node });
             }
             break;
         }
         failures += 1;
         if failures == 1 {
-            world.bus.set_failed_hb(node, true);
+            world.nats().set_failed_hb(node, true);
             world.record(Node::Bus, Event::HeartbeatMissed { target: node });
         }
         if failures > HEARTBEAT_FAILURES {
@@ -120,7 +124,7 @@ async fn watch(world: &World, node: Node, conn: Conn) {
 /// exits.
 fn close(world: &World, node: Node, conn: Conn) {
     let now = world.exec.now_us();
-    let (moved, groups) = world.bus.close(node, now);
+    let (moved, groups) = world.nats().close(node, now);
     world.conns.update(node, |c| c.closed = true);
     world.record(
         Node::Bus,
@@ -131,7 +135,7 @@ fn close(world: &World, node: Node, conn: Conn) {
     );
     for group in groups {
         let w = world.handle();
-        world.exec.spawn(Node::Bus, async move {
+        world.exec.spawn_opaque(Node::Bus, async move {
             w.exec.sleep_until(now + TRANSFER_REDELIVERY_US).await;
             bus::redeliver_expired(&w, group);
         });
@@ -142,7 +146,7 @@ fn close(world: &World, node: Node, conn: Conn) {
     // The process's own ping timer: on the next tick it can send, the answer says the
     // client is unknown. On a paused node the task waits for the resume, as the timer does.
     let w = world.handle();
-    world.exec.spawn(node, async move {
+    world.exec.spawn_opaque(node, async move {
         let mut tick = next_tick(conn.since_us, PING_US, w.exec.now_us());
         loop {
             w.exec.sleep_until(tick).await;
@@ -162,6 +166,7 @@ fn close(world: &World, node: Node, conn: Conn) {
 /// go unanswered for four intervals of the whole cut (partitions that overlap or follow each
 /// other make one), it closes and the process exits.
 pub fn partitioned(world: &World, node: Node) {
+    world.exec.touch_everything();
     unresponsive(world, node);
     let conn = world.conns.get(node);
     let now = world.exec.now_us();
@@ -172,7 +177,7 @@ pub fn partitioned(world: &World, node: Node) {
         return;
     }
     let w = world.handle();
-    world.exec.spawn(node, async move {
+    world.exec.spawn_opaque(node, async move {
         w.exec.sleep_until(gives_up).await;
         if w.conns.generation(node) == conn.generation && w.is_partitioned(node) {
             process::exit(&w, node, ExitReason::NatsClosed);
@@ -188,7 +193,7 @@ pub fn restarted(world: &World, node: Node) {
     let attempt = world.conns.get(node).attempt;
     let w = world.handle();
     let reach = world.reachable_at(node, world.exec.now_us());
-    world.exec.spawn(Node::Bus, async move {
+    world.exec.spawn_opaque(Node::Bus, async move {
         w.exec.sleep_until(reach).await;
         // Another start of the process may have overtaken this one, or the process died
         // while it waited to connect.
@@ -220,7 +225,7 @@ pub fn restarted(world: &World, node: Node) {
         w.exec.restart(node);
         w.record(node, Event::Restart { target: node });
         w.record(Node::Bus, Event::ClientConnected { target: node });
-        for (group, sent) in w.bus.join(node, now) {
+        for (group, sent) in w.nats().join(node, now) {
             bus::send_to_member(&w, group, sent);
         }
     });

@@ -15,7 +15,9 @@
 
 use crate::model::node::Node;
 use crate::sim::choice::Chooser;
+use crate::sim::footprint::Resource;
 use crate::sim::rng::Streams;
+use crate::sim::sleep_sets::{SleepSets, Tasks};
 use crate::sim::tape::{ChoiceKind, ChoiceOf};
 use crate::sim::task::TaskId;
 use crate::sim::timers::{Due, TimerQueue};
@@ -31,6 +33,8 @@ struct Slot {
     generation: u32,
     node: Node,
     queued: bool,
+    /// Every step of it counts as touching everything (`sim::footprint`).
+    opaque: bool,
     future: Option<TaskFuture>,
 }
 
@@ -43,6 +47,9 @@ pub enum Halt {
     TimeLimit,
     /// The step limit was reached (a guard against a model that never stops).
     StepLimit,
+    /// Exploring with the reduction of tie orders, the run became equivalent to one the search
+    /// runs anyway (`sim::sleep_sets`): it is not judged.
+    Redundant,
 }
 
 /// The scheduler. Single-threaded: one per run, inside one madsim runtime.
@@ -69,6 +76,12 @@ pub struct Executor {
     /// Called after each step with the node whose task ran, when set: the fault injector's
     /// crash points, when faults are anchored to events (`sim::faults`).
     after_step: RefCell<Option<StepHook>>,
+    /// Exploring with the reduction of tie orders: the run's sleep sets.
+    sleep: RefCell<Option<Box<SleepSets>>>,
+    /// Whether `sleep` is on.
+    reducing: Cell<bool>,
+    /// Whether a task sleeps: then every step's footprint is recorded.
+    recording: Cell<bool>,
 }
 
 /// What [`Executor::after_each_step`] calls.
@@ -95,6 +108,47 @@ impl Executor {
             paused: RefCell::new(Vec::new()),
             held: RefCell::new(Vec::new()),
             after_step: RefCell::new(None),
+            sleep: RefCell::new(None),
+            reducing: Cell::new(false),
+            recording: Cell::new(false),
+        }
+    }
+
+    /// Reduce tie orders with sleep sets (before the run starts; an exploration's schedule):
+    /// the run stops as soon as it is equivalent to one the search runs anyway.
+    pub fn reduce_ties(&self) {
+        *self.sleep.borrow_mut() = Some(Box::default());
+        self.reducing.set(true);
+    }
+
+    /// With [`Executor::reduce_ties`], how many choices the run had made when it stopped as
+    /// redundant, if it did: a deviation at a later choice is redundant too.
+    pub fn redundant_after(&self) -> Option<u64> {
+        self.sleep.borrow().as_ref().and_then(|s| s.stopped())
+    }
+
+    /// The running step read (`write` false) or wrote `resource`. Recorded only while
+    /// reducing tie orders and some task sleeps; otherwise one untaken branch.
+    #[inline]
+    pub fn touch(&self, resource: Resource, write: bool) {
+        if self.recording.get() {
+            self.note(|s| s.touch(resource, write));
+        }
+    }
+
+    /// The running step did something no resource names: it is dependent with every step.
+    #[inline]
+    pub fn touch_everything(&self) {
+        if self.recording.get() {
+            self.note(SleepSets::touch_everything);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn note(&self, f: impl FnOnce(&mut SleepSets)) {
+        if let Some(s) = self.sleep.borrow_mut().as_mut() {
+            f(s);
         }
     }
 
@@ -151,7 +205,29 @@ impl Executor {
 
     /// Spawn a task on `node`. It first runs when the scheduler next picks from the ready set.
     pub fn spawn(&self, node: Node, future: impl Future<Output = ()> + 'static) -> Option<TaskId> {
+        // The fault injector's work is not modelled piece by piece.
+        self.spawn_as(node, future, node == Node::Faults)
+    }
+
+    /// Spawn a task on `node` every step of which counts as touching everything
+    /// (`sim::footprint`): for work the reduction of tie orders does not model piece by piece
+    /// (a process's NATS session, its restart).
+    pub fn spawn_opaque(
+        &self,
+        node: Node,
+        future: impl Future<Output = ()> + 'static,
+    ) -> Option<TaskId> {
+        self.spawn_as(node, future, true)
+    }
+
+    fn spawn_as(
+        &self,
+        node: Node,
+        future: impl Future<Output = ()> + 'static,
+        opaque: bool,
+    ) -> Option<TaskId> {
         if self.is_down(node) {
+            self.touch_everything();
             // Dropped here, with no borrow held: dropping may close a reply channel.
             drop(future);
             return None;
@@ -163,6 +239,7 @@ impl Executor {
                 let slot = &mut slots[index as usize];
                 slot.node = node;
                 slot.queued = true;
+                slot.opaque = opaque;
                 slot.future = Some(future);
                 TaskId {
                     index,
@@ -175,6 +252,7 @@ impl Executor {
                     generation: 0,
                     node,
                     queued: true,
+                    opaque,
                     future: Some(future),
                 });
                 TaskId {
@@ -185,6 +263,12 @@ impl Executor {
         };
         self.live.set(self.live.get() + 1);
         self.ready.borrow_mut().push(id);
+        if self.recording.get() {
+            self.note(|s| {
+                s.took(id);
+                s.pushed(id);
+            });
+        }
         Some(id)
     }
 
@@ -200,15 +284,21 @@ impl Executor {
 
     /// Make `task` ready (once, however often it is woken before it runs).
     pub fn wake(&self, task: TaskId) {
+        self.touch(Resource::Task(task), true);
         let mut slots = self.slots.borrow_mut();
         let slot = &mut slots[task.index as usize];
         if slot.generation == task.generation && !slot.queued {
             slot.queued = true;
             self.ready.borrow_mut().push(task);
+            if self.recording.get() {
+                self.note(|s| s.pushed(task));
+            }
         }
     }
 
     fn add_timer(&self, at_us: u64, task: TaskId) {
+        // Timers of one instant wake their tasks in the order they were set.
+        self.touch(Resource::Timers(at_us), true);
         let seq = self.timer_seq.get();
         self.timer_seq.set(seq + 1);
         self.timers.borrow_mut().push(at_us, seq, task);
@@ -243,8 +333,12 @@ impl Executor {
                     Some(hook) => {
                         let node = self.slots.borrow()[task.index as usize].node;
                         self.poll(task);
+                        // The hook (a crash anchored to this await) is part of the step.
                         hook(node);
                     }
+                }
+                if self.recording.get() && self.step_done(task) {
+                    return Halt::Redundant;
                 }
             }
             let due = self
@@ -279,14 +373,22 @@ impl Executor {
                 let mut ready = self.ready.borrow_mut();
                 match ready.len() {
                     0 => None,
-                    1 => ready.pop(),
+                    1 => {
+                        if self.recording.get() {
+                            self.picked(&ready, 0);
+                        }
+                        ready.pop()
+                    }
                     n => {
                         let i = self.chooser.borrow_mut().choose(
                             ChoiceKind::Tie,
                             ChoiceOf::Ready,
                             n as u64,
-                        );
-                        Some(ready.swap_remove(i as usize))
+                        ) as usize;
+                        if (i > 0 && self.reducing.get()) || self.recording.get() {
+                            self.picked(&ready, i);
+                        }
+                        Some(ready.swap_remove(i))
                     }
                 }
             }?;
@@ -298,8 +400,61 @@ impl Executor {
             if !paused.contains(&node) {
                 return Some(task);
             }
+            if self.recording.get() {
+                // What waits on a paused node is not replayed: nothing sleeps past it.
+                self.note(SleepSets::forget);
+                self.recording.set(false);
+            }
             self.held.borrow_mut().push(task);
         }
+    }
+
+    /// The task at `at` of `ready` is picked (while reducing tie orders): a deviation puts the
+    /// tasks before it to sleep.
+    #[cold]
+    #[inline(never)]
+    fn picked(&self, ready: &[TaskId], at: usize) {
+        let mut sleep = self.sleep.borrow_mut();
+        let Some(s) = sleep.as_mut() else { return };
+        if at > 0 {
+            s.join(
+                at,
+                Tasks {
+                    ready,
+                    free: &self.free.borrow(),
+                    slots: self.slots.borrow().len(),
+                },
+            );
+            self.recording.set(true);
+        } else {
+            s.picked(at, ready.len());
+        }
+    }
+
+    /// The step of `task` ended (while some task sleeps): whether the run is now redundant.
+    #[cold]
+    #[inline(never)]
+    fn step_done(&self, task: TaskId) -> bool {
+        let choices = self.chooser.borrow().choices_so_far();
+        let mut sleep = self.sleep.borrow_mut();
+        let Some(s) = sleep.as_mut() else {
+            return false;
+        };
+        s.touch(Resource::Task(task), true);
+        if self.slots.borrow()[task.index as usize].opaque {
+            s.touch_everything();
+        }
+        let stop = s.done(
+            task,
+            choices,
+            Tasks {
+                ready: &self.ready.borrow(),
+                free: &self.free.borrow(),
+                slots: self.slots.borrow().len(),
+            },
+        );
+        self.recording.set(s.active());
+        stop
     }
 
     /// Whether `node` is crashed.
@@ -315,6 +470,7 @@ impl Executor {
     /// Crash `node`: drop every task it has and refuse new ones until [`Executor::restart`].
     /// Returns how many tasks were dropped.
     pub fn crash(&self, node: Node) -> usize {
+        self.touch_everything();
         if !self.is_down(node) {
             self.down.borrow_mut().push(node);
         }
@@ -323,12 +479,14 @@ impl Executor {
 
     /// Let `node` run tasks again after a crash (it starts empty).
     pub fn restart(&self, node: Node) {
+        self.touch_everything();
         self.down.borrow_mut().retain(|&n| n != node);
     }
 
     /// Stop running `node`'s tasks until [`Executor::resume`]; its timers still fire, and the
     /// tasks they wake wait.
     pub fn pause(&self, node: Node) {
+        self.touch_everything();
         if !self.is_paused(node) {
             self.paused.borrow_mut().push(node);
         }
@@ -336,6 +494,7 @@ impl Executor {
 
     /// Run `node`'s tasks again, each from where it stopped.
     pub fn resume(&self, node: Node) {
+        self.touch_everything();
         self.paused.borrow_mut().retain(|&n| n != node);
         let slots = self.slots.borrow();
         let mut held = self.held.borrow_mut();
@@ -389,10 +548,14 @@ impl Executor {
         slot.queued = false;
         self.free.borrow_mut().push(index);
         self.live.set(self.live.get() - 1);
+        if self.recording.get() {
+            self.note(|s| s.freed(index));
+        }
     }
 
     /// Drop every task of `node`, as a crash does: their futures stop at their current await.
     pub fn kill(&self, node: Node) -> usize {
+        self.touch_everything();
         let mut dropped = Vec::new();
         {
             let mut slots = self.slots.borrow_mut();

@@ -6,8 +6,10 @@
 //!   reply channels), [`choice`] (the one chooser every random decision goes through),
 //!   [`rng`] (the seeded stream it draws from, madsim's) and [`tape`] (a run's choices, as a
 //!   token that replays them).
+//! - Exploring: [`footprint`] (what a step touched) and [`sleep_sets`] (when a run of an
+//!   exploration has become equivalent to one the search runs anyway).
 //! - The system in motion: [`world`] (all mutable state of a run and the model's database
-//!   calls), [`bus`] (handlers on nodes and the NATS transport between them), [`http`]
+//!   calls), [`nats`] (the NATS server as a step reaches it), [`bus`] (handlers on nodes and the NATS transport between them), [`http`]
 //!   (requests from clients), [`faults`] (the fault injector), [`process`] (a process exiting on
 //!   its own and its restart), [`connection`] (each process's NATS session: heartbeats, pings,
 //!   closing and reconnecting), [`session`] (their state), [`workload`] (the clients).
@@ -24,13 +26,16 @@ pub mod choice;
 pub mod connection;
 pub mod exec;
 pub mod faults;
+pub mod footprint;
 pub mod hash;
 pub mod http;
+pub mod nats;
 pub mod process;
 pub mod record;
 pub mod rng;
 pub mod run;
 pub mod session;
+pub mod sleep_sets;
 pub mod sync;
 pub mod tape;
 pub mod task;

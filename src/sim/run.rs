@@ -88,12 +88,12 @@ pub fn simulate(world: &World, scenario: &Scenario) -> (Ending, Trace) {
         .collect();
     let ending = Ending {
         halt,
-        unacked: world.bus.unacked(),
+        unacked: world.nats().unacked(),
         open_requests: world.open_requests(),
         now_us: world.exec.now_us(),
         limit_us,
         held,
-        waiting: world.bus.waiting(WAITING_SHOWN),
+        waiting: world.nats().waiting(WAITING_SHOWN),
         steps: world.exec.steps(),
         timers: world.exec.timers_set(),
     };

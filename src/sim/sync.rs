@@ -1,8 +1,12 @@
 //! Wake-ups between tasks of the executor: a [`Signal`] that parks one task until notified,
 //! and a [`Oneshot`] channel that carries one value (an HTTP response to its client) and tells
 //! the receiver when the sender's task was dropped (a reset connection).
+//!
+//! Each is a resource of its own for the explorer's reduction of tie orders, named by its
+//! address (`sim::footprint`): waiting on it and signalling it both write it.
 
 use crate::sim::exec::Executor;
+use crate::sim::footprint::Resource;
 use crate::sim::task::TaskId;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -19,6 +23,7 @@ pub struct Signal {
 impl Signal {
     /// Wake the parked task, or let its next `wait` return at once.
     pub fn notify(&self, exec: &Executor) {
+        exec.touch(self.resource(), true);
         self.notified.set(true);
         if let Some(task) = self.waiter.take() {
             exec.wake(task);
@@ -28,6 +33,7 @@ impl Signal {
     /// Park the current task until notified.
     pub fn wait<'a>(&'a self, exec: &'a Executor) -> impl Future<Output = ()> + 'a {
         std::future::poll_fn(move |_| {
+            exec.touch(self.resource(), true);
             if self.notified.replace(false) {
                 self.waiter.set(None);
                 Poll::Ready(())
@@ -36,6 +42,10 @@ impl Signal {
                 Poll::Pending
             }
         })
+    }
+
+    fn resource(&self) -> Resource {
+        Resource::Sync(std::ptr::from_ref(self) as usize)
     }
 }
 
@@ -71,6 +81,7 @@ impl<T> Oneshot<T> {
     /// Wait for the value; `None` if the sender was dropped without sending.
     pub fn recv<'a>(&'a self, exec: &'a Executor) -> impl Future<Output = Option<T>> + 'a {
         std::future::poll_fn(move |_| {
+            exec.touch(Resource::Sync(std::ptr::from_ref(self) as usize), true);
             if let Some(v) = self.value.borrow_mut().take() {
                 return Poll::Ready(Some(v));
             }
@@ -86,13 +97,21 @@ impl<T> Oneshot<T> {
 impl<T> Sender<T> {
     /// Deliver the value and wake the receiver.
     pub fn send(self, value: T) {
+        self.exec.touch(self.resource(), true);
         *self.chan.value.borrow_mut() = Some(value);
         // Drop runs next and wakes the receiver.
     }
 }
 
+impl<T> Sender<T> {
+    fn resource(&self) -> Resource {
+        Resource::Sync(Rc::as_ptr(&self.chan) as usize)
+    }
+}
+
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
+        self.exec.touch(self.resource(), true);
         self.chan.closed.set(true);
         if let Some(task) = self.chan.waiter.take() {
             self.exec.wake(task);

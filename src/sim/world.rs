@@ -8,7 +8,7 @@
 //! the end, so a caller can die between its write and hearing of it. Who runs when is
 //! [`crate::sim::exec`]'s business; what travels over NATS is [`crate::sim::bus`]'s.
 
-use crate::model::databases::{Databases, Stored};
+use crate::model::databases::{Databases, DocKind, Stored};
 use crate::model::documents::{OrderId, TicketId};
 use crate::model::http::Cause;
 use crate::model::nats::Bus;
@@ -18,8 +18,10 @@ use crate::model::services::subscriptions;
 use crate::model::store::{Save, WriteError};
 use crate::scenario::schema::{Faults, Latencies, Latency, Scenario, Services};
 use crate::sim::exec::Executor;
+use crate::sim::footprint::Resource;
+use crate::sim::nats::Nats;
 use crate::sim::record::{Event, Record, Traced};
-use crate::sim::session::{Connections, Lives, SessionEvent};
+use crate::sim::session::{Conn, Connections, Lives, SessionEvent};
 use crate::sim::sync::Signal;
 use crate::sim::tape::{ChoiceKind, ChoiceOf};
 use crate::sim::trace::{Observer, Trace};
@@ -33,12 +35,13 @@ pub struct World {
     /// The concurrency-control mode.
     pub occ: Occ,
     latency: Latencies,
-    /// Both services' databases.
-    pub dbs: Databases,
+    /// Both services' databases: reached through the database calls below, which name what
+    /// they touch (`sim::footprint`), or [`World::databases`].
+    dbs: Databases,
     /// Whether the tickets service publishes `ticket:updated` after reserving a ticket.
     pub publish_on_reserve: bool,
-    /// The NATS Streaming server.
-    pub bus: Bus,
+    /// The NATS Streaming server: reached through [`World::nats`].
+    bus: Bus,
     /// Per queue group, the wake-up of its ack-wait sweeper (when its first deadline appears).
     sweepers: Vec<Signal>,
     trace: RefCell<Trace>,
@@ -168,6 +171,30 @@ impl World {
         self.me.upgrade().expect("the world outlives its tasks")
     }
 
+    /// Both services' databases, whole: for a test, before or after a run (within a step it
+    /// counts as touching everything).
+    pub fn databases(&self) -> &Databases {
+        self.exec.touch_everything();
+        &self.dbs
+    }
+
+    /// The NATS Streaming server, as a step reaches it.
+    pub fn nats(&self) -> Nats<'_> {
+        Nats::new(&self.bus, &self.exec)
+    }
+
+    /// The `_id` of the tickets service's next ticket.
+    pub fn next_ticket_id(&self) -> TicketId {
+        self.exec.touch(Resource::NextId(DocKind::Ticket), true);
+        self.dbs.next_ticket_id()
+    }
+
+    /// The `_id` of the orders service's next order.
+    pub fn next_order_id(&self) -> OrderId {
+        self.exec.touch(Resource::NextId(DocKind::Order), true);
+        self.dbs.next_order_id()
+    }
+
     /// The latency distributions.
     pub fn latency(&self) -> &Latencies {
         &self.latency
@@ -192,6 +219,7 @@ impl World {
 
     /// The orders replica the ingress sends the next request to: each in turn.
     pub fn next_orders_replica(&self) -> Node {
+        self.exec.touch(Resource::Ingress, true);
         let n = self.next_replica.get();
         self.next_replica.set((n + 1) % self.replicas.len());
         self.replicas[n]
@@ -268,6 +296,13 @@ impl World {
         }
     }
 
+    /// The session of `node`'s current process with the server, as a step reads it (only steps
+    /// that touch everything change it).
+    pub fn client_of(&self, node: Node) -> Conn {
+        self.exec.touch(Resource::Session(node), false);
+        self.conns.get(node)
+    }
+
     /// The wake-up of queue group `group`'s ack-wait sweeper.
     pub fn sweeper(&self, group: usize) -> &Signal {
         &self.sweepers[group]
@@ -292,6 +327,7 @@ impl World {
     /// Append to the trace at the current simulated time.
     pub fn record(&self, node: Node, event: Event) {
         tracing::debug!(target: "ticketsim::trace", %node, ?event);
+        self.exec.touch(Resource::Trace, true);
         let record = Record {
             t_us: self.exec.now_us(),
             node,
@@ -311,6 +347,8 @@ impl World {
             Wire::FromBus => self.delivery_wire.borrow_mut(),
         };
         let slot = node.process_index().unwrap_or(last.len() - 1);
+        self.exec
+            .touch(Resource::Wire(matches!(wire, Wire::ToBus), slot), true);
         let at = self.reachable_at(node, (self.exec.now_us() + latency_us).max(last[slot] + 1));
         last[slot] = at;
         at
@@ -353,17 +391,26 @@ impl World {
 
     /// `findById`: the document as the server holds it when the request arrives.
     pub async fn find<D: Stored>(&self, id: u32) -> Option<D> {
-        self.round_trip(|| self.dbs.find(id)).await
+        self.round_trip(|| {
+            self.exec.touch(Resource::Doc(D::KIND, id), false);
+            self.dbs.find(id)
+        })
+        .await
     }
 
     /// The orders service's `isReserved` query, answered as the server sees it.
     pub async fn find_reserving_order(&self, ticket: TicketId) -> Option<OrderId> {
-        self.round_trip(|| self.dbs.reserving_order(ticket)).await
+        self.round_trip(|| {
+            self.exec.touch(Resource::OrdersOf(ticket), false);
+            self.dbs.reserving_order(ticket)
+        })
+        .await
     }
 
     /// `insert`, applied at the server and recorded there as `db.write` or `db.conflict`.
     pub async fn insert<D: Stored>(&self, node: Node, by: Cause, doc: D) -> Result<D, WriteError> {
         self.round_trip(|| {
+            self.wrote(&doc);
             let db = self.dbs.db::<D>();
             let result = self.dbs.insert(doc.clone());
             match result {
@@ -391,6 +438,7 @@ impl World {
         mode: Save,
     ) -> Result<D, WriteError> {
         self.round_trip(|| {
+            self.wrote(&doc);
             let db = self.dbs.db::<D>();
             let attempt = doc.clone();
             let result = self.dbs.save(read, doc, mode);
@@ -406,6 +454,14 @@ impl World {
             }
         })
         .await
+    }
+
+    /// A write of `doc`: the document, and the index of orders it is under, if any.
+    fn wrote<D: Stored>(&self, doc: &D) {
+        self.exec.touch(Resource::Doc(D::KIND, doc.id()), true);
+        if let Some(ticket) = doc.indexed_under() {
+            self.exec.touch(Resource::OrdersOf(ticket), true);
+        }
     }
 
     /// The trace so far.

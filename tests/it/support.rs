@@ -137,12 +137,12 @@ pub fn deliver_once(
 ) -> (Option<ReplicaTicket>, Vec<Record>) {
     with_world(occ, replicas, |w| {
         if let Some(doc) = stored {
-            w.dbs.orders_db.borrow_mut().insert(doc).unwrap();
+            w.databases().orders_db.borrow_mut().insert(doc).unwrap();
         }
         let id = event.ticket_id();
         publish_at(w, 0, event);
         run_to_end(w);
-        let doc = w.dbs.orders_db.borrow().find(id);
+        let doc = w.databases().orders_db.borrow().find(id);
         (doc, w.trace().records().to_vec())
     })
 }

@@ -18,13 +18,13 @@ fn db_write_lines_rebuild_both_databases() {
             world.exec.run(u64::MAX, MAX_STEPS);
             let rebuilt = world.trace().final_state().tickets;
             let mut expected = Vec::new();
-            for t in world.dbs.tickets_db.borrow().iter() {
+            for t in world.databases().tickets_db.borrow().iter() {
                 expected.push((
                     (Db::Tickets, t.id),
                     (t.version, t.title.clone(), t.price, t.order_id),
                 ));
             }
-            for t in world.dbs.orders_db.borrow().iter() {
+            for t in world.databases().orders_db.borrow().iter() {
                 expected.push((
                     (Db::Orders, t.id),
                     (t.version, t.title.clone(), t.price, None),
