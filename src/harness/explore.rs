@@ -8,6 +8,11 @@
 //! few representative points of its range (`latency_points`, the minimum being nominal); a tie
 //! to each other ready task; a slow tail or a fault strike to its happening.
 //!
+//! With [`Reduce::SleepSets`] (the default), a schedule stops as soon as it has become
+//! equivalent to one the search runs anyway (`sim::sleep_sets`): it is *pruned*, and no
+//! deviation is added after the point where it stopped. The set of histories found, the
+//! failing ones among them and the fewest deviations that fail are the same as without it.
+//!
 //! The search is sequential and deterministic: the same scope gives the same counts, the same
 //! counterexample and the same tapes on every run. Among the failing schedules, the
 //! counterexample is one with the fewest deviations (the first found, depth first), so it is a
@@ -39,8 +44,23 @@ pub struct Scope {
     /// Points of a latency's range a deviation may take, the minimum (nominal) included: 2 is
     /// the minimum and the maximum.
     pub latency_points: u32,
-    /// Schedules to run at most; past it the exploration stops and says it was cut short.
+    /// Schedules to run at most, pruned ones included; past it the exploration stops and says
+    /// it was cut short.
     pub max_schedules: u64,
+    /// How equivalent tie orders are reduced.
+    pub reduce: Reduce,
+}
+
+/// How equivalent tie orders are reduced (`--reduce`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reduce {
+    /// Sleep sets: a schedule stops when a task put to sleep at one of its ties runs, and
+    /// running it first there would have reached the same state with no more deviations.
+    #[default]
+    SleepSets,
+    /// Every tie order within the bound runs.
+    None,
 }
 
 /// One deviation of a schedule, for a reader.
@@ -109,10 +129,19 @@ pub struct Explored {
     pub occ: Occ,
     /// The nominal run's choices, by kind.
     pub nominal_choices: ChoiceCounts,
-    /// Schedules run.
+    /// Schedules run to their end and judged.
     pub schedules: u64,
+    /// Schedules stopped as redundant: each, and every schedule that adds deviations after the
+    /// point where it stopped, has an equivalent among those run.
+    pub pruned: u64,
     /// Distinct histories among them (distinct trace hashes).
     pub histories: u64,
+    /// Distinct histories among the failing schedules.
+    pub failing_histories: u64,
+    /// The trace hashes of the schedules run, and of the failing ones among them (not printed:
+    /// for comparing two explorations).
+    #[serde(skip)]
+    pub traces: Traces,
     /// Schedules that failed.
     pub failing: u64,
     /// Schedules per number of deviations, from 0.
@@ -124,6 +153,15 @@ pub struct Explored {
     /// With `--strategy sample`: what was sampled, and the probability it guarantees.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sampled: Option<SampleBound>,
+}
+
+/// The distinct trace hashes an exploration met.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Traces {
+    /// Of every schedule run to its end.
+    pub all: BTreeSet<u64>,
+    /// Of the failing ones.
+    pub failing: BTreeSet<u64>,
 }
 
 /// `--strategy sample`: how many samples, from which seed.
@@ -185,8 +223,9 @@ struct Search<'a> {
     /// Schedules this search may run.
     cap: u64,
     schedules: u64,
+    pruned: u64,
     /// The distinct trace hashes met.
-    histories: BTreeSet<u64>,
+    traces: Traces,
     failing: u64,
     by_deviations: Vec<u64>,
     cut_short: bool,
@@ -199,7 +238,8 @@ impl<'a> Search<'a> {
             on,
             cap,
             schedules: 0,
-            histories: BTreeSet::new(),
+            pruned: 0,
+            traces: Traces::default(),
             failing: 0,
             by_deviations: vec![0; on.scope.deviations as usize + 1],
             cut_short: false,
@@ -207,25 +247,37 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// Run the schedule `deviations` and account for it; what its chooser made, or `None`
-    /// when the cap is reached.
-    fn run_one(&mut self, deviations: &[(u64, u64)]) -> Option<Made> {
-        if self.schedules >= self.cap || self.on.stop.load(Ordering::Relaxed) {
+    /// Schedules run, to their end or pruned.
+    fn runs(&self) -> u64 {
+        self.schedules + self.pruned
+    }
+
+    /// Run the schedule `deviations` and account for it; what its chooser made (up to where
+    /// it stopped, if pruned), or `None` when the cap is reached.
+    fn run_one(&mut self, deviations: &[(u64, u64)], reduce: Reduce) -> Option<Made> {
+        if self.runs() >= self.cap || self.on.stop.load(Ordering::Relaxed) {
             self.cut_short = true;
             return None;
         }
-        let (report, made) = run_schedule(self.on.scenario, self.on.occ, deviations.to_vec());
-        self.schedules += 1;
+        let reduce = reduce == Reduce::SleepSets;
+        let (report, made) =
+            run_schedule(self.on.scenario, self.on.occ, deviations.to_vec(), reduce);
         let all = self.on.all.fetch_add(1, Ordering::Relaxed) + 1;
         if all % 1024 == 0 {
             (self.on.progress)(all);
         }
+        let Some(report) = report else {
+            self.pruned += 1;
+            return Some(made);
+        };
+        self.schedules += 1;
         self.by_deviations[deviations.len()] += 1;
-        self.histories.insert(
-            u64::from_str_radix(&report.trace_hash, 16).expect("a trace hash is 16 hex digits"),
-        );
+        let trace =
+            u64::from_str_radix(&report.trace_hash, 16).expect("a trace hash is 16 hex digits");
+        self.traces.all.insert(trace);
         if let Some(failure) = Failure::of(&report) {
             self.failing += 1;
+            self.traces.failing.insert(trace);
             let fewer = self
                 .best
                 .as_ref()
@@ -258,7 +310,7 @@ impl<'a> Search<'a> {
     /// Run the schedule `deviations`, then every schedule that adds one deviation after its
     /// last one, while the bound allows.
     fn visit(&mut self, deviations: &mut Vec<(u64, u64)>) {
-        let Some(made) = self.run_one(deviations) else {
+        let Some(made) = self.run_one(deviations, self.on.scope.reduce) else {
             return;
         };
         if deviations.len() < self.on.scope.deviations as usize {
@@ -290,7 +342,7 @@ impl<'a> Search<'a> {
                 break;
             }
             deviations.push(places[rng.gen_range(0..places.len())]);
-            let Some(next) = self.run_one(&deviations) else {
+            let Some(next) = self.run_one(&deviations, Reduce::None) else {
                 break;
             };
             made = Some(next);
@@ -301,7 +353,9 @@ impl<'a> Search<'a> {
     /// Add a later search's findings, as if this search had gone on into its subtree.
     fn absorb(&mut self, later: Search<'_>) {
         self.schedules += later.schedules;
-        self.histories.extend(later.histories);
+        self.pruned += later.pruned;
+        self.traces.all.extend(later.traces.all);
+        self.traces.failing.extend(later.traces.failing);
         self.failing += later.failing;
         for (into, n) in self.by_deviations.iter_mut().zip(later.by_deviations) {
             *into += n;
@@ -371,6 +425,7 @@ pub fn target(
     deviations: Option<u32>,
     latency_points: Option<u32>,
     max_schedules: u64,
+    reduce: Reduce,
 ) -> (Scenario, Scope) {
     let table = scenario.explore.as_ref();
     let scope = Scope {
@@ -379,6 +434,7 @@ pub fn target(
             .or(table.map(|t| t.latency_points))
             .unwrap_or(2),
         max_schedules,
+        reduce,
     };
     match table {
         Some(t) => (scenario.scoped(t), scope),
@@ -403,7 +459,7 @@ pub fn explore(
 ) -> Result<Explored, Error> {
     let shared = Explore::new(scenario, occ, scope, progress);
     let mut root = Search::new(&shared, scope.max_schedules);
-    let made = in_one_runtime(|| root.run_one(&[])).expect("the cap is at least 1");
+    let made = in_one_runtime(|| root.run_one(&[], scope.reduce)).expect("the cap is at least 1");
     let nominal = made.counts().expect("an explored run records");
     let subtrees = if scope.deviations > 0 {
         children(&made, 0, scope)
@@ -425,8 +481,8 @@ pub fn explore(
         &shared.stop,
         &|i| subtree(&shared, subtrees[i], speculative_cap),
         &mut |i, found| {
-            let left = scope.max_schedules - root.schedules;
-            if found.schedules <= left && !found.cut_short {
+            let left = scope.max_schedules - root.runs();
+            if found.runs() <= left && !found.cut_short {
                 root.absorb(found);
                 true
             } else if found.cap == left {
@@ -451,11 +507,14 @@ pub fn explore(
         occ,
         nominal_choices: nominal,
         schedules: root.schedules,
-        histories: root.histories.len() as u64,
+        pruned: root.pruned,
+        histories: root.traces.all.len() as u64,
+        failing_histories: root.traces.failing.len() as u64,
         failing: root.failing,
         by_deviations: root.by_deviations,
         cut_short: root.cut_short,
         counterexample: root.best,
+        traces: root.traces,
         sampled: None,
     })
 }
@@ -484,7 +543,7 @@ pub fn sample(
     }
     let shared = Explore::new(scenario, occ, scope, progress);
     let mut root = Search::new(&shared, u64::MAX);
-    let nominal = in_one_runtime(|| root.run_one(&[])).expect("no cap");
+    let nominal = in_one_runtime(|| root.run_one(&[], Reduce::None)).expect("no cap");
     let blocks = sampling.runs.div_ceil(SAMPLE_BLOCK) as usize;
     let mut widest = 0;
     in_order(
@@ -524,11 +583,14 @@ pub fn sample(
         occ,
         nominal_choices: nominal.counts().expect("an explored run records"),
         schedules: root.schedules,
-        histories: root.histories.len() as u64,
+        pruned: root.pruned,
+        histories: root.traces.all.len() as u64,
+        failing_histories: root.traces.failing.len() as u64,
         failing: root.failing,
         by_deviations: root.by_deviations,
         cut_short: false,
         counterexample: root.best,
+        traces: root.traces,
         sampled: Some(SampleBound {
             runs: sampling.runs,
             seed: sampling.seed,
@@ -559,6 +621,12 @@ pub fn coverage(scope: Scope, cut_short: bool, crashes: bool) -> String {
         scope.deviations,
         if scope.deviations == 1 { "" } else { "s" }
     );
+    let covered = match scope.reduce {
+        Reduce::SleepSets => format!(
+            "{covered} A schedule pruned by sleep sets has one with the same history, the same verdict and no more deviations among those run."
+        ),
+        Reduce::None => covered,
+    };
     let not = format!("Not covered: more deviations, latencies between those points{not_crash}, and faults the scenario does not name.");
     if cut_short {
         format!(

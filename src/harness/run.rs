@@ -7,6 +7,7 @@ use crate::model::occ::Occ;
 use crate::present::report::Report;
 use crate::scenario::schema::Scenario;
 use crate::sim::choice::{Drive, Made};
+use crate::sim::exec::Halt;
 use crate::sim::record::Record;
 use crate::sim::run::simulate;
 use crate::sim::trace::{Observer, Trace};
@@ -51,15 +52,25 @@ pub fn in_one_runtime<T>(f: impl FnOnce() -> T) -> T {
 
 /// One schedule of an exploration (inside [`in_one_runtime`]): the nominal choice everywhere
 /// but at `deviations`; its report, and what its chooser made (its tape, and every choice's
-/// kind and options).
-pub fn run_schedule(scenario: &Scenario, occ: Occ, deviations: Vec<(u64, u64)>) -> (Report, Made) {
+/// kind and options). With `reduce_ties`, the run stops as soon as it is equivalent to one the
+/// search runs anyway (`sim::sleep_sets`): then it has no report, and its choices end there.
+pub fn run_schedule(
+    scenario: &Scenario,
+    occ: Occ,
+    deviations: Vec<(u64, u64)>,
+    reduce_ties: bool,
+) -> (Option<Report>, Made) {
     let drive = Drive::Schedule(deviations);
+    let how = How {
+        record: true,
+        reduce_ties,
+    };
     let Ok((result, made)) =
-        judged::<std::io::Sink>(scenario, &drive, true, occ, Trace::digest_only(), None)
+        judged::<std::io::Sink>(scenario, &drive, how, occ, Trace::digest_only(), None)
     else {
         unreachable!("a run that writes nothing cannot fail to write");
     };
-    (result.report, made)
+    (result.map(|r| r.report), made)
 }
 
 /// How [`run_driven`] runs.
@@ -94,7 +105,12 @@ pub fn run_driven<W: Write + 'static>(
 ) -> Result<Report, DrivenError> {
     let Driven { drive, record, out } = how;
     in_runtime(drive.runtime_seed(), || {
-        let (result, made) = judged(scenario, &drive, record, occ, Trace::digest_only(), out)?;
+        let how = How {
+            record,
+            reduce_ties: false,
+        };
+        let (result, made) = judged(scenario, &drive, how, occ, Trace::digest_only(), out)?;
+        let result = result.expect("only a reduced exploration stops a run");
         if let Some(misfit) = made.misfit {
             return Err(DrivenError::Misfit(misfit));
         }
@@ -113,10 +129,16 @@ pub fn run_driven<W: Write + 'static>(
 pub fn run_driven_traced(scenario: &Scenario, occ: Occ, drive: &Drive) -> (RunResult, Made) {
     in_runtime(drive.runtime_seed(), || {
         let trace = Trace::with_capacity(World::trace_capacity(scenario));
-        let Ok(done) = judged::<std::io::Sink>(scenario, drive, true, occ, trace, None) else {
-            unreachable!("a run that writes nothing cannot fail to write");
+        let how = How {
+            record: true,
+            reduce_ties: false,
         };
-        done
+        let Ok((Some(result), made)) =
+            judged::<std::io::Sink>(scenario, drive, how, occ, trace, None)
+        else {
+            unreachable!("a run that writes nothing and reduces nothing ends judged");
+        };
+        (result, made)
     })
 }
 
@@ -150,23 +172,42 @@ fn in_runtime<T>(seed: u64, f: impl FnOnce() -> T) -> T {
 
 /// [`judged`] with nothing written as the run goes and no tape recorded.
 fn unwritten(scenario: &Scenario, drive: &Drive, occ: Occ, trace: Trace) -> RunResult {
-    let Ok((result, _)) = judged::<std::io::Sink>(scenario, drive, false, occ, trace, None) else {
-        unreachable!("a run that writes nothing cannot fail to write");
+    let how = How {
+        record: false,
+        reduce_ties: false,
+    };
+    let Ok((Some(result), _)) = judged::<std::io::Sink>(scenario, drive, how, occ, trace, None)
+    else {
+        unreachable!("a run that writes nothing and reduces nothing ends judged");
     };
     result
 }
 
+/// How [`judged`] runs, beside its drive.
+#[derive(Clone, Copy)]
+struct How {
+    /// Record the run's own tape.
+    record: bool,
+    /// Reduce tie orders (an exploration's schedule): the run may stop as redundant.
+    reduce_ties: bool,
+}
+
 /// Run a world driven by `drive` recording into `trace`, with the checks (and `out`, if any)
 /// watching each record as it is made, and judge it; with what its chooser made (its tape, if
-/// `record` or if a tape drove it).
+/// `record` or if a tape drove it). A run that reduces tie orders and stops as redundant is
+/// not judged (`None`).
 fn judged<W: Write + 'static>(
     scenario: &Scenario,
     drive: &Drive,
-    record: bool,
+    how: How,
     occ: Occ,
     trace: Trace,
     out: Option<W>,
-) -> std::io::Result<(RunResult, Made)> {
+) -> std::io::Result<(Option<RunResult>, Made)> {
+    let How {
+        record,
+        reduce_ties,
+    } = how;
     let watch = Rc::new(RefCell::new(Watch {
         checker: Checker::new(&scenario.expect.properties()),
         out,
@@ -179,9 +220,15 @@ fn judged<W: Write + 'static>(
         Drive::Seed(_) if record => world.exec.chooser().record(),
         Drive::Seed(_) => {}
     }
+    if reduce_ties {
+        world.exec.reduce_ties();
+    }
     let (ending, trace) = simulate(&world, scenario);
     let made = world.exec.chooser().made();
     drop(world);
+    if ending.halt == Halt::Redundant {
+        return Ok((None, made));
+    }
     let mut watch = watch.borrow_mut();
     if let Some(error) = watch.failed.take() {
         return Err(error);
@@ -192,5 +239,5 @@ fn judged<W: Write + 'static>(
     let checker = std::mem::replace(&mut watch.checker, Checker::new(&[]));
     let findings = checker.finish(occ, &ending);
     let report = Report::new(scenario, drive, occ, findings, &trace, &ending);
-    Ok((RunResult { report, trace }, made))
+    Ok((Some(RunResult { report, trace }), made))
 }

@@ -129,19 +129,25 @@ impl Executor {
 
     /// The running step read (`write` false) or wrote `resource`. Recorded only while
     /// reducing tie orders and some task sleeps; otherwise one untaken branch.
-    #[inline]
+    #[inline(always)]
     pub fn touch(&self, resource: Resource, write: bool) {
         if self.recording.get() {
-            self.note(|s| s.touch(resource, write));
+            self.noted_touch(resource, write);
         }
     }
 
     /// The running step did something no resource names: it is dependent with every step.
-    #[inline]
+    #[inline(always)]
     pub fn touch_everything(&self) {
         if self.recording.get() {
             self.note(SleepSets::touch_everything);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn noted_touch(&self, resource: Resource, write: bool) {
+        self.note(|s| s.touch(resource, write));
     }
 
     #[cold]
@@ -205,8 +211,14 @@ impl Executor {
 
     /// Spawn a task on `node`. It first runs when the scheduler next picks from the ready set.
     pub fn spawn(&self, node: Node, future: impl Future<Output = ()> + 'static) -> Option<TaskId> {
+        if self.is_down(node) {
+            self.touch_everything();
+            // Dropped here, with no borrow held: dropping may close a reply channel.
+            drop(future);
+            return None;
+        }
         // The fault injector's work is not modelled piece by piece.
-        self.spawn_as(node, future, node == Node::Faults)
+        self.spawn_boxed(node, Box::pin(future), node == Node::Faults)
     }
 
     /// Spawn a task on `node` every step of which counts as touching everything
@@ -217,22 +229,16 @@ impl Executor {
         node: Node,
         future: impl Future<Output = ()> + 'static,
     ) -> Option<TaskId> {
-        self.spawn_as(node, future, true)
-    }
-
-    fn spawn_as(
-        &self,
-        node: Node,
-        future: impl Future<Output = ()> + 'static,
-        opaque: bool,
-    ) -> Option<TaskId> {
         if self.is_down(node) {
             self.touch_everything();
-            // Dropped here, with no borrow held: dropping may close a reply channel.
             drop(future);
             return None;
         }
-        let future: TaskFuture = Box::pin(future);
+        self.spawn_boxed(node, Box::pin(future), true)
+    }
+
+    #[inline(always)]
+    fn spawn_boxed(&self, node: Node, future: TaskFuture, opaque: bool) -> Option<TaskId> {
         let mut slots = self.slots.borrow_mut();
         let id = match self.free.borrow_mut().pop() {
             Some(index) => {
@@ -264,10 +270,7 @@ impl Executor {
         self.live.set(self.live.get() + 1);
         self.ready.borrow_mut().push(id);
         if self.recording.get() {
-            self.note(|s| {
-                s.took(id);
-                s.pushed(id);
-            });
+            self.noted_spawn(id);
         }
         Some(id)
     }
@@ -284,18 +287,39 @@ impl Executor {
 
     /// Make `task` ready (once, however often it is woken before it runs).
     pub fn wake(&self, task: TaskId) {
-        self.touch(Resource::Task(task), true);
         let mut slots = self.slots.borrow_mut();
         let slot = &mut slots[task.index as usize];
-        if slot.generation == task.generation && !slot.queued {
+        let pushed = slot.generation == task.generation && !slot.queued;
+        if pushed {
             slot.queued = true;
             self.ready.borrow_mut().push(task);
-            if self.recording.get() {
-                self.note(|s| s.pushed(task));
-            }
+        }
+        if self.recording.get() {
+            self.noted_wake(task, pushed);
         }
     }
 
+    #[cold]
+    #[inline(never)]
+    fn noted_wake(&self, task: TaskId, pushed: bool) {
+        self.note(|s| {
+            s.touch(Resource::Task(task), true);
+            if pushed {
+                s.pushed(task);
+            }
+        });
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn noted_spawn(&self, task: TaskId) {
+        self.note(|s| {
+            s.took(task);
+            s.pushed(task);
+        });
+    }
+
+    #[inline]
     fn add_timer(&self, at_us: u64, task: TaskId) {
         // Timers of one instant wake their tasks in the order they were set.
         self.touch(Resource::Timers(at_us), true);
@@ -322,22 +346,44 @@ impl Executor {
     /// task polls have run.
     pub fn run(&self, limit_us: u64, max_steps: u64) -> Halt {
         let after_step = self.after_step.borrow().clone();
+        if self.reducing.get() {
+            self.run_reducing(limit_us, max_steps, after_step.as_ref())
+        } else {
+            self.run_as::<false>(limit_us, max_steps, after_step.as_ref())
+        }
+    }
+
+    #[inline(never)]
+    fn run_reducing(&self, limit_us: u64, max_steps: u64, after_step: Option<&StepHook>) -> Halt {
+        self.run_as::<true>(limit_us, max_steps, after_step)
+    }
+
+    /// [`Executor::run`], reducing tie orders or not: compiled twice, so that a seeded run's
+    /// loop has nothing of the reduction in it. `after_step` is called after each step, as
+    /// part of it (a crash anchored to the await the step ended at).
+    #[inline(always)]
+    fn run_as<const REDUCING: bool>(
+        &self,
+        limit_us: u64,
+        max_steps: u64,
+        after_step: Option<&StepHook>,
+    ) -> Halt {
         loop {
-            while let Some(task) = self.pick_ready() {
+            while let Some(task) = self.pick_ready::<REDUCING>() {
                 if self.steps.get() >= max_steps {
                     return Halt::StepLimit;
                 }
                 self.steps.set(self.steps.get() + 1);
-                match &after_step {
+                let live = REDUCING && self.recording.get() && self.is_live(task);
+                match after_step {
                     None => self.poll(task),
                     Some(hook) => {
                         let node = self.slots.borrow()[task.index as usize].node;
                         self.poll(task);
-                        // The hook (a crash anchored to this await) is part of the step.
                         hook(node);
                     }
                 }
-                if self.recording.get() && self.step_done(task) {
+                if REDUCING && self.recording.get() && self.step_done(task, live) {
                     return Halt::Redundant;
                 }
             }
@@ -353,6 +399,7 @@ impl Executor {
         }
     }
 
+    #[inline(always)]
     fn advance_to(&self, t_us: u64) {
         if t_us > self.now_us.get() {
             self.now_us.set(t_us);
@@ -367,14 +414,15 @@ impl Executor {
         }
     }
 
-    fn pick_ready(&self) -> Option<TaskId> {
+    #[inline(always)]
+    fn pick_ready<const REDUCING: bool>(&self) -> Option<TaskId> {
         loop {
             let task = {
                 let mut ready = self.ready.borrow_mut();
                 match ready.len() {
                     0 => None,
                     1 => {
-                        if self.recording.get() {
+                        if REDUCING && self.recording.get() {
                             self.picked(&ready, 0);
                         }
                         ready.pop()
@@ -385,7 +433,7 @@ impl Executor {
                             ChoiceOf::Ready,
                             n as u64,
                         ) as usize;
-                        if (i > 0 && self.reducing.get()) || self.recording.get() {
+                        if REDUCING && (i > 0 || self.recording.get()) {
                             self.picked(&ready, i);
                         }
                         Some(ready.swap_remove(i))
@@ -400,7 +448,7 @@ impl Executor {
             if !paused.contains(&node) {
                 return Some(task);
             }
-            if self.recording.get() {
+            if REDUCING && self.recording.get() {
                 // What waits on a paused node is not replayed: nothing sleeps past it.
                 self.note(SleepSets::forget);
                 self.recording.set(false);
@@ -431,19 +479,31 @@ impl Executor {
         }
     }
 
-    /// The step of `task` ended (while some task sleeps): whether the run is now redundant.
+    /// Whether `task` has not ended (nor been dropped).
+    fn is_live(&self, task: TaskId) -> bool {
+        self.slots.borrow()[task.index as usize].generation == task.generation
+    }
+
+    /// The step of `task` ended (while some task sleeps), `task` having been `live` before it:
+    /// whether the run is now redundant.
     #[cold]
     #[inline(never)]
-    fn step_done(&self, task: TaskId) -> bool {
+    fn step_done(&self, task: TaskId, live: bool) -> bool {
         let choices = self.chooser.borrow().choices_so_far();
         let mut sleep = self.sleep.borrow_mut();
         let Some(s) = sleep.as_mut() else {
             return false;
         };
         s.touch(Resource::Task(task), true);
-        if self.slots.borrow()[task.index as usize].opaque {
+        let slots = self.slots.borrow();
+        if slots[task.index as usize].opaque {
             s.touch_everything();
         }
+        if live && !self.is_live(task) {
+            // It ended, after everything it spawned: its slot went back to the free list.
+            s.freed(task.index);
+        }
+        drop(slots);
         let stop = s.done(
             task,
             choices,
@@ -512,6 +572,7 @@ impl Executor {
         });
     }
 
+    #[inline(always)]
     fn poll(&self, task: TaskId) {
         let future = {
             let mut slots = self.slots.borrow_mut();
@@ -548,9 +609,6 @@ impl Executor {
         slot.queued = false;
         self.free.borrow_mut().push(index);
         self.live.set(self.live.get() - 1);
-        if self.recording.get() {
-            self.note(|s| s.freed(index));
-        }
     }
 
     /// Drop every task of `node`, as a crash does: their futures stop at their current await.
@@ -606,6 +664,7 @@ pub struct Sleep<'a> {
 impl Future for Sleep<'_> {
     type Output = ();
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
         if !self.armed {
             self.armed = true;

@@ -298,6 +298,7 @@ impl World {
 
     /// The session of `node`'s current process with the server, as a step reads it (only steps
     /// that touch everything change it).
+    #[inline]
     pub fn client_of(&self, node: Node) -> Conn {
         self.exec.touch(Resource::Session(node), false);
         self.conns.get(node)

@@ -2,7 +2,7 @@
 //! catalogue scopes; its counterexamples replay as tapes.
 
 use crate::support::*;
-use ticketsim::harness::explore::{explore, Explored, Scope};
+use ticketsim::harness::explore::{explore, Explored, Reduce, Scope};
 use ticketsim::harness::run::{run_driven, Driven};
 use ticketsim::harness::shrink::Failure;
 use ticketsim::sim::choice::Drive;
@@ -18,20 +18,30 @@ fn explored(scenario: &Scenario, occ: Occ, deviations: u32) -> Explored {
         deviations,
         latency_points: 2,
         max_schedules: 1_000_000,
+        reduce: Reduce::SleepSets,
     };
     explore(scenario, occ, scope, 2, &|_| {}).unwrap()
 }
 
-/// (schedules, distinct histories, failing, schedules per number of deviations)
-fn counts(e: &Explored) -> (u64, u64, u64, Vec<u64>) {
-    (e.schedules, e.histories, e.failing, e.by_deviations.clone())
+/// (schedules run to their end, pruned, distinct histories, failing, schedules run to their end
+/// per number of deviations)
+fn counts(e: &Explored) -> (u64, u64, u64, u64, Vec<u64>) {
+    (
+        e.schedules,
+        e.pruned,
+        e.histories,
+        e.failing,
+        e.by_deviations.clone(),
+    )
 }
 
 #[test]
 fn the_course_race_needs_two_deviations_and_occ_is_certified_within_four() {
     let scope = fixture("explore-u2r2");
     let off = explored(&scope, Occ::Off, 2);
-    assert_eq!(counts(&off), (385, 197, 8, vec![1, 27, 357]));
+    // Every tie order: 385 schedules. Sleep sets stop 28 of them early as equivalent to one
+    // that runs, and never start 100 more; the 197 histories are the same (tests/it/reduction.rs).
+    assert_eq!(counts(&off), (257, 28, 197, 8, vec![1, 22, 234]));
     assert_eq!(off.nominal_choices.total, 26);
     assert!(!off.cut_short);
     let c = off.counterexample.clone().unwrap();
@@ -71,7 +81,11 @@ fn the_course_race_needs_two_deviations_and_occ_is_certified_within_four() {
 
     // With OCC, every schedule within four deviations converges.
     let on = explored(&scope, Occ::On, 4);
-    assert_eq!(counts(&on), (24096, 6287, 0, vec![1, 27, 357, 3133, 20578]));
+    // Every tie order: 24,096 schedules.
+    assert_eq!(
+        counts(&on),
+        (10566, 802, 6287, 0, vec![1, 22, 234, 1650, 8659])
+    );
     assert!(on.counterexample.is_none() && on.passed());
 }
 
@@ -79,14 +93,16 @@ fn the_course_race_needs_two_deviations_and_occ_is_certified_within_four() {
 fn a_duplicate_publish_is_one_deviation_and_dedup_is_certified_within_three() {
     let scope = fixture("explore-duplicate");
     let on = explored(&scope, Occ::On, 1);
-    assert_eq!(counts(&on), (28, 23, 3, vec![1, 27]));
+    // Every tie order: 28 schedules, 23 histories; the 5 tie deviations are all pruned.
+    assert_eq!(counts(&on), (23, 5, 23, 3, vec![1, 22]));
     let c = on.counterexample.unwrap();
     assert_eq!(c.deviations.len(), 1);
     assert_eq!(c.deviations[0].kind, ChoiceKind::Strike);
     assert_eq!(c.deviations[0].of, ChoiceOf::PublisherRetry);
     assert!(matches!(c.failure, Failure::RedeliveryLoop { .. }));
     let dedup = explored(&scope, Occ::Dedup, 3);
-    assert_eq!(dedup.schedules, 4411);
+    // Every tie order: 4,411.
+    assert_eq!((dedup.schedules, dedup.pruned), (2562, 209));
     assert_eq!(dedup.failing, 0);
 }
 
@@ -103,13 +119,13 @@ fn explore_prints_the_same_on_every_run_and_says_what_it_covered() {
     assert_eq!(ticketsim(&args).1, text);
     assert!(
         text.contains(
-            "│ off   │ 26      │ 385       │ 197       │ 8       │ FAILS with 2 deviations     │"
+            "│ off   │ 26      │ 257       │ 28     │ 197       │ 8       │ FAILS with 2 deviations     │"
         ),
         "{text}"
     );
     assert!(
         text.contains(
-            "│ on    │ 26      │ 385       │ 197       │ 0       │ converges in every schedule │"
+            "│ on    │ 26      │ 257       │ 28     │ 197       │ 0       │ converges in every schedule │"
         ),
         "{text}"
     );
@@ -120,10 +136,22 @@ fn explore_prints_the_same_on_every_run_and_says_what_it_covered() {
         "{text}"
     );
     assert!(text.contains("Covered: every schedule that deviates from the nominal run"));
+    assert!(text.contains("A schedule pruned by sleep sets has one with the same history"));
     assert!(text.contains("Not covered: more deviations"));
     let (_, json, _) = ticketsim(&[&args[..], &["--json"]].concat());
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["modes"][0]["schedules"], 385);
+    assert_eq!(v["modes"][0]["schedules"], 257);
+    assert_eq!(v["modes"][0]["pruned"], 28);
+    assert_eq!(v["scope"]["reduce"], "sleep-sets");
+    // --reduce none runs every tie order, and says so.
+    let (_, json, _) = ticketsim(&[&args[..], &["--json", "--reduce", "none"]].concat());
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (&v["modes"][0]["schedules"], &v["modes"][0]["pruned"]),
+        (&385.into(), &0.into())
+    );
+    assert_eq!(v["scope"]["reduce"], "none");
+    assert!(!v["coverage"].as_str().unwrap().contains("sleep sets"));
     assert_eq!(
         v["modes"][0]["counterexample"]["deviations"][0]["kind"],
         "slow-tail"
@@ -168,9 +196,9 @@ fn crashes_are_explored_at_the_awaits_of_their_node() {
     let (code, text, stderr) = ticketsim(&["explore", file, "--occ", "all", "--deviations", "1"]);
     assert_eq!(code, 0, "{stderr}");
     for row in [
-        "│ off   │ 27      │ 31        │ 23        │ 1       │ FAILS with 1 deviation      │",
-        "│ on    │ 27      │ 31        │ 23        │ 2       │ FAILS with 1 deviation      │",
-        "│ dedup │ 27      │ 31        │ 23        │ 0       │ converges in every schedule │",
+        "│ off   │ 27      │ 27        │ 4      │ 23        │ 1       │ FAILS with 1 deviation      │",
+        "│ on    │ 27      │ 27        │ 4      │ 23        │ 2       │ FAILS with 1 deviation      │",
+        "│ dedup │ 27      │ 27        │ 4      │ 23        │ 0       │ converges in every schedule │",
     ] {
         assert!(text.contains(row), "{row}\n{text}");
     }
@@ -236,11 +264,11 @@ fn a_sweep_judges_the_explore_claims_and_a_broken_one_fails_it() {
     let (code, text, _) = ticketsim(&["sweep", "scenarios/did-it-work.toml", "--seeds", "0..2"]);
     assert_eq!(code, 0, "{text}");
     assert!(
-        text.contains("  did-it-work · on: converges held (all 24096 schedules within 4 deviations converged)\n"),
+        text.contains("  did-it-work · on: converges held (all 10566 schedules within 4 deviations converged; 802 more pruned as equivalent to those)\n"),
         "{text}"
     );
     assert!(
-        text.contains("  did-it-work · off: fails-within-2 held (1392 of 23275 schedules fail, the first with 2 deviations)\n"),
+        text.contains("  did-it-work · off: fails-within-2 held (762 of 9982 schedules fail, the first with 2 deviations; 763 more pruned as equivalent to those)\n"),
         "{text}"
     );
 
@@ -249,7 +277,7 @@ fn a_sweep_judges_the_explore_claims_and_a_broken_one_fails_it() {
     let (code, text, _) = ticketsim(&["sweep", &file, "--seeds", "0..2", "--occ", "off"]);
     assert_eq!(code, 1, "{text}");
     assert!(
-        text.contains("EXPECTATION FAILED: did-it-work · occ off expects its [explore] scope to `converges`, but 1392 of 23275 schedules within 4 deviations fail, the first with 2.\n"),
+        text.contains("EXPECTATION FAILED: did-it-work · occ off expects its [explore] scope to `converges`, but 762 of 9982 schedules within 4 deviations fail, the first with 2; 763 more pruned as equivalent to those.\n"),
         "{text}"
     );
     // Its reproduce command replays the failing schedule on the scope.
@@ -319,11 +347,13 @@ fn the_result_is_the_same_on_any_number_of_threads_even_cut_short() {
             deviations: 4,
             latency_points: 2,
             max_schedules,
+            reduce: Reduce::SleepSets,
         };
         let on = |jobs| explore(&scope, Occ::Off, bound, jobs, &|_| {}).unwrap();
         let one = on(1);
-        assert_eq!(one.cut_short, max_schedules < 23275, "{max_schedules}");
-        assert_eq!(one.schedules, max_schedules.min(23275));
+        // 9,982 run to their end and 763 pruned: 10,745 runs (23,275 with every tie order).
+        assert_eq!(one.cut_short, max_schedules < 10745, "{max_schedules}");
+        assert_eq!(one.schedules + one.pruned, max_schedules.min(10745));
         for jobs in [2, 3] {
             assert_eq!(on(jobs), one, "{jobs} threads, cap {max_schedules}");
         }
@@ -338,6 +368,7 @@ fn sampling_finds_the_race_says_its_bound_and_is_the_same_on_any_thread_count() 
         deviations: 2,
         latency_points: 2,
         max_schedules: 1_000_000,
+        reduce: Reduce::SleepSets,
     };
     let sampling = Sampling { runs: 500, seed: 7 };
     let on = |occ, jobs| sample(&scope, occ, bound, sampling, jobs, &|_| {}).unwrap();

@@ -13,6 +13,7 @@ mod layers;
 mod listeners;
 mod pinned;
 mod readme;
+mod reduction;
 mod reservations;
 mod robustness;
 mod scenario_docs;

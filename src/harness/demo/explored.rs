@@ -6,7 +6,9 @@
 //! on any number of threads, so the demo still prints the same bytes every time.
 
 use crate::harness::error::Error;
-use crate::harness::explore::{explore, target, Counterexample, Deviation, Explored, Scope};
+use crate::harness::explore::{
+    explore, target, Counterexample, Deviation, Explored, Reduce, Scope,
+};
 use crate::harness::run::run_driven_traced;
 use crate::harness::shrink::Size;
 use crate::model::documents::TicketId;
@@ -68,7 +70,13 @@ impl ScopeStory {
         let Some(table) = &scenario.explore else {
             return Ok(None);
         };
-        let (scope, bound) = target(scenario, None, None, MAX_CLAIMED_SCHEDULES);
+        let (scope, bound) = target(
+            scenario,
+            None,
+            None,
+            MAX_CLAIMED_SCHEDULES,
+            Reduce::SleepSets,
+        );
         let off = explore(&scope, Occ::Off, bound, jobs, &|_| {})?;
         let on = match table.claim(Occ::On) {
             Some(claim) => Some((claim, explore(&scope, Occ::On, bound, jobs, &|_| {})?)),
@@ -156,7 +164,8 @@ impl ScopeStory {
             )
         } else {
             format!(
-                "Without OCC, every schedule {within} ran: {} schedules",
+                "Without OCC, every schedule {within} was covered{}: {} schedules ran",
+                pruned(off),
                 off.schedules
             )
         };
@@ -220,7 +229,8 @@ impl ScopeStory {
             ),
             None => (
                 format!(
-                    "With OCC, all {} schedules {within} converge: a certificate for this scope and bound (docs/explore.md says what one covers).",
+                    "With OCC, every schedule {within} converges{}: all {} that ran. A certificate for this scope and bound (docs/explore.md says what one covers).",
+                    pruned(on),
                     on.schedules
                 ),
                 *claim == ExploreClaim::Converges,
@@ -416,6 +426,14 @@ pub fn in_words(d: &Deviation) -> String {
             ordinal(d.option + 1)
         ),
         ChoiceKind::CrashGap | ChoiceKind::CrashNode => d.describe(),
+    }
+}
+
+/// " (763 of them pruned as equivalent to ones that ran)" when sleep sets pruned any.
+fn pruned(explored: &Explored) -> String {
+    match explored.pruned {
+        0 => String::new(),
+        n => format!(" ({n} of them pruned as equivalent to ones that ran)"),
     }
 }
 

@@ -3,7 +3,7 @@
 //! sharded one, explore; `merge` keeps shard 1's judgements.
 
 use crate::harness::error::Error;
-use crate::harness::explore::{explore, target};
+use crate::harness::explore::{explore, target, Reduce};
 use crate::model::occ::Occ;
 use crate::present::report::Verdict;
 use crate::scenario::explore::{ExploreClaim, MAX_CLAIMED_SCHEDULES};
@@ -23,6 +23,9 @@ pub struct ExploreJudgement {
     pub deviations: u32,
     /// Schedules run.
     pub schedules: u64,
+    /// Schedules pruned as equivalent to those run (the reduction of tie orders).
+    #[serde(default)]
+    pub pruned: u64,
     /// Of them, failing.
     pub failing: u64,
     /// The fewest deviations of a failing schedule, if one failed.
@@ -48,7 +51,7 @@ pub fn judge(
         let Some(table) = &s.explore else {
             continue;
         };
-        let (scoped, scope) = target(s, None, None, MAX_CLAIMED_SCHEDULES);
+        let (scoped, scope) = target(s, None, None, MAX_CLAIMED_SCHEDULES, Reduce::default());
         for &occ in modes {
             let Some(expected) = table.claim(occ) else {
                 continue;
@@ -59,6 +62,10 @@ pub fn judge(
                 .as_ref()
                 .map(|c| c.deviations.len() as u32);
             let k = scope.deviations;
+            let pruned = match found.pruned {
+                0 => String::new(),
+                p => format!("; {p} more pruned as equivalent to those"),
+            };
             let (verdict, why) = match (expected, fewest) {
                 _ if found.cut_short => (
                     Verdict::Failed,
@@ -70,21 +77,21 @@ pub fn judge(
                 (ExploreClaim::Converges, None) => (
                     Verdict::Held,
                     format!(
-                        "all {} schedules within {k} deviations converged",
+                        "all {} schedules within {k} deviations converged{pruned}",
                         found.schedules
                     ),
                 ),
                 (ExploreClaim::Converges, Some(d)) => (
                     Verdict::Failed,
                     format!(
-                        "{} of {} schedules within {k} deviations fail, the first with {d}",
+                        "{} of {} schedules within {k} deviations fail, the first with {d}{pruned}",
                         found.failing, found.schedules
                     ),
                 ),
                 (ExploreClaim::FailsWithin(want), Some(d)) if d <= want => (
                     Verdict::Held,
                     format!(
-                        "{} of {} schedules fail, the first with {d} deviation{}",
+                        "{} of {} schedules fail, the first with {d} deviation{}{pruned}",
                         found.failing,
                         found.schedules,
                         if d == 1 { "" } else { "s" }
@@ -93,7 +100,7 @@ pub fn judge(
                 (ExploreClaim::FailsWithin(want), _) => (
                     Verdict::Failed,
                     format!(
-                        "no schedule with at most {want} deviations fails ({} schedules within {k})",
+                        "no schedule with at most {want} deviations fails ({} schedules within {k}{pruned})",
                         found.schedules
                     ),
                 ),
@@ -104,6 +111,7 @@ pub fn judge(
                 expected,
                 deviations: k,
                 schedules: found.schedules,
+                pruned: found.pruned,
                 failing: found.failing,
                 fewest_deviations: fewest,
                 verdict,
