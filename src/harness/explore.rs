@@ -26,14 +26,16 @@ use crate::model::occ::Occ;
 use crate::present::report::reproduce_tape;
 use crate::scenario::schema::Scenario;
 use crate::sim::choice::{ChoiceCounts, Made};
-use crate::sim::tape::{ChoiceKind, ChoiceOf};
+use crate::sim::tape::ChoiceKind;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+mod deviation;
 mod in_order;
+pub use deviation::Deviation;
 use in_order::in_order;
 
 /// How far to look.
@@ -61,52 +63,6 @@ pub enum Reduce {
     SleepSets,
     /// Every tie order within the bound runs.
     None,
-}
-
-/// One deviation of a schedule, for a reader.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Deviation {
-    /// Index of the choice in the run.
-    pub choice: u64,
-    /// Its kind.
-    pub kind: ChoiceKind,
-    /// What it is about.
-    pub of: ChoiceOf,
-    /// Among how many options.
-    pub options: u64,
-    /// The option taken (0 is nominal).
-    pub option: u64,
-}
-
-impl Deviation {
-    /// "choice 12: a delivery takes its longest ordinary latency".
-    pub fn describe(&self) -> String {
-        let of = self.of.name();
-        let what = match self.kind {
-            ChoiceKind::Latency if self.option + 1 == self.options => {
-                format!("{of} takes its longest ordinary latency")
-            }
-            ChoiceKind::Latency => format!(
-                "{of} takes {} of its {} steps above its shortest latency",
-                self.option,
-                self.options - 1
-            ),
-            ChoiceKind::SlowTail => format!("{of} is slow (its latency's slow tail)"),
-            ChoiceKind::Strike => match self.of {
-                ChoiceOf::Crash(node) => format!("{node} crashes here, at this await"),
-                _ => format!("{of} strikes"),
-            },
-            ChoiceKind::Tie => format!(
-                "of {} ready tasks, number {} runs first instead of the first",
-                self.options,
-                self.option + 1
-            ),
-            ChoiceKind::CrashGap | ChoiceKind::CrashNode => {
-                format!("{of}: {} option {}", self.kind, self.option)
-            }
-        };
-        format!("choice {}: {what}", self.choice)
-    }
 }
 
 /// A failing schedule with the fewest deviations found.

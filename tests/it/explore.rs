@@ -131,7 +131,7 @@ fn explore_prints_the_same_on_every_run_and_says_what_it_covered() {
     );
     assert!(
         text.contains(
-            "  - choice 5: a delivery is slow (its latency's slow tail)\n  - choice 11: a database call takes its longest ordinary latency\n  replay: ticketsim run tests/fixtures/explore-u2r2.toml --tape t1"
+            "  - choice 5: a delivery is slow: its latency falls in the slow tail\n  - choice 11: a database call takes its longest ordinary latency\n  replay: ticketsim run tests/fixtures/explore-u2r2.toml --tape t1"
         ),
         "{text}"
     );
@@ -205,7 +205,7 @@ fn crashes_are_explored_at_the_awaits_of_their_node() {
     // A replica crashes after saving its copy and before acking: ticket:created comes again
     // and hits the copy it saved, under `on` as under `off`.
     assert!(
-        text.contains("occ on: the run redelivers a ticket:created forever, with 1 deviation:\n  - choice 12: orders-1 crashes here, at this await\n  replay: ticketsim run "),
+        text.contains("occ on: the run redelivers a ticket:created forever, with 1 deviation:\n  - choice 12: orders-1 crashes at this await\n  replay: ticketsim run "),
         "{text}"
     );
     assert!(
