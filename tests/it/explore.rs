@@ -491,3 +491,91 @@ fn review_findings_stay_fixed() {
         "{stderr}"
     );
 }
+
+/// Every catalogue scope's exploration, pinned: per mode, (schedules run, pruned, distinct
+/// histories, failing, deviations of the counterexample). A change that moves one is a
+/// decision: say in its commit which and why.
+#[test]
+fn every_catalogue_scope_explores_to_its_pinned_counts() {
+    use ticketsim::harness::explore::{explore, target, Reduce};
+    /// (schedules run, pruned, histories, failing, deviations of the counterexample).
+    type Counts = (u64, u64, u64, u64, usize);
+    const NONE: usize = usize::MAX;
+    let pinned: &[(&str, Occ, Counts)] = &[
+        ("cancelled-before-created", Occ::Off, (730, 170, 399, 60, 1)),
+        ("cancelled-before-created", Occ::On, (740, 174, 402, 4, 2)),
+        (
+            "cancelled-before-created",
+            Occ::Dedup,
+            (740, 174, 402, 4, 2),
+        ),
+        ("crash-after-save", Occ::Off, (888, 39, 705, 307, 1)),
+        ("crash-after-save", Occ::On, (914, 39, 731, 179, 1)),
+        ("crash-after-save", Occ::Dedup, (866, 39, 683, 0, NONE)),
+        ("crash-before-publish", Occ::Off, (525, 47, 174, 80, 1)),
+        ("crash-before-publish", Occ::On, (525, 47, 174, 80, 1)),
+        ("crash-before-publish", Occ::Dedup, (525, 47, 174, 80, 1)),
+        ("did-it-work", Occ::Off, (9982, 763, 6094, 762, 2)),
+        ("did-it-work", Occ::On, (10566, 802, 6287, 0, NONE)),
+        ("did-it-work", Occ::Dedup, (10566, 802, 6287, 0, NONE)),
+        ("double-reservation", Occ::Off, (50, 16, 33, 44, 0)),
+        ("double-reservation", Occ::On, (54, 17, 36, 48, 0)),
+        ("double-reservation", Occ::Dedup, (54, 17, 36, 48, 0)),
+        ("duplicate-update", Occ::Off, (3062, 208, 2873, 1161, 1)),
+        ("duplicate-update", Occ::On, (4561, 209, 4241, 3303, 1)),
+        ("duplicate-update", Occ::Dedup, (2562, 209, 2372, 0, NONE)),
+        (
+            "edit-races-reservation",
+            Occ::Off,
+            (1839, 564, 1081, 125, 2),
+        ),
+        (
+            "edit-races-reservation",
+            Occ::On,
+            (1827, 556, 1075, 0, NONE),
+        ),
+        (
+            "edit-races-reservation",
+            Occ::Dedup,
+            (1827, 556, 1075, 0, NONE),
+        ),
+        ("missing-update-event", Occ::Off, (406, 144, 281, 0, NONE)),
+        ("missing-update-event", Occ::On, (1035, 144, 825, 1035, 0)),
+        (
+            "missing-update-event",
+            Occ::Dedup,
+            (1035, 144, 825, 1035, 0),
+        ),
+        ("updated-before-created", Occ::Off, (500, 117, 346, 0, NONE)),
+        ("updated-before-created", Occ::On, (500, 117, 346, 0, NONE)),
+        (
+            "updated-before-created",
+            Occ::Dedup,
+            (500, 117, 346, 0, NONE),
+        ),
+    ];
+    let mut failed = Vec::new();
+    for &(name, occ, expected) in pinned {
+        let (scoped, bound) = target(&scenario(name), None, None, 2_000_000, Reduce::SleepSets);
+        let e = explore(&scoped, occ, bound, 2, &|_| {}).unwrap();
+        let first = e
+            .counterexample
+            .as_ref()
+            .map_or(NONE, |c| c.deviations.len());
+        let got = (e.schedules, e.pruned, e.histories, e.failing, first);
+        if got != expected || e.cut_short {
+            failed.push(format!("{name} {occ}: expected {expected:?}, got {got:?}"));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    // Every scenario with an [explore] table is pinned above.
+    let tables = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .filter(|e| {
+            std::fs::read_to_string(e.as_ref().unwrap().path())
+                .unwrap()
+                .contains("\n[explore]\n")
+        })
+        .count();
+    assert_eq!(tables * 3, pinned.len());
+}
