@@ -347,22 +347,30 @@ impl Executor {
     pub fn run(&self, limit_us: u64, max_steps: u64) -> Halt {
         let after_step = self.after_step.borrow().clone();
         if self.reducing.get() {
-            self.run_reducing(limit_us, max_steps, after_step.as_ref())
+            self.run_exploring::<true>(limit_us, max_steps, after_step.as_ref())
+        } else if after_step.is_some() {
+            self.run_exploring::<false>(limit_us, max_steps, after_step.as_ref())
         } else {
-            self.run_as::<false>(limit_us, max_steps, after_step.as_ref())
+            self.run_as::<false, false>(limit_us, max_steps, None)
         }
     }
 
     #[inline(never)]
-    fn run_reducing(&self, limit_us: u64, max_steps: u64, after_step: Option<&StepHook>) -> Halt {
-        self.run_as::<true>(limit_us, max_steps, after_step)
+    fn run_exploring<const REDUCING: bool>(
+        &self,
+        limit_us: u64,
+        max_steps: u64,
+        after_step: Option<&StepHook>,
+    ) -> Halt {
+        self.run_as::<REDUCING, true>(limit_us, max_steps, after_step)
     }
 
-    /// [`Executor::run`], reducing tie orders or not: compiled twice, so that a seeded run's
-    /// loop has nothing of the reduction in it. `after_step` is called after each step, as
-    /// part of it (a crash anchored to the await the step ended at).
+    /// [`Executor::run`], reducing tie orders or not, and calling `after_step` or not:
+    /// compiled apart, so that a seeded run's loop has nothing of an exploration in it.
+    /// `after_step` (with `HOOKED`) is called after each step, as part of it (a crash anchored
+    /// to the await the step ended at).
     #[inline(always)]
-    fn run_as<const REDUCING: bool>(
+    fn run_as<const REDUCING: bool, const HOOKED: bool>(
         &self,
         limit_us: u64,
         max_steps: u64,
@@ -375,7 +383,7 @@ impl Executor {
                 }
                 self.steps.set(self.steps.get() + 1);
                 let live = REDUCING && self.recording.get() && self.is_live(task);
-                match after_step {
+                match after_step.filter(|_| HOOKED) {
                     None => self.poll(task),
                     Some(hook) => {
                         let node = self.slots.borrow()[task.index as usize].node;
