@@ -422,19 +422,9 @@ fn plural(n: u64) -> &'static str {
 mod tests {
     use super::*;
 
-    fn deviation(kind: ChoiceKind, of: ChoiceOf, options: u64, option: u64) -> Deviation {
-        Deviation {
-            choice: 3,
-            kind,
-            of,
-            options,
-            option,
-        }
-    }
-
     #[test]
     fn deviations_that_name_other_choices_in_another_mode_are_not_the_same_schedule() {
-        let slow = deviation(ChoiceKind::SlowTail, ChoiceOf::Delivery, 2, 1);
+        let slow = Deviation::at_choice_3(ChoiceKind::SlowTail, ChoiceOf::Delivery, 2, 1);
         let made = |points: Vec<(ChoiceKind, ChoiceOf, u64)>, misfit: Option<&str>| Made {
             tape: None,
             per_kind: [0; 6],

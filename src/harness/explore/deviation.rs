@@ -63,6 +63,18 @@ impl Deviation {
     pub fn describe(&self) -> String {
         format!("choice {}: {}", self.choice, self.words())
     }
+
+    /// A deviation at choice 3, for the tests of what is said of deviations.
+    #[cfg(test)]
+    pub(crate) fn at_choice_3(kind: ChoiceKind, of: ChoiceOf, options: u64, option: u64) -> Self {
+        Deviation {
+            choice: 3,
+            kind,
+            of,
+            options,
+            option,
+        }
+    }
 }
 
 fn ordinal(n: u64) -> String {
@@ -80,19 +92,9 @@ fn ordinal(n: u64) -> String {
 mod tests {
     use super::*;
 
-    fn deviation(kind: ChoiceKind, of: ChoiceOf, options: u64, option: u64) -> Deviation {
-        Deviation {
-            choice: 3,
-            kind,
-            of,
-            options,
-            option,
-        }
-    }
-
     #[test]
     fn deviations_read_as_sentences() {
-        let words = |k, of, n, o| deviation(k, of, n, o).words();
+        let words = |k, of, n, o| Deviation::at_choice_3(k, of, n, o).words();
         assert_eq!(
             words(ChoiceKind::SlowTail, ChoiceOf::Delivery, 2, 1),
             "a delivery is slow: its latency falls in the slow tail"
@@ -128,7 +130,7 @@ mod tests {
 
     #[test]
     fn a_deviation_is_described_with_its_choice() {
-        let d = deviation(ChoiceKind::SlowTail, ChoiceOf::Delivery, 2, 1);
+        let d = Deviation::at_choice_3(ChoiceKind::SlowTail, ChoiceOf::Delivery, 2, 1);
         assert_eq!(
             d.describe(),
             "choice 3: a delivery is slow: its latency falls in the slow tail"
