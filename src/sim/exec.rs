@@ -76,6 +76,8 @@ pub struct Executor {
     /// Called after each step with the node whose task ran, when set: the fault injector's
     /// crash points, when faults are anchored to events (`sim::faults`).
     after_step: RefCell<Option<StepHook>>,
+    /// The last number given to a channel as a resource ([`Executor::touch_sync`]).
+    sync_ids: Cell<u64>,
     /// Exploring with the reduction of tie orders: the run's sleep sets.
     sleep: RefCell<Option<Box<SleepSets>>>,
     /// Whether `sleep` is on.
@@ -108,6 +110,7 @@ impl Executor {
             paused: RefCell::new(Vec::new()),
             held: RefCell::new(Vec::new()),
             after_step: RefCell::new(None),
+            sync_ids: Cell::new(0),
             sleep: RefCell::new(None),
             reducing: Cell::new(false),
             recording: Cell::new(false),
@@ -121,18 +124,25 @@ impl Executor {
         self.reducing.set(true);
     }
 
-    /// With [`Executor::reduce_ties`], how many choices the run had made when it stopped as
-    /// redundant, if it did: a deviation at a later choice is redundant too.
-    pub fn redundant_after(&self) -> Option<u64> {
-        self.sleep.borrow().as_ref().and_then(|s| s.stopped())
-    }
-
     /// The running step read (`write` false) or wrote `resource`. Recorded only while
     /// reducing tie orders and some task sleeps; otherwise one untaken branch.
     #[inline(always)]
     pub fn touch(&self, resource: Resource, write: bool) {
         if self.recording.get() {
             self.noted_touch(resource, write);
+        }
+    }
+
+    /// The running step waited on or signalled the channel numbered `id` (0: none yet, it gets
+    /// the run's next). Recorded, and numbered, only as [`Executor::touch`] records.
+    #[inline(always)]
+    pub fn touch_sync(&self, id: &Cell<u64>) {
+        if self.recording.get() {
+            if id.get() == 0 {
+                self.sync_ids.set(self.sync_ids.get() + 1);
+                id.set(self.sync_ids.get());
+            }
+            self.noted_touch(Resource::Sync(id.get()), true);
         }
     }
 

@@ -116,15 +116,18 @@ pub fn start(world: &World) {
     }
 }
 
-/// After a step of `node`, at its await: with faults anchored to events, a crash still to come
-/// of `node` (the first in the file) may strike here, and so may `faults.crash-rate` if `node`
+/// After a step of `node`, at its await: with faults anchored to events, the earliest crash
+/// still to come of `node` may strike here, and so may `faults.crash-rate` if `node`
 /// is an orders replica. Nominally neither does.
 fn at_await(world: &World, node: Node, to_come: &[Cell<bool>]) {
     if world.healed.get() || world.exec.is_down(node) {
         return;
     }
     let f: &Faults = world.faults();
-    let named = (0..to_come.len()).find(|&i| to_come[i].get() && f.crash[i].node.0 == node);
+    // The earliest crash of `node` still to come (the file may list them in any order).
+    let named = (0..to_come.len())
+        .filter(|&i| to_come[i].get() && f.crash[i].node.0 == node)
+        .min_by_key(|&i| (f.crash[i].at_ms, i));
     if let Some(i) = named {
         if world
             .exec
@@ -139,7 +142,7 @@ fn at_await(world: &World, node: Node, to_come: &[Cell<bool>]) {
     if let (Some(rate), Node::Orders(_)) = (f.crash_rate, node) {
         if world
             .exec
-            .choose_in(ChoiceKind::Strike, ChoiceOf::Crash(node), 0..2)
+            .choose_in(ChoiceKind::Strike, ChoiceOf::RandomCrash(node), 0..2)
             == 1
         {
             crash_for(world, node, rate.restart_after_ms * 1000);

@@ -60,8 +60,8 @@ pub enum Resource {
     Wire(bool, usize),
     /// The ingress's round robin over the orders replicas.
     Ingress,
-    /// A wake-up or reply channel between tasks, by address.
-    Sync(usize),
+    /// A wake-up or reply channel between tasks, by the number the executor gave it in the run.
+    Sync(u64),
     /// A task's readiness: waking it, polling it.
     Task(TaskId),
     /// The timers set for one instant, in microseconds.

@@ -2,11 +2,13 @@
 //! and a [`Oneshot`] channel that carries one value (an HTTP response to its client) and tells
 //! the receiver when the sender's task was dropped (a reset connection).
 //!
-//! Each is a resource of its own for the explorer's reduction of tie orders, named by its
-//! address (`sim::footprint`): waiting on it and signalling it both write it.
+//! Each is a resource of its own for the explorer's reduction of tie orders, named by a number
+//! the executor gives it when it is first touched in a run (`sim::footprint`): waiting on it
+//! and signalling it both write it. (Not by its address: a channel freed and another allocated
+//! at the same address would look like one, and the allocator's history differs between
+//! threads.)
 
 use crate::sim::exec::Executor;
-use crate::sim::footprint::Resource;
 use crate::sim::task::TaskId;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -18,12 +20,14 @@ use std::task::Poll;
 pub struct Signal {
     waiter: Cell<Option<TaskId>>,
     notified: Cell<bool>,
+    /// Its number as a resource, once touched (0 before).
+    id: Cell<u64>,
 }
 
 impl Signal {
     /// Wake the parked task, or let its next `wait` return at once.
     pub fn notify(&self, exec: &Executor) {
-        exec.touch(self.resource(), true);
+        exec.touch_sync(&self.id);
         self.notified.set(true);
         if let Some(task) = self.waiter.take() {
             exec.wake(task);
@@ -33,7 +37,7 @@ impl Signal {
     /// Park the current task until notified.
     pub fn wait<'a>(&'a self, exec: &'a Executor) -> impl Future<Output = ()> + 'a {
         std::future::poll_fn(move |_| {
-            exec.touch(self.resource(), true);
+            exec.touch_sync(&self.id);
             if self.notified.replace(false) {
                 self.waiter.set(None);
                 Poll::Ready(())
@@ -43,10 +47,6 @@ impl Signal {
             }
         })
     }
-
-    fn resource(&self) -> Resource {
-        Resource::Sync(std::ptr::from_ref(self) as usize)
-    }
 }
 
 /// A single-value channel from one task to another, e.g. an HTTP response to its client.
@@ -54,6 +54,8 @@ pub struct Oneshot<T> {
     value: RefCell<Option<T>>,
     closed: Cell<bool>,
     waiter: Cell<Option<TaskId>>,
+    /// Its number as a resource, once touched (0 before).
+    id: Cell<u64>,
 }
 
 /// The sending half of a [`Oneshot`]. Dropping it unsent (its task was killed) closes the
@@ -70,6 +72,7 @@ impl<T> Oneshot<T> {
             value: RefCell::new(None),
             closed: Cell::new(false),
             waiter: Cell::new(None),
+            id: Cell::new(0),
         });
         let sender = Sender {
             chan: chan.clone(),
@@ -81,7 +84,7 @@ impl<T> Oneshot<T> {
     /// Wait for the value; `None` if the sender was dropped without sending.
     pub fn recv<'a>(&'a self, exec: &'a Executor) -> impl Future<Output = Option<T>> + 'a {
         std::future::poll_fn(move |_| {
-            exec.touch(Resource::Sync(std::ptr::from_ref(self) as usize), true);
+            exec.touch_sync(&self.id);
             if let Some(v) = self.value.borrow_mut().take() {
                 return Poll::Ready(Some(v));
             }
@@ -97,21 +100,15 @@ impl<T> Oneshot<T> {
 impl<T> Sender<T> {
     /// Deliver the value and wake the receiver.
     pub fn send(self, value: T) {
-        self.exec.touch(self.resource(), true);
+        self.exec.touch_sync(&self.chan.id);
         *self.chan.value.borrow_mut() = Some(value);
         // Drop runs next and wakes the receiver.
     }
 }
 
-impl<T> Sender<T> {
-    fn resource(&self) -> Resource {
-        Resource::Sync(Rc::as_ptr(&self.chan) as usize)
-    }
-}
-
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        self.exec.touch(self.resource(), true);
+        self.exec.touch_sync(&self.chan.id);
         self.chan.closed.set(true);
         if let Some(task) = self.chan.waiter.take() {
             self.exec.wake(task);

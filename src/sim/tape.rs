@@ -95,9 +95,12 @@ pub enum ChoiceOf {
     LostAck,
     /// `faults.crash-rate`: when and where the next crash strikes (under a seed).
     CrashRate,
-    /// With faults anchored to events: whether a crash strikes this node at this await (a
-    /// crash of `faults.crash`, instead of at its time, or one of `faults.crash-rate`).
+    /// With faults anchored to events: whether this node's crash of `faults.crash` strikes at
+    /// this await, before its time.
     Crash(Node),
+    /// With faults anchored to events: whether `faults.crash-rate` crashes this orders replica
+    /// at this await.
+    RandomCrash(Node),
 }
 
 impl ChoiceOf {
@@ -114,6 +117,7 @@ impl ChoiceOf {
             ChoiceOf::LostAck => "a lost ack",
             ChoiceOf::CrashRate => "a random crash",
             ChoiceOf::Crash(node) => return format!("the crash of {node}").into(),
+            ChoiceOf::RandomCrash(node) => return format!("a random crash of {node}").into(),
         };
         name.into()
     }
@@ -130,6 +134,7 @@ impl ChoiceOf {
             ChoiceOf::LostAck => 8,
             ChoiceOf::CrashRate => 9,
             ChoiceOf::Crash(node) => 16 + node.process_index().map_or(0, |i| i as u64 + 1),
+            ChoiceOf::RandomCrash(node) => 48 + node.process_index().map_or(0, |i| i as u64 + 1),
         }
     }
 }

@@ -45,7 +45,10 @@ impl Deviation {
                     "a publish is retried, so NATS stores it twice".to_owned()
                 }
                 ChoiceOf::SlowHandler => "a handler stalls".to_owned(),
-                ChoiceOf::Crash(node) => format!("{node} crashes at this await"),
+                ChoiceOf::Crash(node) => {
+                    format!("{node} crashes at this await, its crash in faults.crash moved earlier")
+                }
+                ChoiceOf::RandomCrash(node) => format!("{node} crashes at this await"),
                 _ => format!("{of} strikes"),
             },
             ChoiceKind::Tie => format!(
@@ -116,13 +119,24 @@ mod tests {
             "an ack is lost on its way to NATS"
         );
         assert_eq!(
-            words(
+            Deviation::at_choice_3(
                 ChoiceKind::Strike,
-                ChoiceOf::Crash(crate::model::node::Node::Orders(1)),
+                ChoiceOf::RandomCrash(crate::model::node::Node::Orders(1)),
                 2,
                 1
-            ),
+            )
+            .words(),
             "orders-1 crashes at this await"
+        );
+        assert_eq!(
+            Deviation::at_choice_3(
+                ChoiceKind::Strike,
+                ChoiceOf::Crash(crate::model::node::Node::Tickets),
+                2,
+                1
+            )
+            .words(),
+            "tickets crashes at this await, its crash in faults.crash moved earlier"
         );
         assert_eq!(ordinal(11), "11th");
         assert_eq!(ordinal(22), "22nd");
