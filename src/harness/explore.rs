@@ -307,6 +307,25 @@ impl<'a> Search<'a> {
     }
 
     /// Add a later search's findings, as if this search had gone on into its subtree.
+    /// What this search found, as the report of its exploration: `nominal` the nominal run's
+    /// choices, `sampled` what a sampler guarantees.
+    fn explored(self, nominal: ChoiceCounts, sampled: Option<SampleBound>) -> Explored {
+        Explored {
+            occ: self.on.occ,
+            nominal_choices: nominal,
+            schedules: self.schedules,
+            pruned: self.pruned,
+            histories: self.traces.all.len() as u64,
+            failing_histories: self.traces.failing.len() as u64,
+            failing: self.failing,
+            by_deviations: self.by_deviations,
+            cut_short: self.cut_short,
+            counterexample: self.best,
+            traces: self.traces,
+            sampled,
+        }
+    }
+
     fn absorb(&mut self, later: Search<'_>) {
         self.schedules += later.schedules;
         self.pruned += later.pruned;
@@ -459,20 +478,7 @@ pub fn explore(
         root.absorb(subtree(&alone, subtrees[i], left));
         root.cut_short = true;
     }
-    Ok(Explored {
-        occ,
-        nominal_choices: nominal,
-        schedules: root.schedules,
-        pruned: root.pruned,
-        histories: root.traces.all.len() as u64,
-        failing_histories: root.traces.failing.len() as u64,
-        failing: root.failing,
-        by_deviations: root.by_deviations,
-        cut_short: root.cut_short,
-        counterexample: root.best,
-        traces: root.traces,
-        sampled: None,
-    })
+    Ok(root.explored(nominal, None))
 }
 
 /// Samples per block: blocks are searched on worker threads and committed in order, so the
@@ -535,26 +541,17 @@ pub fn sample(
         .iter()
         .map(|p| 1.0 - (1.0 - p).powf(sampling.runs as f64))
         .collect();
-    Ok(Explored {
-        occ,
-        nominal_choices: nominal.counts().expect("an explored run records"),
-        schedules: root.schedules,
-        pruned: root.pruned,
-        histories: root.traces.all.len() as u64,
-        failing_histories: root.traces.failing.len() as u64,
-        failing: root.failing,
-        by_deviations: root.by_deviations,
-        cut_short: false,
-        counterexample: root.best,
-        traces: root.traces,
-        sampled: Some(SampleBound {
-            runs: sampling.runs,
-            seed: sampling.seed,
-            widest,
-            per_run,
-            over_all,
-        }),
-    })
+    let sampled = SampleBound {
+        runs: sampling.runs,
+        seed: sampling.seed,
+        widest,
+        per_run,
+        over_all,
+    };
+    Ok(root.explored(
+        nominal.counts().expect("an explored run records"),
+        Some(sampled),
+    ))
 }
 
 /// The sentence that says what an exploration covered, and what it did not.
