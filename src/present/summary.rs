@@ -511,6 +511,15 @@ fn list(ids: &[u32]) -> String {
     ids.join(", ")
 }
 
+/// "s" for a count other than one: `format!("{n} seed{}", plural(n))`.
+pub fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::differ;

@@ -17,6 +17,7 @@ use crate::present::diagram;
 use crate::present::paint::Paint;
 use crate::present::report::{reproduce_tape, Report};
 use crate::present::story::{wrap, Mark, Story};
+use crate::present::summary::plural;
 use crate::scenario::explore::{ExploreClaim, MAX_CLAIMED_SCHEDULES};
 use crate::scenario::schema::Scenario;
 use crate::sim::choice::{Drive, Made};
@@ -408,14 +409,6 @@ fn pruned(explored: &Explored) -> String {
 /// "within 4 deviations".
 fn within(k: u32) -> String {
     format!("within {k} deviation{}", plural(u64::from(k)))
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! not depend on `--jobs`.
 
 use crate::harness::sweep::report::{GroupReport, SweepReport};
+use crate::model::occ::Occ;
 use crate::present::report::Verdict;
+use crate::present::summary::plural;
 use crate::scenario::expect::Claim;
 use std::fmt::Write as _;
 use tabled::builder::Builder;
@@ -25,7 +27,7 @@ impl SweepReport {
         let _ = write!(
             out,
             "ticketsim sweep · {scenarios} scenario{} · seeds {} · {} runs",
-            plural(scenarios),
+            plural(scenarios as u64),
             ranges.join(", "),
             self.total_runs
         );
@@ -140,14 +142,12 @@ impl SweepReport {
                 .iter()
                 .filter(|j| j.verdict == Verdict::Failed)
             {
-                let _ = writeln!(
-                    out,
-                    "\nEXPECTATION FAILED: {} · occ {} expects `{}`, but {}.",
-                    g.scenario, g.occ, j.expected, j.why
-                );
-                if let (Claim::Converges, Some(r)) = (j.expected, &g.reproduce) {
-                    let _ = writeln!(out, "  reproduce: {r}");
-                }
+                let reproduce = match j.expected {
+                    Claim::Converges => g.reproduce.as_deref(),
+                    _ => None,
+                };
+                let claim = format!("`{}`", j.expected);
+                expectation_failed(&mut out, &g.scenario, g.occ, &claim, &j.why, reproduce);
             }
         }
         for e in self
@@ -155,20 +155,15 @@ impl SweepReport {
             .iter()
             .filter(|e| e.verdict == Verdict::Failed)
         {
-            let _ = writeln!(
-                out,
-                "\nEXPECTATION FAILED: {} · occ {} expects its [explore] scope to `{}`, but {}.",
-                e.scenario, e.occ, e.expected, e.why
-            );
-            if let Some(r) = &e.reproduce {
-                let _ = writeln!(out, "  reproduce: {r}");
-            }
+            let claim = format!("its [explore] scope to `{}`", e.expected);
+            let reproduce = e.reproduce.as_deref();
+            expectation_failed(&mut out, &e.scenario, e.occ, &claim, &e.why, reproduce);
         }
         if undecided > 0 {
             let _ = writeln!(
                 out,
                 "\n{undecided} \"on some seed\" expectation{} not seen in this shard: `ticketsim merge` of all shards' --json reports judges {}.",
-                plural(undecided),
+                plural(undecided as u64),
                 if undecided == 1 { "it" } else { "them" }
             );
         }
@@ -217,10 +212,21 @@ impl SweepReport {
     }
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
+/// "EXPECTATION FAILED: did-it-work · occ off expects `converges`, but …", and the command
+/// that reproduces it, if there is one: a seed's expectation and an exploration's claim alike.
+fn expectation_failed(
+    out: &mut String,
+    scenario: &str,
+    occ: Occ,
+    claim: &str,
+    why: &str,
+    reproduce: Option<&str>,
+) {
+    let _ = writeln!(
+        out,
+        "\nEXPECTATION FAILED: {scenario} · occ {occ} expects {claim}, but {why}."
+    );
+    if let Some(r) = reproduce {
+        let _ = writeln!(out, "  reproduce: {r}");
     }
 }
