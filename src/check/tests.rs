@@ -66,8 +66,8 @@ fn idle() -> Ending {
 #[test]
 fn a_stale_price_in_the_orders_db_is_a_divergence() {
     let mut trace = Trace::default();
-    trace.push(write(1, Db::Tickets, 1, 0, 15));
-    trace.push(write(2, Db::Orders, 1, 0, 10));
+    trace.push(&write(1, Db::Tickets, 1, 0, 15));
+    trace.push(&write(2, Db::Orders, 1, 0, 10));
     let findings = judge(Occ::Off, &trace, &idle(), &[]);
     assert!(!findings.databases_agree);
     assert_eq!(
@@ -99,8 +99,8 @@ fn a_stale_price_in_the_orders_db_is_a_divergence() {
 #[test]
 fn versions_count_only_with_occ() {
     let mut trace = Trace::default();
-    trace.push(write(1, Db::Tickets, 1, 2, 15));
-    trace.push(write(2, Db::Orders, 1, 1, 15));
+    trace.push(&write(1, Db::Tickets, 1, 2, 15));
+    trace.push(&write(2, Db::Orders, 1, 1, 15));
     assert!(judge(Occ::Off, &trace, &idle(), &[]).databases_agree);
     let on = judge(Occ::On, &trace, &idle(), &[]);
     assert_eq!(on.divergences[0].field, "version");
@@ -109,7 +109,7 @@ fn versions_count_only_with_occ() {
 #[test]
 fn a_missing_replica_is_a_divergence() {
     let mut trace = Trace::default();
-    trace.push(write(1, Db::Tickets, 4, 0, 5));
+    trace.push(&write(1, Db::Tickets, 4, 0, 5));
     let findings = judge(Occ::On, &trace, &idle(), &[]);
     assert_eq!(findings.divergences[0].field, "exists");
 }
@@ -117,8 +117,8 @@ fn a_missing_replica_is_a_divergence() {
 #[test]
 fn a_version_going_down_is_a_violation() {
     let mut trace = Trace::default();
-    trace.push(write(1, Db::Orders, 1, 2, 15));
-    trace.push(write(2, Db::Orders, 1, 1, 10));
+    trace.push(&write(1, Db::Orders, 1, 2, 15));
+    trace.push(&write(2, Db::Orders, 1, 1, 10));
     let findings = judge(Occ::On, &trace, &idle(), &[]);
     assert_eq!(
         findings.violations,
@@ -202,10 +202,10 @@ fn invariants(findings: &Findings) -> Vec<Invariant> {
 fn two_orders_reserving_one_ticket_is_reported_once_with_both_orders() {
     use OrderStatus::*;
     let mut trace = Trace::default();
-    trace.push(order(5, 1, 7, Created, Route::CreateOrder));
-    trace.push(order(6, 2, 7, Created, Route::CreateOrder));
-    trace.push(order(8, 3, 7, Created, Route::CreateOrder));
-    trace.push(order(9, 4, 8, Created, Route::CreateOrder));
+    trace.push(&order(5, 1, 7, Created, Route::CreateOrder));
+    trace.push(&order(6, 2, 7, Created, Route::CreateOrder));
+    trace.push(&order(8, 3, 7, Created, Route::CreateOrder));
+    trace.push(&order(9, 4, 8, Created, Route::CreateOrder));
     let v = history_violations(&trace);
     assert_eq!(
         v,
@@ -217,9 +217,9 @@ fn two_orders_reserving_one_ticket_is_reported_once_with_both_orders() {
     );
     // A cancellation in between frees the ticket: no violation.
     let mut trace = Trace::default();
-    trace.push(order(5, 1, 7, Created, Route::CreateOrder));
-    trace.push(order(6, 1, 7, Cancelled, Route::CancelOrder));
-    trace.push(order(8, 2, 7, Created, Route::CreateOrder));
+    trace.push(&order(5, 1, 7, Created, Route::CreateOrder));
+    trace.push(&order(6, 1, 7, Cancelled, Route::CancelOrder));
+    trace.push(&order(8, 2, 7, Created, Route::CreateOrder));
     assert_eq!(history_violations(&trace), []);
 }
 
@@ -229,9 +229,9 @@ fn at_quiescence_the_order_id_must_name_the_reserving_order() {
     let by = Cause::Message(Subject::OrderCreated, 1);
     // Reserved by a cancelled order: stale.
     let mut trace = Trace::default();
-    trace.push(order(1, 1, 7, Created, Route::CreateOrder));
-    trace.push(order(2, 1, 7, Cancelled, Route::CancelOrder));
-    trace.push(reserved(3, 7, Some(1), by));
+    trace.push(&order(1, 1, 7, Created, Route::CreateOrder));
+    trace.push(&order(2, 1, 7, Cancelled, Route::CancelOrder));
+    trace.push(&reserved(3, 7, Some(1), by));
     let findings = judge(Occ::On, &trace, &idle(), &[]);
     assert_eq!(
         findings.violations,
@@ -250,30 +250,35 @@ fn at_quiescence_the_order_id_must_name_the_reserving_order() {
     assert_eq!(invariants(&judge(Occ::On, &trace, &unfinished, &[])), []);
     // Free but ordered: also stale.
     let mut trace = Trace::default();
-    trace.push(order(1, 1, 7, Created, Route::CreateOrder));
-    trace.push(reserved(3, 7, None, by));
+    trace.push(&order(1, 1, 7, Created, Route::CreateOrder));
+    trace.push(&reserved(3, 7, None, by));
     assert_eq!(
         invariants(&judge(Occ::On, &trace, &idle(), &[])),
         [Invariant::OrderIdNamesActiveOrder]
     );
     // Reserved by the order that holds it: fine.
     let mut trace = Trace::default();
-    trace.push(order(1, 1, 7, Created, Route::CreateOrder));
-    trace.push(reserved(3, 7, Some(1), by));
+    trace.push(&order(1, 1, 7, Created, Route::CreateOrder));
+    trace.push(&reserved(3, 7, Some(1), by));
     assert_eq!(invariants(&judge(Occ::On, &trace, &idle(), &[])), []);
 }
 
 #[test]
 fn only_an_edit_saved_onto_a_reserved_ticket_breaks_the_edit_invariant() {
     let mut trace = Trace::default();
-    trace.push(reserved(
+    trace.push(&reserved(
         1,
         7,
         Some(3),
         Cause::Message(Subject::OrderCreated, 1),
     ));
-    trace.push(reserved(2, 8, None, Cause::Request(Route::UpdateTicket)));
-    trace.push(reserved(4, 7, Some(3), Cause::Request(Route::UpdateTicket)));
+    trace.push(&reserved(2, 8, None, Cause::Request(Route::UpdateTicket)));
+    trace.push(&reserved(
+        4,
+        7,
+        Some(3),
+        Cause::Request(Route::UpdateTicket),
+    ));
     assert_eq!(
         history_violations(&trace),
         [Violation::ReservedTicketEdited {
@@ -315,7 +320,7 @@ fn deliver(subject: Subject, seq: u64, redelivered: bool) -> Record {
 
 fn trace_of(records: Vec<Record>) -> Trace {
     let mut trace = Trace::default();
-    for r in records {
+    for r in &records {
         trace.push(r);
     }
     trace

@@ -20,6 +20,7 @@ use crate::model::events::Event;
 use crate::model::http::Cause;
 use crate::model::occ::Occ;
 use crate::model::store::{Save, WriteError};
+use std::future::Future;
 
 /// A publish that did not reach the bus: the event is lost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,13 +82,18 @@ pub trait Service {
 
     /// `doc.save()` as the schema is built: conditional on the version (mongoose-update-if-
     /// current) when OCC is on, an overwrite otherwise.
-    async fn save<D: Stored>(&self, by: Cause, read: &D, doc: D) -> Result<D, WriteError> {
+    fn save<D: Stored>(
+        &self,
+        by: Cause,
+        read: &D,
+        doc: D,
+    ) -> impl Future<Output = Result<D, WriteError>> {
         let mode = if self.occ().versioned() {
             Save::Conditional
         } else {
             Save::Overwrite
         };
-        self.save_with(by, read, doc, mode).await
+        self.save_with(by, read, doc, mode)
     }
 
     /// `await new Publisher(client).publish(data)`: the event reaches the bus and the server's

@@ -8,6 +8,7 @@ use crate::model::http::{Cause, Request, Response};
 use crate::model::node::Node;
 use crate::model::service::Service;
 use crate::model::{orders, tickets};
+use std::future::Future;
 
 /// Which listener a queue group runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,42 +79,55 @@ pub fn subscriptions(replicas: &[Node], orders_placed: bool) -> Vec<Subscription
 }
 
 /// Serve `request`: the route handler of the service it is addressed to.
-pub async fn serve<S: Service>(svc: &S, request: Request) -> Response {
-    match request {
-        Request::CreateTicket {
-            title,
-            price,
-            user_id,
-        } => tickets::create_ticket(svc, title, price, user_id).await,
-        Request::UpdateTicket { id, title, price } => {
-            tickets::update_ticket(svc, id, title, price).await
+///
+/// (`serve` and `listen` return an async block rather than being `async fn`s: an `async fn`
+/// keeps its arguments twice in its state, and these states are most of every task's.)
+#[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice
+pub fn serve<S: Service>(svc: &S, request: Request) -> impl Future<Output = Response> + use<'_, S> {
+    async move {
+        match request {
+            Request::CreateTicket {
+                title,
+                price,
+                user_id,
+            } => tickets::create_ticket(svc, title, price, user_id).await,
+            Request::UpdateTicket { id, title, price } => {
+                tickets::update_ticket(svc, id, title, price).await
+            }
+            Request::CreateOrder { ticket, user_id } => {
+                orders::create_order(svc, ticket, user_id).await
+            }
+            Request::CancelOrder { order } => orders::cancel_order(svc, order).await,
         }
-        Request::CreateOrder { ticket, user_id } => {
-            orders::create_order(svc, ticket, user_id).await
-        }
-        Request::CancelOrder { order } => orders::cancel_order(svc, order).await,
     }
 }
 
 /// Run `listener` for one delivered message.
-pub async fn listen<S: Service>(svc: &S, listener: Listener, message: &Message) -> Handled {
-    let by = Cause::Message(message.subject, message.seq);
-    match (listener, &message.event) {
-        (Listener::OrdersTicketCreated, Event::TicketCreated(data)) => {
-            orders::ticket_created(svc, by, data).await
+#[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice
+pub fn listen<'a, S: Service>(
+    svc: &'a S,
+    listener: Listener,
+    message: &'a Message,
+) -> impl Future<Output = Handled> + use<'a, S> {
+    async move {
+        let by = Cause::Message(message.subject, message.seq);
+        match (listener, &message.event) {
+            (Listener::OrdersTicketCreated, Event::TicketCreated(data)) => {
+                orders::ticket_created(svc, by, data).await
+            }
+            (Listener::OrdersTicketUpdated, Event::TicketUpdated(data)) => {
+                orders::ticket_updated(svc, by, data).await
+            }
+            (Listener::TicketsOrderCreated, Event::OrderCreated(data)) => {
+                tickets::order_created(svc, by, data).await
+            }
+            (Listener::TicketsOrderCancelled, Event::OrderCancelled(data)) => {
+                tickets::order_cancelled(svc, by, data).await
+            }
+            (listener, event) => unreachable!(
+                "the bus routes by subject: {listener:?} never receives {:?}",
+                event.subject()
+            ),
         }
-        (Listener::OrdersTicketUpdated, Event::TicketUpdated(data)) => {
-            orders::ticket_updated(svc, by, data).await
-        }
-        (Listener::TicketsOrderCreated, Event::OrderCreated(data)) => {
-            tickets::order_created(svc, by, data).await
-        }
-        (Listener::TicketsOrderCancelled, Event::OrderCancelled(data)) => {
-            tickets::order_cancelled(svc, by, data).await
-        }
-        (listener, event) => unreachable!(
-            "the bus routes by subject: {listener:?} never receives {:?}",
-            event.subject()
-        ),
     }
 }

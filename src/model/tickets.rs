@@ -14,6 +14,7 @@ use crate::model::events::{Event, OrderData};
 use crate::model::http::{Cause, Response, Route};
 use crate::model::service::Service;
 use crate::model::store::WriteError;
+use std::future::Future;
 use std::rc::Rc;
 
 /// `POST /api/tickets`: build the ticket, save it, publish `ticket:created`.
@@ -83,13 +84,21 @@ pub async fn update_ticket<S: Service>(
 }
 
 /// `OrderCreatedListener`: mark the ticket reserved by the order.
-pub async fn order_created<S: Service>(svc: &S, by: Cause, data: &OrderData) -> Handled {
-    reserve(svc, by, data, Some(data.id)).await
+pub fn order_created<'a, S: Service>(
+    svc: &'a S,
+    by: Cause,
+    data: &'a OrderData,
+) -> impl Future<Output = Handled> + use<'a, S> {
+    reserve(svc, by, data, Some(data.id))
 }
 
 /// `OrderCancelledListener`: mark the ticket free again.
-pub async fn order_cancelled<S: Service>(svc: &S, by: Cause, data: &OrderData) -> Handled {
-    reserve(svc, by, data, None).await
+pub fn order_cancelled<'a, S: Service>(
+    svc: &'a S,
+    by: Cause,
+    data: &'a OrderData,
+) -> impl Future<Output = Handled> + use<'a, S> {
+    reserve(svc, by, data, None)
 }
 
 /// Both reservation listeners, as taught: find the ticket, set its order id, save, publish

@@ -132,9 +132,16 @@ pub fn start(world: &World) {
 /// within 30 s, the client's timer fails the publish first (node-nats-streaming's `ackTimeout`,
 /// `lib/stan.js` 0.2.6 44, 597-606); the message still reaches the bus later, if the process
 /// still lives. A client the server has closed gets the publish refused.
-pub async fn publish(world: &World, node: Node, event: Payload) -> Result<(), PublishFailed> {
+///
+/// As in JavaScript, where a promise starts when it is made, the publish is written to the
+/// connection when this is called; the model awaits it at once.
+pub fn publish(
+    world: &World,
+    node: Node,
+    event: Payload,
+) -> impl Future<Output = Result<(), PublishFailed>> + use<'_> {
     let wired = put_on_wire(world, node);
-    complete(world, node, event, wired, true).await
+    complete(world, node, event, wired, true)
 }
 
 /// How long node-nats-streaming waits for the server's ack of a publish (`ackTimeout`).
@@ -176,30 +183,34 @@ fn put_on_wire(world: &World, node: Node) -> Wired {
 /// The rest of a written publish: stored (or refused) at the bus, then, if `awaited`, the
 /// server's answer back. If that answer cannot come back within the client's 30 s, the publish
 /// fails then, and its message still crosses when the partition ends.
-async fn complete(
+#[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice
+fn complete(
     world: &World,
     node: Node,
     event: Payload,
     wired: Wired,
     awaited: bool,
-) -> Result<(), PublishFailed> {
-    if wired.acked_at > wired.called + PUBLISH_ACK_TIMEOUT_US {
-        let failed = failed_line(&event, Loss::Timeout);
-        store_later(world, node, event, wired.stored_at);
-        world
-            .exec
-            .sleep_until(wired.called + PUBLISH_ACK_TIMEOUT_US)
-            .await;
-        world.record(node, failed);
-        return Err(PublishFailed);
+) -> impl Future<Output = Result<(), PublishFailed>> + use<'_> {
+    // An async block, not an `async fn`: an `async fn` keeps its arguments twice in its state.
+    async move {
+        if wired.acked_at > wired.called + PUBLISH_ACK_TIMEOUT_US {
+            let failed = failed_line(&event, Loss::Timeout);
+            store_later(world, node, event, wired.stored_at);
+            world
+                .exec
+                .sleep_until(wired.called + PUBLISH_ACK_TIMEOUT_US)
+                .await;
+            world.record(node, failed);
+            return Err(PublishFailed);
+        }
+        world.exec.sleep_until(wired.stored_at).await;
+        let stored = store(world, node, event);
+        if awaited {
+            // The server's answer, an ack or a refusal, travels back.
+            world.exec.sleep_until(wired.acked_at).await;
+        }
+        stored
     }
-    world.exec.sleep_until(wired.stored_at).await;
-    let stored = store(world, node, event);
-    if awaited {
-        // The server's answer, an ack or a refusal, travels back.
-        world.exec.sleep_until(wired.acked_at).await;
-    }
-    stored
 }
 
 /// The `publish-failed` line of `event`.
@@ -330,16 +341,15 @@ fn spawn_delivery(
     let latency = world.draw(&world.latency().delivery, ChoiceOf::Delivery);
     let arrives_at = world.on_wire(node, Wire::FromBus, latency);
     let client = world.client_of(node).generation;
-    let w = world.handle();
-    world.exec.spawn(node, async move {
-        let to = Addressed {
-            group,
-            member,
-            client,
-            arrives_at,
-        };
-        deliver(&w, to, message, redelivered).await
-    });
+    let to = Addressed {
+        group,
+        member,
+        client,
+        arrives_at,
+    };
+    world
+        .exec
+        .spawn(node, deliver(world.handle(), to, message, redelivered));
 }
 
 /// Where and when a delivery goes: a member of a group, through the client it had when the
@@ -358,65 +368,75 @@ pub struct Addressed {
 
 /// One delivery: the message travels to the member, its listener runs, and it acks or not.
 /// What was sent to a client that has since been replaced by a restart never arrives.
-pub async fn deliver(world: &World, to: Addressed, message: Rc<Message>, redelivered: bool) {
-    world.exec.sleep_until(to.arrives_at).await;
-    let group = to.group;
-    let (replica, listener) = world.nats().member(group, to.member);
-    let (subject, seq) = (message.subject, message.seq);
-    if world.client_of(replica).generation != to.client {
-        record_lost(world, &message, replica, Loss::Down);
-        return;
-    }
-    world.record(
-        replica,
-        Event::Deliver {
-            subject,
-            seq,
+#[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice
+pub fn deliver(
+    world: Rc<World>,
+    to: Addressed,
+    message: Rc<Message>,
+    redelivered: bool,
+) -> impl Future<Output = ()> {
+    // An async block, not an `async fn`: an `async fn` keeps its arguments twice in its state.
+    async move {
+        let world = &*world;
+        world.exec.sleep_until(to.arrives_at).await;
+        let group = to.group;
+        let (replica, listener) = world.nats().member(group, to.member);
+        let (subject, seq) = (message.subject, message.seq);
+        if world.client_of(replica).generation != to.client {
+            record_lost(world, &message, replica, Loss::Down);
+            return;
+        }
+        world.record(
             replica,
-            redelivered,
-        },
-    );
-    let handler = Handler {
-        world,
-        node: replica,
-    };
-    let handled = services::listen(&handler, listener, &message).await;
-    match handled {
-        Handled::Ack => {
-            world.record(
+            Event::Deliver {
+                subject,
+                seq,
                 replica,
-                Event::Ack {
-                    subject,
-                    seq,
+                redelivered,
+            },
+        );
+        let handler = Handler {
+            world,
+            node: replica,
+        };
+        let handled = services::listen(&handler, listener, &message).await;
+        match handled {
+            Handled::Ack => {
+                world.record(
                     replica,
-                },
-            );
-            send_ack(world, group, replica, subject, seq);
-        }
-        Handled::Drop(reason) => {
-            world.record(
-                replica,
-                Event::Drop {
-                    subject,
-                    seq,
+                    Event::Ack {
+                        subject,
+                        seq,
+                        replica,
+                    },
+                );
+                send_ack(world, group, replica, subject, seq);
+            }
+            Handled::Drop(reason) => {
+                world.record(
                     replica,
-                    reason,
-                },
-            );
-            send_ack(world, group, replica, subject, seq);
-        }
-        Handled::Nack(reason) => {
-            world.record(
-                replica,
-                Event::Nack {
-                    subject,
-                    seq,
+                    Event::Drop {
+                        subject,
+                        seq,
+                        replica,
+                        reason,
+                    },
+                );
+                send_ack(world, group, replica, subject, seq);
+            }
+            Handled::Nack(reason) => {
+                world.record(
                     replica,
-                    reason,
-                },
-            );
-            // The listener threw inside `onMessage`, which nothing awaits.
-            process::unhandled_rejection(world, replica);
+                    Event::Nack {
+                        subject,
+                        seq,
+                        replica,
+                        reason,
+                    },
+                );
+                // The listener threw inside `onMessage`, which nothing awaits.
+                process::unhandled_rejection(world, replica);
+            }
         }
     }
 }

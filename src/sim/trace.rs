@@ -98,13 +98,14 @@ impl Trace {
         }
     }
 
-    /// Append a record.
-    pub fn push(&mut self, record: Record) {
+    /// Append a copy of `record` if the trace keeps records; hash it either way.
+    #[inline]
+    pub fn push(&mut self, record: &Record) {
         record.hash(&mut self.digest);
         self.len += 1;
         self.last_t_us = record.t_us;
         if self.keep {
-            self.records.push(record);
+            self.records.push(record.clone());
         }
     }
 
@@ -219,7 +220,7 @@ mod tests {
                 Trace::digest_only()
             };
             for r in records {
-                t.push(r.clone());
+                t.push(r);
             }
             t
         };
@@ -252,9 +253,9 @@ mod tests {
             },
         };
         let mut trace = Trace::default();
-        trace.push(write(1, Db::Tickets, 0, 5));
-        trace.push(write(2, Db::Orders, 0, 5));
-        trace.push(write(3, Db::Tickets, 1, 10));
+        trace.push(&write(1, Db::Tickets, 0, 5));
+        trace.push(&write(2, Db::Orders, 0, 5));
+        trace.push(&write(3, Db::Tickets, 1, 10));
         let state = trace.final_state().tickets;
         assert_eq!(state[&(Db::Tickets, 1)].price, 10);
         assert_eq!(state[&(Db::Orders, 1)].price, 5);

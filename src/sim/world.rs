@@ -26,6 +26,7 @@ use crate::sim::sync::Signal;
 use crate::sim::tape::{ChoiceKind, ChoiceOf};
 use crate::sim::trace::{Observer, Trace};
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::rc::{Rc, Weak};
 
 /// The simulated system of one run.
@@ -326,6 +327,7 @@ impl World {
     }
 
     /// Append to the trace at the current simulated time.
+    #[inline]
     pub fn record(&self, node: Node, event: Event) {
         tracing::debug!(target: "ticketsim::trace", %node, ?event);
         self.exec.touch(Resource::Trace, true);
@@ -335,7 +337,7 @@ impl World {
             event,
         };
         self.observer.borrow_mut().observe(&record);
-        self.trace.borrow_mut().push(record);
+        self.trace.borrow_mut().push(&record);
     }
 
     /// When something sent now over `node`'s NATS connection in direction `wire`, taking
@@ -381,36 +383,49 @@ impl World {
     /// of it (the caller's task is dropped; the server's work is done). A crash during the
     /// request leg loses the request with its process (a stated assumption: the driver had
     /// not handed it to the network yet).
-    async fn round_trip<T>(&self, apply: impl FnOnce() -> T) -> T {
-        let latency = self.draw(&self.latency.db, ChoiceOf::Db);
-        let there = latency / 2;
-        self.exec.sleep(there).await;
-        let reply = apply();
-        self.exec.sleep(latency - there).await;
-        reply
+    ///
+    /// (Each of these database calls returns an `async` block rather than being an `async fn`:
+    /// an `async fn` keeps its arguments twice in its state, and these states sit inside every
+    /// handler's, which sit inside every task's.)
+    #[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice
+    fn round_trip<T, F: FnOnce() -> T>(&self, apply: F) -> impl Future<Output = T> + use<'_, T, F> {
+        async move {
+            let latency = self.draw(&self.latency.db, ChoiceOf::Db);
+            let there = latency / 2;
+            self.exec.sleep(there).await;
+            let reply = apply();
+            self.exec.sleep(latency - there).await;
+            reply
+        }
     }
 
     /// `findById`: the document as the server holds it when the request arrives.
-    pub async fn find<D: Stored>(&self, id: u32) -> Option<D> {
-        self.round_trip(|| {
+    pub fn find<D: Stored>(&self, id: u32) -> impl Future<Output = Option<D>> + use<'_, D> {
+        self.round_trip(move || {
             self.exec.touch(Resource::Doc(D::KIND, id), false);
             self.dbs.find(id)
         })
-        .await
     }
 
     /// The orders service's `isReserved` query, answered as the server sees it.
-    pub async fn find_reserving_order(&self, ticket: TicketId) -> Option<OrderId> {
-        self.round_trip(|| {
+    pub fn find_reserving_order(
+        &self,
+        ticket: TicketId,
+    ) -> impl Future<Output = Option<OrderId>> + use<'_> {
+        self.round_trip(move || {
             self.exec.touch(Resource::OrdersOf(ticket), false);
             self.dbs.reserving_order(ticket)
         })
-        .await
     }
 
     /// `insert`, applied at the server and recorded there as `db.write` or `db.conflict`.
-    pub async fn insert<D: Stored>(&self, node: Node, by: Cause, doc: D) -> Result<D, WriteError> {
-        self.round_trip(|| {
+    pub fn insert<D: Stored>(
+        &self,
+        node: Node,
+        by: Cause,
+        doc: D,
+    ) -> impl Future<Output = Result<D, WriteError>> + use<'_, D> {
+        self.round_trip(move || {
             self.wrote(&doc);
             let db = self.dbs.db::<D>();
             let result = self.dbs.insert(doc.clone());
@@ -425,20 +440,19 @@ impl World {
                 }
             }
         })
-        .await
     }
 
     /// `save` of `doc`, read as `read`, in the given mode, applied at the server. Returns the
     /// writer's copy as mongoose's `save()` resolves it.
-    pub async fn save_with<D: Stored>(
-        &self,
+    pub fn save_with<'s, 'r, D: Stored>(
+        &'s self,
         node: Node,
         by: Cause,
-        read: &D,
+        read: &'r D,
         doc: D,
         mode: Save,
-    ) -> Result<D, WriteError> {
-        self.round_trip(|| {
+    ) -> impl Future<Output = Result<D, WriteError>> + use<'s, 'r, D> {
+        self.round_trip(move || {
             self.wrote(&doc);
             let db = self.dbs.db::<D>();
             let attempt = doc.clone();
@@ -454,7 +468,6 @@ impl World {
                 }
             }
         })
-        .await
     }
 
     /// A write of `doc`: the document, and the index of orders it is under, if any.
