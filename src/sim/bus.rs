@@ -400,43 +400,40 @@ pub fn deliver(
             node: replica,
         };
         let handled = services::listen(&handler, listener, &message).await;
-        match handled {
-            Handled::Ack => {
-                world.record(
+        let (event, acks) = match handled {
+            Handled::Ack => (
+                Event::Ack {
+                    subject,
+                    seq,
                     replica,
-                    Event::Ack {
-                        subject,
-                        seq,
-                        replica,
-                    },
-                );
-                send_ack(world, group, replica, subject, seq);
-            }
-            Handled::Drop(reason) => {
-                world.record(
+                },
+                true,
+            ),
+            Handled::Drop(reason) => (
+                Event::Drop {
+                    subject,
+                    seq,
                     replica,
-                    Event::Drop {
-                        subject,
-                        seq,
-                        replica,
-                        reason,
-                    },
-                );
-                send_ack(world, group, replica, subject, seq);
-            }
-            Handled::Nack(reason) => {
-                world.record(
+                    reason,
+                },
+                true,
+            ),
+            Handled::Nack(reason) => (
+                Event::Nack {
+                    subject,
+                    seq,
                     replica,
-                    Event::Nack {
-                        subject,
-                        seq,
-                        replica,
-                        reason,
-                    },
-                );
-                // The listener threw inside `onMessage`, which nothing awaits.
-                process::unhandled_rejection(world, replica);
-            }
+                    reason,
+                },
+                false,
+            ),
+        };
+        world.record(replica, event);
+        if acks {
+            send_ack(world, group, replica, subject, seq);
+        } else {
+            // The listener threw inside `onMessage`, which nothing awaits.
+            process::unhandled_rejection(world, replica);
         }
     }
 }
