@@ -3,6 +3,7 @@
 use crate::cli::options::{ColorWhen, ShrinkBudget};
 use crate::cli::output;
 use crate::cli::progress::shrink_spinner;
+use crate::harness::catalogue::{self, Entry};
 use crate::harness::demo::{Demo, DEFAULT_SCENARIO, DEFAULT_SEED};
 use crate::harness::error::Error;
 use crate::scenario::schema::Scenario;
@@ -16,6 +17,7 @@ Examples:
   ticketsim demo                                       the course's script (did-it-work), seed 4
   ticketsim demo scenarios/edit-races-reservation.toml --seed 3
   ticketsim demo --out /tmp/demo --color never
+  ticketsim demo --list                                every scenario of the race catalogue
 
 For a scenario with an [explore] table it then explores that smallest scope without OCC, tells
 the first failing schedule as a story, replays it with OCC, and says what exploring with OCC
@@ -24,6 +26,9 @@ certifies (see `ticketsim explore`); that part does not depend on --seed.
 Writes, under --out: <name>.md (the story, with Mermaid sequence diagrams), <name>.svg (the
 smallest failing run as sequence diagrams) and <name>.minimal.toml (that run as a scenario).")]
 pub struct DemoArgs {
+    /// Name every scenario of the race catalogue (scenarios/), with what it shows, and stop.
+    #[arg(long, conflicts_with_all = ["scenario", "seed", "out"])]
+    pub list: bool,
     /// The scenario file.
     #[arg(default_value = DEFAULT_SCENARIO)]
     pub scenario: PathBuf,
@@ -43,6 +48,10 @@ pub struct DemoArgs {
 
 /// Run it.
 pub fn execute(args: DemoArgs) -> Result<u8, Error> {
+    if args.list {
+        output::print(&list(&catalogue::entries()?))?;
+        return Ok(0);
+    }
     let scenario = Scenario::load(&args.scenario)?;
     let spinner = shrink_spinner();
     let demo = Demo::build(
@@ -56,4 +65,19 @@ pub fn execute(args: DemoArgs) -> Result<u8, Error> {
     demo.write()?;
     output::print(&demo.render(args.color.paint()))?;
     Ok(0)
+}
+
+/// The catalogue, one scenario per line: its number, its name, and what it shows.
+fn list(entries: &[Entry]) -> String {
+    let width = entries.iter().map(|e| e.name.len()).max().unwrap_or(0);
+    let mut out = format!(
+        "The race catalogue ({}/): `ticketsim demo {}/NAME.toml` tells one.\n\n",
+        catalogue::DIR,
+        catalogue::DIR
+    );
+    for e in entries {
+        let number = e.number.map_or_else(|| "-".to_owned(), |n| format!("#{n}"));
+        out.push_str(&format!("{number:>4}  {:<width$}  {}\n", e.name, e.summary));
+    }
+    out
 }

@@ -4,6 +4,7 @@
 use crate::cli::options::{parse_jobs, Modes};
 use crate::cli::output;
 use crate::cli::progress::progress_bar;
+use crate::harness::catalogue;
 use crate::harness::error::Error;
 use crate::harness::files::write_files;
 use crate::harness::sweep::baseline::{self, Baseline};
@@ -62,33 +63,10 @@ pub struct SweepArgs {
     pub reports: PathBuf,
 }
 
-/// The scenario files a sweep without arguments runs: `scenarios/*.toml`, by name.
-fn bundled_scenarios() -> Result<Vec<PathBuf>, Error> {
-    let dir = Path::new("scenarios");
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Error::Usage(format!(
-            "no scenario files given, and cannot read {}/ ({e}): run from the repository root or name the files",
-            dir.display()
-        ))
-    })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    if paths.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}/ holds no .toml scenario files",
-            dir.display()
-        )));
-    }
-    Ok(paths)
-}
-
 /// Run it.
 pub fn execute(args: SweepArgs) -> Result<u8, Error> {
     let paths = if args.scenarios.is_empty() {
-        bundled_scenarios()?
+        catalogue::files()?
     } else {
         args.scenarios.clone()
     };

@@ -174,3 +174,42 @@ fn the_sweep_help_names_the_default_seed_range_it_uses() {
         "{stdout}"
     );
 }
+
+#[test]
+fn demo_list_names_every_catalogue_scenario_with_its_header() {
+    let (code, stdout, stderr) = ticketsim(&["demo", "--list"]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut files: Vec<_> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let lines: Vec<&str> = stdout.lines().skip(2).collect();
+    assert_eq!(lines.len(), files.len(), "{stdout}");
+    for file in files {
+        let name = file.file_stem().unwrap().to_str().unwrap();
+        let first = std::fs::read_to_string(&file).unwrap();
+        let header = first.lines().next().unwrap().strip_prefix("# ").unwrap();
+        let (number, shows) = match header.strip_prefix("Catalogue #") {
+            Some(rest) => {
+                let (n, shows) = rest.split_once(" — ").unwrap();
+                (format!("#{n}"), shows)
+            }
+            None => ("-".to_owned(), header),
+        };
+        let line = lines
+            .iter()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("{name} is not listed:\n{stdout}"));
+        assert_eq!(
+            line.split_whitespace().next(),
+            Some(number.as_str()),
+            "{line}"
+        );
+        assert!(line.ends_with(shows), "{line} does not say {shows:?}");
+    }
+    let (code, _, stderr) = ticketsim(&["demo", "--list", "scenarios/did-it-work.toml"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+}
