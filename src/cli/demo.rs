@@ -19,9 +19,11 @@ Examples:
   ticketsim demo --out /tmp/demo --color never
   ticketsim demo --list                                every scenario of the race catalogue
 
-For a scenario with an [explore] table it then explores that smallest scope without OCC, tells
-the first failing schedule as a story, replays it with OCC, and says what exploring with OCC
-certifies (see `ticketsim explore`); that part does not depend on --seed.
+The cure shown is the first of --occ on and --occ dedup that the scenario expects to converge
+(OCC as taught when neither does). For a scenario with an [explore] table the demo then explores
+that smallest scope without OCC, tells the first failing schedule as a story, replays it in the
+cure's mode, and says what exploring in that mode certifies (see `ticketsim explore`); that part
+does not depend on --seed.
 
 Writes, under --out: <name>.md (the story, with Mermaid sequence diagrams), <name>.svg (the
 smallest failing run as sequence diagrams) and <name>.minimal.toml (that run as a scenario).")]

@@ -45,8 +45,9 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Combine the --json reports of every shard of a sweep into the whole sweep's report.
     Merge(merge::MergeArgs),
-    /// Watch the race, then watch OCC cure it: one seed without and with OCC side by side,
-    /// the story of one ticket, and the smallest run that fails the same way, drawn.
+    /// Watch the race, then watch its cure: one seed without OCC and in the mode that cures it
+    /// (OCC, or OCC with deduplication) side by side, the story of one ticket, and the
+    /// smallest run that fails the same way, drawn.
     Demo(demo::DemoArgs),
     /// Shrink a failing run to the smallest scenario (and a seed) that fails the same way, and
     /// write it as a scenario file that `ticketsim run` reproduces exactly.

@@ -1,6 +1,7 @@
-//! `ticketsim demo`: watch the race, then watch OCC cure it.
+//! `ticketsim demo`: watch the race, then watch its cure.
 //!
-//! One seed of a scenario runs without OCC and with it. The demo shows the course's check side
+//! One seed of a scenario runs without OCC and in the mode that cures its race ([`Cure`]: with
+//! OCC, or with OCC and deduplication, as the scenario's expectations say: [`cure`]). The demo shows the course's check side
 //! by side (tickets priced 15 in each database), tells the story of one ticket that went wrong
 //! in both runs, shrinks the failure to the smallest run that fails the same way (and is cured
 //! the same way), and draws that one as sequence diagrams. When the scenario has an `[explore]`
@@ -8,9 +9,11 @@
 //! Everything in it follows from the scenario and the seed: the same command prints the same
 //! bytes.
 
+pub mod cure;
 pub mod explored;
 
 use crate::check::findings::{Outcome, PriceCount};
+pub use crate::harness::demo::cure::Cure;
 use crate::harness::demo::explored::ScopeStory;
 use crate::harness::error::Error;
 use crate::harness::files::write_file;
@@ -69,13 +72,13 @@ impl Shown {
 pub struct Told {
     /// How the run without OCC fails.
     pub failure: Failure,
-    /// Whether the run with OCC converged (and so the demo shows a cure).
+    /// Whether the run in the cure's mode converged (and so the demo shows a cure).
     pub cured: bool,
     /// The ticket whose story is told.
     pub ticket: TicketId,
     /// Its story without OCC.
     pub off: Story,
-    /// Its story with OCC, same seed.
+    /// Its story in the cure's mode, same seed.
     pub on: Story,
     /// The smallest scenario and seed found that fail the same way.
     pub shrunk: Shrunk,
@@ -85,11 +88,11 @@ pub struct Told {
     pub minimal_toml: String,
     /// The minimal run without OCC.
     pub minimal_off: Shown,
-    /// The minimal run with OCC.
+    /// The minimal run in the cure's mode.
     pub minimal_on: Shown,
     /// The story of its failing ticket without OCC.
     pub minimal_off_story: Story,
-    /// The same ticket with OCC.
+    /// The same ticket in the cure's mode.
     pub minimal_on_story: Story,
 }
 
@@ -103,7 +106,9 @@ pub struct Demo {
     pub seed: u64,
     /// The run without OCC.
     pub off: Shown,
-    /// The run with OCC.
+    /// The mode shown as the cure.
+    pub cure: Cure,
+    /// The run in the cure's mode.
     pub on: Shown,
     /// The story, when a seed fails.
     pub told: Option<Told>,
@@ -168,19 +173,21 @@ impl Demo {
                 off = Shown::run(scenario, s, Occ::Off);
             }
         }
-        let on = Shown::run(scenario, shown_seed, Occ::On);
+        let cure = Cure::of(scenario);
+        let on = Shown::run(scenario, shown_seed, cure.0);
         let told = match Failure::of(&off.report) {
             Some(failure) => Some(tell(
-                scenario, shown_seed, failure, &off, &on, budget, &files, progress,
+                scenario, shown_seed, failure, &off, &on, cure, budget, &files, progress,
             )?),
             None => None,
         };
-        let explored = ScopeStory::build(scenario, budget.jobs)?;
+        let explored = ScopeStory::build(scenario, cure, budget.jobs)?;
         Ok(Demo {
             scenario: scenario.clone(),
             asked_seed: seed,
             seed: shown_seed,
             off,
+            cure,
             on,
             told,
             explored,
@@ -247,7 +254,10 @@ impl Demo {
         let _ = writeln!(
             out,
             "\n{}",
-            paint.bold("The same ticket with OCC (--occ on), same seed")
+            paint.bold(&format!(
+                "The same ticket {}, same seed",
+                self.cure.with_flag()
+            ))
         );
         out.push_str(&told.on.render(&mark));
         let _ = writeln!(
@@ -285,8 +295,8 @@ impl Demo {
     fn rows(&self) -> Vec<[String; 4]> {
         let price = self.price();
         [
-            (&self.off, "without OCC (--occ off)"),
-            (&self.on, "with OCC (--occ on)"),
+            (&self.off, "without OCC (--occ off)".to_owned()),
+            (&self.on, self.cure.with_flag()),
         ]
         .into_iter()
         .map(|(run, mode)| {
@@ -299,7 +309,7 @@ impl Demo {
                     .to_string()
             };
             [
-                mode.to_owned(),
+                mode,
                 count(|p| p.tickets_db),
                 count(|p| p.orders_db),
                 outcome(&run.report),
@@ -352,7 +362,8 @@ impl Demo {
             let on = &told.minimal_on.report;
             let refused = on.stats.failed_handlers;
             format!(
-                " With OCC it {} after {refused} refused deliver{}.",
+                " With {} it {} after {refused} refused deliver{}.",
+                self.cure.name(),
                 if on.outcome == Outcome::Converged {
                     "converges"
                 } else {
@@ -361,7 +372,11 @@ impl Demo {
                 if refused == 1 { "y" } else { "ies" }
             )
         } else {
-            format!(" With OCC: {}.", outcome(&told.minimal_on.report))
+            format!(
+                " With {}: {}.",
+                self.cure.name(),
+                outcome(&told.minimal_on.report)
+            )
         };
         let _ = writeln!(out, "{indent}Without OCC it {}.{cure}", told.failure);
         let _ = writeln!(
@@ -377,7 +392,7 @@ impl Demo {
             let _ = writeln!(out, "{indent}{note}");
         }
         let _ = writeln!(out, "{indent}Run it:");
-        for occ in [Occ::Off, Occ::On] {
+        for occ in [Occ::Off, self.cure.0] {
             let _ = writeln!(
                 out,
                 "{indent}  {}",
@@ -393,8 +408,12 @@ impl Demo {
         let name = &self.scenario.name;
         let _ = writeln!(
             out,
-            "# {name}, seed {}: the race, and OCC's cure\n",
-            self.seed
+            "# {name}, seed {}: the race, and {}'s cure\n",
+            self.seed,
+            match self.cure.0 {
+                Occ::Dedup => "deduplication",
+                Occ::On | Occ::Off => "OCC",
+            }
         );
         for line in self.scenario.description.trim().lines() {
             let _ = writeln!(out, "> {}", line.trim());
@@ -432,7 +451,9 @@ impl Demo {
         );
         let _ = writeln!(
             out,
-            "### With OCC (`--occ on`), same seed\n\n```text\n{}```\n",
+            "### With {} (`--occ {}`), same seed\n\n```text\n{}```\n",
+            self.cure.name(),
+            self.cure.0,
             told.on.render(&plain)
         );
         let _ = writeln!(out, "## The smallest run that fails the same way\n");
@@ -448,8 +469,11 @@ impl Demo {
         out.push_str(&self.shrink_summary(told, ""));
         out.push_str("```\n\n");
         for (title, story) in [
-            ("Without OCC", &told.minimal_off_story),
-            ("With OCC, same seed", &told.minimal_on_story),
+            ("Without OCC".to_owned(), &told.minimal_off_story),
+            (
+                format!("With {}, same seed", self.cure.name()),
+                &told.minimal_on_story,
+            ),
         ] {
             let _ = writeln!(
                 out,
@@ -485,7 +509,11 @@ impl Demo {
                     story: &told.minimal_off_story,
                 },
                 Panel {
-                    title: "With OCC (--occ on), same seed".to_owned(),
+                    title: format!(
+                        "With {} (--occ {}), same seed",
+                        self.cure.name(),
+                        self.cure.0
+                    ),
                     story: &told.minimal_on_story,
                 },
             ],
@@ -548,6 +576,7 @@ fn tell(
     failure: Failure,
     off: &Shown,
     on: &Shown,
+    cure: Cure,
     budget: Budget,
     files: &Files,
     progress: &dyn Fn(&str),
@@ -577,7 +606,7 @@ fn tell(
         if !cured {
             return true;
         }
-        let on = run_report(s, seed, Occ::On);
+        let on = run_report(s, seed, cure.0);
         on.outcome == Outcome::Converged
             && !has_invariant_violation(&on)
             && on.stats.failed_handlers > 0
@@ -586,7 +615,7 @@ fn tell(
     let (minimal, minimal_toml) =
         shrink::minimal_file(&shrunk, scenario, seed, Occ::Off, failure, &files.minimal)?;
     let minimal_off = Shown::run(&minimal, shrunk.seed, Occ::Off);
-    let minimal_on = Shown::run(&minimal, shrunk.seed, Occ::On);
+    let minimal_on = Shown::run(&minimal, shrunk.seed, cure.0);
     let minimal_ticket = failure
         .tickets(&minimal_off.report)
         .first()

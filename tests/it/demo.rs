@@ -3,7 +3,7 @@
 use crate::support::*;
 use std::path::Path;
 use ticketsim::harness::demo::explored::{ScopeStory, HEADING};
-use ticketsim::harness::demo::{Demo, DEFAULT_SEED};
+use ticketsim::harness::demo::{Cure, Demo, DEFAULT_SEED};
 use ticketsim::harness::shrink::{self, Budget, Failure, Shrunk, Size};
 use ticketsim::present::diagram;
 use ticketsim::present::paint::Paint;
@@ -144,8 +144,8 @@ fn the_demos_replay_commands_replay_the_schedule_in_both_modes() {
 #[test]
 fn the_explored_section_is_the_same_on_any_number_of_threads() {
     let s = scenario("did-it-work");
-    let one = ScopeStory::build(&s, 1).unwrap().unwrap();
-    let four = ScopeStory::build(&s, 4).unwrap().unwrap();
+    let one = ScopeStory::build(&s, Cure::of(&s), 1).unwrap().unwrap();
+    let four = ScopeStory::build(&s, Cure::of(&s), 4).unwrap().unwrap();
     assert_eq!(one.render(PLAIN), four.render(PLAIN));
     assert_eq!(one.markdown(), four.markdown());
 }
@@ -154,7 +154,7 @@ fn the_explored_section_is_the_same_on_any_number_of_threads() {
 fn a_scenario_without_an_explore_table_has_no_explored_section() {
     let s = scenario("price-burst");
     assert!(s.explore.is_none());
-    assert!(ScopeStory::build(&s, 2).unwrap().is_none());
+    assert!(ScopeStory::build(&s, Cure::of(&s), 2).unwrap().is_none());
     let demo = Demo::build(
         &s,
         DEFAULT_SEED,
@@ -498,4 +498,46 @@ fn shrink_refuses_a_run_that_does_not_fail() {
         stderr.contains("converges with seed 4 with --occ on: there is no failure to shrink"),
         "{stderr}"
     );
+}
+
+/// The demo shows each race beside the mode its scenario expects to cure it: OCC for the
+/// course's script, OCC with deduplication for a duplicated event, and OCC as taught when no
+/// mode cures the race.
+#[test]
+fn the_demo_shows_the_mode_that_cures_the_scenarios_race() {
+    for (name, cure) in [
+        ("did-it-work", Occ::On),
+        ("edit-races-reservation", Occ::On),
+        ("duplicate-update", Occ::Dedup),
+        ("crash-after-save", Occ::Dedup),
+        ("double-reservation", Occ::On),
+    ] {
+        assert_eq!(Cure::of(&scenario(name)), Cure(cure), "{name}");
+    }
+    let out = std::env::temp_dir().join(format!("ticketsim-demo-cure-{}", std::process::id()));
+    let demo = Demo::build(
+        &scenario("duplicate-update"),
+        DEFAULT_SEED,
+        budget(2),
+        &out,
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(demo.cure, Cure(Occ::Dedup));
+    assert_eq!(demo.on.report.occ, Occ::Dedup);
+    let text = demo.render(PLAIN);
+    for expected in [
+        "│ with OCC and deduplication (--occ dedup) │",
+        "The same ticket with OCC and deduplication (--occ dedup), same seed",
+        "With OCC and deduplication it converges",
+        "--occ dedup\n",
+        "The same schedule with OCC and deduplication (--occ dedup)",
+        "With OCC and deduplication, every schedule within 3 deviations converges",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!text.contains("--occ on"), "{text}");
+    assert!(demo
+        .markdown()
+        .starts_with("# duplicate-update, seed 6: the race, and deduplication's cure"));
 }

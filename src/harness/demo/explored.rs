@@ -5,6 +5,7 @@
 //! converges). None of it depends on the demo's seed, and an exploration gives the same result
 //! on any number of threads, so the demo still prints the same bytes every time.
 
+use crate::harness::demo::cure::Cure;
 use crate::harness::error::Error;
 use crate::harness::explore::{
     explore, target, Counterexample, Deviation, Explored, Reduce, Scope,
@@ -29,6 +30,8 @@ pub const HEADING: &str = "Every schedule of the smallest scope";
 
 /// Every schedule of a scenario's `[explore]` scope, explored and told.
 pub struct ScopeStory {
+    /// The mode shown as the cure.
+    pub cure: Cure,
     /// The scope: the scenario cut down to its `[explore]` table.
     pub scope: Scenario,
     /// The bound explored: the table's.
@@ -37,8 +40,8 @@ pub struct ScopeStory {
     pub off: Explored,
     /// The first failing schedule without OCC, told, if one failed.
     pub told: Option<ToldSchedule>,
-    /// Every schedule with OCC, when the table claims what OCC shows: the claim, and what
-    /// exploring found.
+    /// Every schedule in the cure's mode, when the table claims what that mode shows: the
+    /// claim, and what exploring found.
     pub on: Option<(ExploreClaim, Explored)>,
 }
 
@@ -50,8 +53,10 @@ pub struct ToldSchedule {
     pub ticket: TicketId,
     /// The schedule without OCC, replayed from its tape.
     pub off: Replayed,
-    /// The same deviations with OCC; or why they do not make the same schedule there.
+    /// The same deviations in the cure's mode; or why they do not make the same schedule there.
     pub on: Result<Replayed, String>,
+    /// The cure's mode.
+    pub cure: Cure,
 }
 
 /// One schedule, replayed with its trace kept.
@@ -67,7 +72,11 @@ pub struct Replayed {
 impl ScopeStory {
     /// Explore `scenario`'s `[explore]` scope, if it has one, on `jobs` threads (the result
     /// does not depend on them), and tell its first failing schedule without OCC.
-    pub fn build(scenario: &Scenario, jobs: usize) -> Result<Option<ScopeStory>, Error> {
+    pub fn build(
+        scenario: &Scenario,
+        cure: Cure,
+        jobs: usize,
+    ) -> Result<Option<ScopeStory>, Error> {
         let Some(table) = &scenario.explore else {
             return Ok(None);
         };
@@ -79,15 +88,16 @@ impl ScopeStory {
             Reduce::SleepSets,
         );
         let off = explore(&scope, Occ::Off, bound, jobs, &|_| {})?;
-        let on = match table.claim(Occ::On) {
-            Some(claim) => Some((claim, explore(&scope, Occ::On, bound, jobs, &|_| {})?)),
+        let on = match table.claim(cure.0) {
+            Some(claim) => Some((claim, explore(&scope, cure.0, bound, jobs, &|_| {})?)),
             None => None,
         };
         let told = match &off.counterexample {
-            Some(c) => Some(tell(&scope, c)?),
+            Some(c) => Some(tell(&scope, c, cure)?),
             None => None,
         };
         Ok(Some(ScopeStory {
+            cure,
             scope,
             bound,
             off,
@@ -105,7 +115,7 @@ impl ScopeStory {
         if let Some(told) = &self.told {
             let _ = writeln!(out, "\n{}", paint.bold(&told.off_heading()));
             out.push_str(&told.off.story.render(&mark));
-            let _ = writeln!(out, "\n{}", paint.bold(ToldSchedule::ON_HEADING));
+            let _ = writeln!(out, "\n{}", paint.bold(&self.on_heading()));
             out.push_str(&told.on_text(&mark, "  "));
         }
         out.push_str(&self.certificate("  "));
@@ -127,7 +137,7 @@ impl ScopeStory {
             let _ = write!(
                 out,
                 "\n### {}\n\n```text\n{}```\n",
-                ToldSchedule::ON_HEADING,
+                self.on_heading(),
                 told.on_text(&plain, "  ")
             );
             if let Ok(on) = &told.on {
@@ -140,6 +150,10 @@ impl ScopeStory {
             let _ = write!(out, "\n```text\n{certificate}```\n");
         }
         out
+    }
+
+    fn on_heading(&self) -> String {
+        format!("The same schedule {}", self.cure.with_flag())
     }
 
     /// The scope, the exploration without OCC and its first failing schedule, deviation by
@@ -213,7 +227,7 @@ impl ScopeStory {
         out
     }
 
-    /// What exploring with OCC showed: a certificate when every schedule converged.
+    /// What exploring in the cure's mode showed: a certificate when every schedule converged.
     fn certificate(&self, indent: &str) -> String {
         let Some((claim, on)) = &self.on else {
             return String::new();
@@ -223,14 +237,16 @@ impl ScopeStory {
         let (mut text, held) = match &on.counterexample {
             None if on.cut_short => (
                 format!(
-                    "With OCC, none of the {} schedules that ran before the demo's cap failed, but not every schedule {within} ran: nothing is certified.",
+                    "With {}, none of the {} schedules that ran before the demo's cap failed, but not every schedule {within} ran: nothing is certified.",
+                    self.cure.name(),
                     on.schedules
                 ),
                 false,
             ),
             None => (
                 format!(
-                    "With OCC, every schedule {within} converges{}: all {} that ran. A certificate for this scope and bound (docs/explore.md says what one covers).",
+                    "With {}, every schedule {within} converges{}: all {} that ran. A certificate for this scope and bound (docs/explore.md says what one covers).",
+                    self.cure.name(),
                     pruned(on),
                     on.schedules
                 ),
@@ -261,7 +277,10 @@ impl ScopeStory {
                     format!("the first that fails needs {d} deviation{}", plural(d as u64))
                 };
                 (
-                    format!("With OCC, {how_many} {within} fail{too}; {first}{which}."),
+                    format!(
+                        "With {}, {how_many} {within} fail{too}; {first}{which}.",
+                        self.cure.name()
+                    ),
                     matches!(claim, ExploreClaim::FailsWithin(w) if d as u64 <= u64::from(*w)),
                 )
             }
@@ -284,8 +303,6 @@ impl ScopeStory {
 }
 
 impl ToldSchedule {
-    const ON_HEADING: &'static str = "The same schedule with OCC (--occ on)";
-
     fn off_heading(&self) -> String {
         format!(
             "What happened to ticket {} in that schedule without OCC (--occ off)",
@@ -303,7 +320,8 @@ impl ToldSchedule {
             }
             Err(why) => wrap(
                 &format!(
-                    "The same deviations do not make the same schedule with OCC ({why}), so there is no same schedule to show."
+                    "The same deviations do not make the same schedule with {} ({why}), so there is no same schedule to show.",
+                    self.cure.name()
                 ),
                 96,
                 indent,
@@ -312,9 +330,9 @@ impl ToldSchedule {
     }
 }
 
-/// Replay `c` without OCC from its tape, and its deviations with OCC, both with their traces
+/// Replay `c` without OCC from its tape, and its deviations in the cure's mode, both with their traces
 /// kept, and tell the story of the failing ticket in each.
-fn tell(scope: &Scenario, c: &Counterexample) -> Result<ToldSchedule, Error> {
+fn tell(scope: &Scenario, c: &Counterexample, cure: Cure) -> Result<ToldSchedule, Error> {
     let replicas = scope.topology.orders_replicas as u8;
     let broken = |why: String| {
         Error::Usage(format!(
@@ -338,12 +356,12 @@ fn tell(scope: &Scenario, c: &Counterexample) -> Result<ToldSchedule, Error> {
         reproduce: c.reproduce.clone(),
     };
     let schedule = Drive::Schedule(c.deviations.iter().map(|d| (d.choice, d.option)).collect());
-    let (on, made) = run_driven_traced(scope, Occ::On, &schedule);
+    let (on, made) = run_driven_traced(scope, cure.0, &schedule);
     let on = same_schedule(&c.deviations, &made).map(|()| {
         let token = made.tape.as_ref().map(Tape::token).unwrap_or_default();
         Replayed {
             story: Story::of(&on.trace, &on.report, replicas, ticket),
-            reproduce: reproduce_tape(scope, &token, Occ::On),
+            reproduce: reproduce_tape(scope, &token, cure.0),
             report: on.report,
         }
     });
@@ -352,6 +370,7 @@ fn tell(scope: &Scenario, c: &Counterexample) -> Result<ToldSchedule, Error> {
         ticket,
         off,
         on,
+        cure,
     })
 }
 
