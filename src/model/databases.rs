@@ -7,6 +7,11 @@
 //! Each operation here is one atomic single-document step; the runtime adds the latency around
 //! it and records it in the trace.
 //!
+//! With the unique partial index on `orders` ([`Databases::with_unique_active_order`], a cure
+//! beyond the course), a write that would leave two orders of one ticket in a status that
+//! reserves it fails with a duplicate key, as MongoDB's unique index with a
+//! `partialFilterExpression` refuses it, in the same atomic step as the write.
+//!
 //! Ids are dense counters from 1 in creation order, where the course's services generate
 //! ObjectIds: a stated simplification (nothing in the course compares ids by value).
 
@@ -26,6 +31,9 @@ pub struct Databases {
     /// The ids of each ticket's orders, in the order they were inserted: the index the
     /// is-reserved query reads instead of scanning every order (MongoDB would use one too).
     orders_by_ticket: RefCell<ById<Vec<OrderId>>>,
+    /// The unique partial index `{ ticket: 1 }`, `{ unique: true, partialFilterExpression:
+    /// { status: { $in: [created, awaiting:payment, complete] } } }` exists on `orders`.
+    unique_active_order: bool,
     next_ticket_id: Cell<TicketId>,
     next_order_id: Cell<OrderId>,
 }
@@ -66,6 +74,14 @@ pub trait Stored: crate::model::documents::Document {
     fn doc(&self) -> Doc<'_>;
     /// Keep any index of the collection up to date after `self` was inserted.
     fn inserted(&self, _dbs: &Databases) {}
+    /// Whether the collection has a unique index besides `_id` that `dbs` may enforce (only
+    /// then does a save compute the document it would store, to check it first).
+    const UNIQUE_INDEXED: bool = false;
+    /// Whether storing `self` (as it would be stored) breaks a unique index of the collection
+    /// in `dbs`: another document holds its key.
+    fn breaks_unique_index(&self, _dbs: &Databases) -> bool {
+        false
+    }
 }
 
 impl Stored for Ticket {
@@ -99,6 +115,14 @@ impl Stored for Order {
     fn doc(&self) -> Doc<'_> {
         Doc::Order(self)
     }
+    const UNIQUE_INDEXED: bool = true;
+    fn breaks_unique_index(&self, dbs: &Databases) -> bool {
+        dbs.unique_active_order
+            && self.status.reserves()
+            && dbs
+                .reserving_order_but(self.ticket, Some(self.id))
+                .is_some()
+    }
     fn inserted(&self, dbs: &Databases) {
         dbs.orders_by_ticket
             .borrow_mut()
@@ -115,6 +139,7 @@ impl Default for Databases {
             orders_db: RefCell::new(Collection::new(Db::Orders)),
             orders: RefCell::new(Collection::new(Db::Orders)),
             orders_by_ticket: RefCell::new(ById::default()),
+            unique_active_order: false,
             next_ticket_id: Cell::new(1),
             next_order_id: Cell::new(1),
         }
@@ -122,6 +147,16 @@ impl Default for Databases {
 }
 
 impl Databases {
+    /// Empty databases, and on `orders` the unique partial index of active orders by ticket
+    /// when `on` (the `unique-active-order` cure). The index exists before the first order is
+    /// inserted, as mongoose's `autoIndex` builds it when the service starts.
+    pub fn with_unique_active_order(on: bool) -> Databases {
+        Databases {
+            unique_active_order: on,
+            ..Databases::default()
+        }
+    }
+
     /// The id the tickets service gives its next ticket.
     pub fn next_ticket_id(&self) -> TicketId {
         let id = self.next_ticket_id.get();
@@ -146,28 +181,151 @@ impl Databases {
         D::collection(self).borrow().find(id)
     }
 
-    /// `insert` of a new document; fails on an existing id.
+    /// `insert` of a new document; fails on an existing id, or a key a unique index holds.
     pub fn insert<D: Stored>(&self, doc: D) -> Result<D, WriteError> {
+        if doc.breaks_unique_index(self) {
+            return Err(WriteError::DuplicateKey);
+        }
         let stored = D::collection(self).borrow_mut().insert(doc)?;
         stored.inserted(self);
         Ok(stored)
     }
 
     /// `save()` of `doc`, loaded earlier as `read`, in the given mode.
+    ///
+    /// With a unique index, the update is checked against it once its filter matched, as
+    /// MongoDB applies an update and then its index entries: a version conflict comes first.
     pub fn save<D: Stored>(&self, read: &D, doc: D, mode: Save) -> Result<Saved<D>, WriteError> {
+        if D::UNIQUE_INDEXED && self.unique_active_order {
+            let after = D::collection(self).borrow().would_store(read, &doc, mode)?;
+            if after.breaks_unique_index(self) {
+                return Err(WriteError::DuplicateKey);
+            }
+        }
         D::collection(self).borrow_mut().save(read, doc, mode)
     }
 
     /// The orders service's `isReserved` query (`orders/src/models/ticket.ts`): an order for
     /// `ticket` whose status reserves it (the first, by id).
     pub fn reserving_order(&self, ticket: TicketId) -> Option<OrderId> {
+        self.reserving_order_but(ticket, None)
+    }
+
+    /// An order for `ticket` other than `except` whose status reserves it (the first, by id):
+    /// the is-reserved query, and the key the unique partial index looks up.
+    fn reserving_order_but(&self, ticket: TicketId, except: Option<OrderId>) -> Option<OrderId> {
         let orders = self.orders.borrow();
         let index = self.orders_by_ticket.borrow();
         index
             .get(ticket)?
             .iter()
             .copied()
+            .filter(|&id| Some(id) != except)
             .filter(|&id| orders.get(id).is_some_and(|o| o.status.reserves()))
             .min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::documents::OrderStatus;
+
+    fn order(id: OrderId, status: OrderStatus) -> Order {
+        Order {
+            id,
+            version: 0,
+            status,
+            user_id: id,
+            expires_at_ms: 60_000,
+            ticket: 8,
+        }
+    }
+
+    /// `save()` of `status` over the stored order `id`, as the course's routes save.
+    fn set_status(dbs: &Databases, id: OrderId, status: OrderStatus) -> Result<Order, WriteError> {
+        let read = dbs.find::<Order>(id).unwrap();
+        let doc = Order {
+            status,
+            ..read.clone()
+        };
+        dbs.save(&read, doc, Save::Conditional).map(|s| s.stored)
+    }
+
+    #[test]
+    fn the_index_allows_one_active_order_per_ticket() {
+        let dbs = Databases::with_unique_active_order(true);
+        dbs.insert(order(1, OrderStatus::Created)).unwrap();
+        for status in [
+            OrderStatus::Created,
+            OrderStatus::AwaitingPayment,
+            OrderStatus::Complete,
+        ] {
+            assert_eq!(
+                dbs.insert(order(2, status)),
+                Err(WriteError::DuplicateKey),
+                "{status:?}"
+            );
+        }
+        // Another ticket's order is another key.
+        let other = Order {
+            ticket: 9,
+            ..order(3, OrderStatus::Created)
+        };
+        assert!(dbs.insert(other).is_ok());
+        // A cancelled order is outside the index: it may be inserted...
+        assert!(dbs.insert(order(4, OrderStatus::Cancelled)).is_ok());
+        // ...and an order's own save does not collide with itself.
+        assert!(set_status(&dbs, 1, OrderStatus::AwaitingPayment).is_ok());
+        assert_eq!(dbs.reserving_order(8), Some(1));
+        assert_eq!(dbs.orders.borrow().len(), 3);
+    }
+
+    // The index is partial: once the reserving order is cancelled, a new order of the ticket
+    // can be inserted, and the cancelled one cannot be made active again beside it.
+    #[test]
+    fn a_cancelled_order_does_not_block_a_new_one() {
+        let dbs = Databases::with_unique_active_order(true);
+        dbs.insert(order(1, OrderStatus::Created)).unwrap();
+        set_status(&dbs, 1, OrderStatus::Cancelled).unwrap();
+        assert!(dbs.insert(order(2, OrderStatus::Created)).is_ok());
+        assert_eq!(dbs.reserving_order(8), Some(2));
+        assert_eq!(
+            set_status(&dbs, 1, OrderStatus::Created),
+            Err(WriteError::DuplicateKey)
+        );
+        assert_eq!(
+            dbs.find::<Order>(1).unwrap().status,
+            OrderStatus::Cancelled,
+            "a refused save changes nothing"
+        );
+    }
+
+    // MongoDB matches the update's filter first: a stale save is a version conflict, whatever
+    // the index would say.
+    #[test]
+    fn a_stale_save_is_a_version_conflict_before_the_index_is_asked() {
+        let dbs = Databases::with_unique_active_order(true);
+        dbs.insert(order(1, OrderStatus::Cancelled)).unwrap();
+        let stale = dbs.find::<Order>(1).unwrap();
+        set_status(&dbs, 1, OrderStatus::Cancelled).unwrap(); // version 1 now
+        dbs.insert(order(2, OrderStatus::Created)).unwrap();
+        let doc = Order {
+            status: OrderStatus::Created,
+            ..stale.clone()
+        };
+        assert_eq!(
+            dbs.save(&stale, doc, Save::Conditional),
+            Err(WriteError::VersionConflict)
+        );
+    }
+
+    #[test]
+    fn without_the_index_two_orders_can_reserve_one_ticket() {
+        let dbs = Databases::default();
+        dbs.insert(order(1, OrderStatus::Created)).unwrap();
+        assert!(dbs.insert(order(2, OrderStatus::Created)).is_ok());
+        set_status(&dbs, 1, OrderStatus::Cancelled).unwrap();
+        assert!(set_status(&dbs, 1, OrderStatus::Created).is_ok());
     }
 }

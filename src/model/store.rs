@@ -106,6 +106,19 @@ impl<D: Document> Collection<D> {
         Ok(slot.insert(doc).clone())
     }
 
+    /// The document `save` would store, or the version conflict it would meet; nothing changes.
+    pub fn would_store(&self, read: &D, doc: &D, mode: Save) -> Result<D, WriteError> {
+        let Some(stored) = self.docs.get(doc.id()) else {
+            return Err(WriteError::VersionConflict);
+        };
+        if mode == Save::Conditional && stored.version() != doc.version() {
+            return Err(WriteError::VersionConflict);
+        }
+        let mut after = stored.clone();
+        after.set_modified(read, doc);
+        Ok(after)
+    }
+
     /// `save()` of `doc`, loaded earlier as `read` and modified since: `$set` of the changed
     /// fields, guarded by the version in the conditional mode.
     pub fn save(&mut self, read: &D, mut doc: D, mode: Save) -> Result<Saved<D>, WriteError> {
