@@ -52,6 +52,13 @@ impl Report {
                     .to_owned(),
             ]);
         }
+        if scenario.cures.unique_active_order {
+            params.push_record([
+                "cures".to_owned(),
+                "unique-active-order: a unique partial index on orders allows one active order per ticket (beyond the course)"
+                    .to_owned(),
+            ]);
+        }
         if scenario.services.unhandled_rejection == UnhandledRejection::Exit {
             params.push_record([
                 "services".to_owned(),

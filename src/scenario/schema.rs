@@ -38,6 +38,9 @@ pub struct Scenario {
     /// How the tickets service behaves.
     #[serde(default)]
     pub tickets_service: TicketsService,
+    /// Design changes beyond the course that cure a race, each off by default.
+    #[serde(default, skip_serializing_if = "Cures::is_none")]
+    pub cures: Cures,
     /// How every service's process runs: its Node.js version's unhandled rejections, and its
     /// restart.
     #[serde(default)]
@@ -147,6 +150,26 @@ impl Default for TicketsService {
         Self {
             publish_on_reserve: true,
         }
+    }
+}
+
+/// `[cures]`: design changes beyond the course that cure a race, each off by default (the
+/// course's design). Left out, a scenario serializes (and hashes) as it did before the table
+/// existed.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Cures {
+    /// A unique partial index on the orders service's `orders` collection: at most one order
+    /// per ticket in a status that reserves it, enforced by MongoDB (default false). It cures
+    /// the double reservation (catalogue #5): the second insert fails with a duplicate key.
+    #[serde(default)]
+    pub unique_active_order: bool,
+}
+
+impl Cures {
+    /// Whether no cure is on: the course's design.
+    pub fn is_none(&self) -> bool {
+        *self == Cures::default()
     }
 }
 

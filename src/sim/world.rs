@@ -144,7 +144,7 @@ impl World {
             exec,
             occ,
             latency: scenario.latency.clone(),
-            dbs: Databases::default(),
+            dbs: Databases::with_unique_active_order(scenario.cures.unique_active_order),
             publish_on_reserve: scenario.tickets_service.publish_on_reserve,
             bus,
             sweepers,
@@ -470,7 +470,11 @@ impl World {
         })
     }
 
-    /// A write of `doc`: the document, and the index of orders it is under, if any.
+    /// A write of `doc`: the document, and the index of orders it is under, if any. Writing
+    /// the ticket's orders also covers reading them, as the unique partial index of active
+    /// orders does when a write of an order is checked against it (the `unique-active-order`
+    /// cure): a step that checks the index conflicts with every is-reserved query and every
+    /// other write of an order of that ticket, which is what the sleep sets need to stay sound.
     fn wrote<D: Stored>(&self, doc: &D) {
         self.exec.touch(Resource::Doc(D::KIND, doc.id()), true);
         if let Some(ticket) = doc.indexed_under() {

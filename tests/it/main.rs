@@ -3,6 +3,7 @@
 mod bus;
 mod catalogue;
 mod cli;
+mod cures;
 mod demo;
 mod determinism;
 mod explore;

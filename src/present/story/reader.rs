@@ -305,6 +305,25 @@ impl Reader {
                 let said = self.voice.order_write(*by, *order, *status);
                 self.push(t_us, at, said, arrow, Mark::Plain);
             }
+            Event::OrderConflict {
+                by,
+                order,
+                version,
+                status,
+                ticket,
+                error,
+                ..
+            } if *ticket == me => {
+                let arrow = Arrow::Message {
+                    from: at,
+                    to: Lane::OrdersDb,
+                    style: Line::Cross,
+                };
+                let said = self
+                    .voice
+                    .order_conflict(*by, *order, *status, *version, *error);
+                self.push(t_us, at, said, arrow, Mark::Refused);
+            }
             Event::ReservedCheck {
                 replica,
                 ticket,

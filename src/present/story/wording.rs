@@ -12,6 +12,7 @@ use crate::model::documents::{OrderId, OrderStatus, Price, TicketId};
 use crate::model::events::Subject;
 use crate::model::http::{Cause, Route};
 use crate::model::node::Node;
+use crate::model::store::WriteError;
 use crate::sim::record::Loss;
 use crate::sim::session::ExitReason;
 use std::fmt::Write as _;
@@ -276,6 +277,42 @@ impl Voice {
             (_, s) => format!("saves order {order} as {}", s.as_str()),
         };
         (text, format!("save order {order}"))
+    }
+
+    /// A replica's write of an order for the ticket fails. A duplicate key on `orders` is the
+    /// unique partial index of active orders (the `unique-active-order` cure): order ids are
+    /// fresh, so an insert never repeats one.
+    pub(super) fn order_conflict(
+        self,
+        by: Cause,
+        order: OrderId,
+        status: OrderStatus,
+        version: u64,
+        error: WriteError,
+    ) -> Said {
+        let me = self.ticket;
+        match (error, by) {
+            (WriteError::DuplicateKey, Cause::Request(Route::CreateOrder)) => (
+                format!(
+                    "cannot save order {order} for ticket {me}: another order already holds it (unique index on active orders)"
+                ),
+                format!("save order {order}: duplicate key"),
+            ),
+            (WriteError::DuplicateKey, _) => (
+                format!(
+                    "cannot save order {order} as {}: another order already holds ticket {me} (unique index on active orders)",
+                    status.as_str()
+                ),
+                format!("save order {order}: duplicate key"),
+            ),
+            (WriteError::VersionConflict, _) => (
+                format!(
+                    "tries to save order {order} as {}, but it changed since it was read at version {version}: version conflict",
+                    status.as_str()
+                ),
+                format!("save order {order}: conflict"),
+            ),
+        }
     }
 
     /// A replica asks the orders database whether an order holds the ticket.
