@@ -80,19 +80,32 @@ pub fn entries() -> Result<Vec<Entry>, Error> {
     Ok(entries)
 }
 
-/// The catalogue number and the summary in a file's first line, `# Catalogue #N — summary` or
-/// `# summary`.
+/// The catalogue number and the summary in a file's first line: `# Catalogue #N — summary`,
+/// `# Catalogue #N, aside — summary` (read `aside: summary`) or `# summary`.
 fn header(text: &str) -> Option<(Option<u32>, String)> {
     let line = text.lines().next()?.strip_prefix("# ")?.trim();
     if line.is_empty() {
         return None;
     }
+    // `Catalogue #5 — what`, or `Catalogue #5, cured — what` for a race's cure, which is
+    // listed with its race and says so: `cured: what`.
     let numbered = line.strip_prefix("Catalogue #").and_then(|rest| {
         let (number, summary) = rest.split_once(" — ")?;
-        Some((number.parse().ok()?, summary.trim()))
+        let digits = number
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(number.len());
+        let (digits, aside) = number.split_at(digits);
+        let aside = aside.trim_start_matches(',').trim();
+        let summary = summary.trim();
+        let summary = if aside.is_empty() {
+            summary.to_owned()
+        } else {
+            format!("{aside}: {summary}")
+        };
+        Some((digits.parse().ok()?, summary))
     });
     Some(match numbered {
-        Some((number, summary)) => (Some(number), summary.to_owned()),
+        Some((number, summary)) => (Some(number), summary),
         None => (None, line.to_owned()),
     })
 }
@@ -106,6 +119,10 @@ mod tests {
         assert_eq!(
             header("# Catalogue #5 — double reservation: two users at once.\n#\nname = \"x\""),
             Some((Some(5), "double reservation: two users at once.".to_owned()))
+        );
+        assert_eq!(
+            header("# Catalogue #5, cured — the same race with an index.\n"),
+            Some((Some(5), "cured: the same race with an index.".to_owned()))
         );
         assert_eq!(
             header("# The course's own test.\n"),

@@ -194,9 +194,12 @@ fn demo_list_names_every_catalogue_scenario_with_its_header() {
         let (number, shows) = match header.strip_prefix("Catalogue #") {
             Some(rest) => {
                 let (n, shows) = rest.split_once(" — ").unwrap();
-                (format!("#{n}"), shows)
+                match n.split_once(", ") {
+                    Some((n, aside)) => (format!("#{n}"), format!("{aside}: {shows}")),
+                    None => (format!("#{n}"), shows.to_owned()),
+                }
             }
-            None => ("-".to_owned(), header),
+            None => ("-".to_owned(), header.to_owned()),
         };
         let line = lines
             .iter()
@@ -207,7 +210,7 @@ fn demo_list_names_every_catalogue_scenario_with_its_header() {
             Some(number.as_str()),
             "{line}"
         );
-        assert!(line.ends_with(shows), "{line} does not say {shows:?}");
+        assert!(line.ends_with(&shows), "{line} does not say {shows:?}");
     }
     let (code, _, stderr) = ticketsim(&["demo", "--list", "scenarios/did-it-work.toml"]);
     assert_eq!(code, 2);

@@ -3,6 +3,7 @@
 //! collection, cures the double reservation (#5): the second of two racing inserts fails with a
 //! duplicate key and its request is answered 400.
 
+use crate::support::*;
 use std::path::Path;
 use ticketsim::model::documents::OrderStatus;
 use ticketsim::model::http::{Cause, Route};
@@ -144,6 +145,52 @@ fn the_cure_is_off_by_default() {
         let a = ticketsim::run(&default, seed, Occ::On);
         let b = ticketsim::run(&two_orders(false), seed, Occ::On);
         assert_eq!(a.report.trace_hash, b.report.trace_hash, "seed {seed}");
+    }
+}
+
+/// Pinned: seed 0 of the catalogue's double-reservation reserves tickets twice in every mode;
+/// the same seed of double-reservation-cured, the same workload with the index, reserves none
+/// twice, and the losing requests are answered 400, each after a duplicate key.
+#[test]
+fn seed_0_of_the_race_reserves_twice_and_the_cured_scenario_does_not() {
+    let race = scenario("double-reservation");
+    let cured = scenario("double-reservation-cured");
+    assert_eq!(race.workload, cured.workload, "the same workload");
+    assert!(!race.cures.unique_active_order && cured.cures.unique_active_order);
+    for occ in Occ::ALL {
+        let before = ticketsim::run(&race, 0, occ);
+        let after = ticketsim::run(&cured, 0, occ);
+        let doubles = |r: &ticketsim::RunResult| {
+            r.report
+                .violations
+                .iter()
+                .filter(|v| v.invariant() == Some(Invariant::AtMostOneActiveOrder))
+                .count()
+        };
+        let count = |records: &[Record], status: u16| {
+            create_order_statuses(records)
+                .into_iter()
+                .filter(|&s| s == status)
+                .count()
+        };
+        let (a, b) = (before.trace.records(), after.trace.records());
+        let got = (
+            doubles(&before),
+            count(a, 201),
+            count(a, 400),
+            doubles(&after),
+            count(b, 201),
+            count(b, 400),
+            refused_inserts(b).len(),
+            active_orders(&after),
+        );
+        // (doubles, 201s, 400s) of the race, then of the cured run, its refused inserts and its
+        // active orders: the check refuses 4 requests in both; the 16 that raced past it
+        // reserve a ticket twice in the race and are refused by the index in the cured run.
+        assert_eq!(got, (16, 36, 4, 0, 20, 20, 16, 20), "{occ}");
+        assert_eq!(before.report.outcome, Outcome::Converged, "{occ}");
+        assert_eq!(after.report.outcome, Outcome::Converged, "{occ}");
+        assert_eq!(after.report.violations, [], "{occ}");
     }
 }
 

@@ -521,6 +521,23 @@ fn every_catalogue_scope_explores_to_its_pinned_counts() {
         ("double-reservation", Occ::Off, (50, 16, 33, 44, 0)),
         ("double-reservation", Occ::On, (54, 17, 36, 48, 0)),
         ("double-reservation", Occ::Dedup, (54, 17, 36, 48, 0)),
+        // The same scope with the unique partial index, one deviation further: no schedule
+        // reserves the ticket twice.
+        (
+            "double-reservation-cured",
+            Occ::Off,
+            (567, 193, 268, 0, NONE),
+        ),
+        (
+            "double-reservation-cured",
+            Occ::On,
+            (567, 193, 268, 0, NONE),
+        ),
+        (
+            "double-reservation-cured",
+            Occ::Dedup,
+            (567, 193, 268, 0, NONE),
+        ),
         ("duplicate-update", Occ::Off, (3062, 208, 2873, 1161, 1)),
         ("duplicate-update", Occ::On, (4561, 209, 4241, 3303, 1)),
         ("duplicate-update", Occ::Dedup, (2562, 209, 2372, 0, NONE)),

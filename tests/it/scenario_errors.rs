@@ -68,6 +68,7 @@ fn every_bundled_scenario_is_valid_and_declares_what_it_expects() {
             "crash-before-publish",
             "did-it-work",
             "double-reservation",
+            "double-reservation-cured",
             "duplicate-update",
             "edit-races-reservation",
             "missing-update-event",
