@@ -4,7 +4,7 @@
 //! [`crate::model::orders`] call these between their database calls, and the unit tests below
 //! exercise them without a runtime (the "sync core, async shell" habit of `STYLE.md`).
 
-use crate::model::documents::ReplicaTicket;
+use crate::model::documents::{OrderId, ReplicaTicket, Ticket};
 use crate::model::events::TicketData;
 use crate::model::occ::Occ;
 use serde::Serialize;
@@ -21,6 +21,12 @@ pub enum Refusal {
     DuplicateKey,
     /// The listener's own publish failed (its publisher was cut off from the bus).
     PublishFailed,
+    /// `order:cancelled` for an order the ticket does not name and has never named: that
+    /// order's `order:created` is not applied yet (`[cures] ordered-order-events`).
+    OrderNotApplied,
+    /// `order:created` for a ticket another order still holds: that order's cancellation is not
+    /// applied yet (`[cures] ordered-order-events`).
+    ReservedByAnotherOrder,
 }
 
 impl Refusal {
@@ -31,6 +37,8 @@ impl Refusal {
             Refusal::VersionConflict => "version-conflict",
             Refusal::DuplicateKey => "duplicate-key",
             Refusal::PublishFailed => "publish-failed",
+            Refusal::OrderNotApplied => "order-not-applied",
+            Refusal::ReservedByAnotherOrder => "reserved-by-another-order",
         }
     }
 }
@@ -117,7 +125,7 @@ pub enum Handled {
     Nack(Refusal),
 }
 
-/// Why a delivered message was acked without being applied (`dedup` only).
+/// Why a delivered message was acked without being applied (`dedup`, or a cure).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DropReason {
@@ -125,6 +133,57 @@ pub enum DropReason {
     Stale,
     /// A `ticket:created` for a ticket that exists.
     Duplicate,
+    /// An order event the ticket has applied already: `order:created` of the order it names or
+    /// has named last, `order:cancelled` of the order it has released (`[cures]
+    /// ordered-order-events`).
+    AlreadyApplied,
+}
+
+/// What the tickets service's order listeners do between their read and their write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReservationDecision {
+    /// Save the ticket reserved by this order (`Some`) or free (`None`), publish, ack.
+    Apply(Option<OrderId>),
+    /// Ack without writing.
+    Drop(DropReason),
+    /// Throw: no ack, so NATS redelivers after the ack wait.
+    Refuse(Refusal),
+}
+
+/// `OrderCreatedListener` for `order`, given the ticket it found. As taught (`ordered` false)
+/// it reserves whatever the ticket holds. With `[cures] ordered-order-events` it acks an order
+/// it has applied already (a redelivery, or a creation after its own cancellation), and throws
+/// while another order holds the ticket, until that order's cancellation is applied.
+pub fn decide_order_created(ordered: bool, ticket: &Ticket, order: OrderId) -> ReservationDecision {
+    if !ordered {
+        return ReservationDecision::Apply(Some(order));
+    }
+    if ticket.last_order == Some(order) {
+        ReservationDecision::Drop(DropReason::AlreadyApplied)
+    } else if ticket.order_id.is_some() {
+        ReservationDecision::Refuse(Refusal::ReservedByAnotherOrder)
+    } else {
+        ReservationDecision::Apply(Some(order))
+    }
+}
+
+/// `OrderCancelledListener` for `order`, given the ticket it found. As taught (`ordered` false)
+/// it frees the ticket whatever it holds. With `[cures] ordered-order-events` it frees only a
+/// ticket that names `order`; it acks a cancellation the ticket has applied already, and
+/// throws for an order whose `order:created` is not applied yet (an order's events are taken
+/// in version order: created, version 0, before cancelled).
+pub fn decide_order_cancelled(
+    ordered: bool,
+    ticket: &Ticket,
+    order: OrderId,
+) -> ReservationDecision {
+    if !ordered || ticket.order_id == Some(order) {
+        ReservationDecision::Apply(None)
+    } else if ticket.last_order == Some(order) {
+        ReservationDecision::Drop(DropReason::AlreadyApplied)
+    } else {
+        ReservationDecision::Refuse(Refusal::OrderNotApplied)
+    }
 }
 
 #[cfg(test)]
@@ -210,6 +269,90 @@ mod tests {
                 UpdateDecision::Refuse(Refusal::NotFound)
             );
         }
+    }
+
+    /// A ticket holding `order_id`, whose last applied creation was `last_order`.
+    fn ticket(order_id: Option<OrderId>, last_order: Option<OrderId>) -> Ticket {
+        Ticket {
+            id: 1,
+            version: 0,
+            title: "concert".into(),
+            price: 20,
+            user_id: 9,
+            order_id,
+            last_order,
+        }
+    }
+
+    #[test]
+    fn as_taught_the_order_listeners_set_whatever_arrives() {
+        for held in [
+            ticket(None, None),
+            ticket(Some(2), None),
+            ticket(None, Some(3)),
+        ] {
+            assert_eq!(
+                decide_order_created(false, &held, 3),
+                ReservationDecision::Apply(Some(3))
+            );
+            // Even a cancellation of an order the ticket never named frees it.
+            assert_eq!(
+                decide_order_cancelled(false, &held, 3),
+                ReservationDecision::Apply(None)
+            );
+        }
+    }
+
+    #[test]
+    fn ordered_created_reserves_a_free_ticket_and_waits_for_another_orders_cancellation() {
+        assert_eq!(
+            decide_order_created(true, &ticket(None, None), 3),
+            ReservationDecision::Apply(Some(3))
+        );
+        // Free again after order 2's cancellation: order 3 may reserve it.
+        assert_eq!(
+            decide_order_created(true, &ticket(None, Some(2)), 3),
+            ReservationDecision::Apply(Some(3))
+        );
+        assert_eq!(
+            decide_order_created(true, &ticket(Some(2), Some(2)), 3),
+            ReservationDecision::Refuse(Refusal::ReservedByAnotherOrder)
+        );
+    }
+
+    #[test]
+    fn ordered_created_acks_an_order_applied_already() {
+        // A redelivery while the ticket holds the order, and one after its cancellation.
+        for held in [ticket(Some(3), Some(3)), ticket(None, Some(3))] {
+            assert_eq!(
+                decide_order_created(true, &held, 3),
+                ReservationDecision::Drop(DropReason::AlreadyApplied)
+            );
+        }
+    }
+
+    #[test]
+    fn ordered_cancelled_frees_only_the_order_it_names() {
+        assert_eq!(
+            decide_order_cancelled(true, &ticket(Some(3), Some(3)), 3),
+            ReservationDecision::Apply(None)
+        );
+        // Cancelled before created: the ticket never named order 3, so it waits (no ack).
+        for held in [
+            ticket(None, None),
+            ticket(None, Some(2)),
+            ticket(Some(2), Some(2)),
+        ] {
+            assert_eq!(
+                decide_order_cancelled(true, &held, 3),
+                ReservationDecision::Refuse(Refusal::OrderNotApplied)
+            );
+        }
+        // Applied already: a duplicate is acked without a change.
+        assert_eq!(
+            decide_order_cancelled(true, &ticket(None, Some(3)), 3),
+            ReservationDecision::Drop(DropReason::AlreadyApplied)
+        );
     }
 
     #[test]

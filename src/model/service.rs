@@ -61,6 +61,10 @@ pub trait Service {
     /// saving (as taught; a scenario may turn it off to show what follows).
     fn publish_on_reserve(&self) -> bool;
 
+    /// Whether the tickets service's order listeners take an order's events in order and clear
+    /// only the reservation of the cancelled order (`[cures] ordered-order-events`).
+    fn ordered_order_events(&self) -> bool;
+
     /// `Model.findById(id)`: a copy of the stored document, if any.
     async fn find<D: Stored>(&self, id: u32) -> Option<D>;
 

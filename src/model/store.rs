@@ -169,6 +169,7 @@ mod tests {
             price: 5,
             user_id: 1,
             order_id: None,
+            last_order: None,
         }
     }
 

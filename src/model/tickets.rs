@@ -8,7 +8,9 @@
 //! `section-19/ticketing/tickets/src/routes/new.ts` 29, `update.ts` 45); StephenGrider's final
 //! code does not.
 
-use crate::model::decisions::{Handled, Refusal};
+use crate::model::decisions::{
+    decide_order_cancelled, decide_order_created, Handled, Refusal, ReservationDecision,
+};
 use crate::model::documents::{OrderId, Price, Ticket, TicketId, UserId};
 use crate::model::events::{Event, OrderData};
 use crate::model::http::{Cause, Response, Route};
@@ -31,6 +33,7 @@ pub async fn create_ticket<S: Service>(
         price,
         user_id,
         order_id: None,
+        last_order: None,
     };
     let id = ticket.id;
     let by = Cause::Request(Route::CreateTicket);
@@ -101,9 +104,11 @@ pub fn order_cancelled<'a, S: Service>(
     reserve(svc, by, data, None)
 }
 
-/// Both reservation listeners, as taught: find the ticket, set its order id, save, publish
-/// `ticket:updated`, ack. Neither looks at the order's version, nor checks that a cancellation
-/// is for the order that holds the ticket.
+/// Both reservation listeners: find the ticket, set its order id, save, publish
+/// `ticket:updated`, ack. As taught neither looks at the order's version, nor checks that a
+/// cancellation is for the order that holds the ticket; with `[cures] ordered-order-events`
+/// they decide between the read and the write ([`decide_order_created`],
+/// [`decide_order_cancelled`]), and a creation records its order as the ticket's `last_order`.
 async fn reserve<S: Service>(
     svc: &S,
     by: Cause,
@@ -114,9 +119,23 @@ async fn reserve<S: Service>(
         return Handled::Nack(Refusal::NotFound);
     };
     svc.stall().await;
-    let ticket = Ticket {
-        order_id,
-        ..read.clone()
+    let ordered = svc.ordered_order_events();
+    let decision = match order_id {
+        Some(_) => decide_order_created(ordered, &read, data.id),
+        None => decide_order_cancelled(ordered, &read, data.id),
+    };
+    let ticket = match decision {
+        ReservationDecision::Apply(order_id) => Ticket {
+            order_id,
+            last_order: if ordered && order_id.is_some() {
+                order_id
+            } else {
+                read.last_order
+            },
+            ..read.clone()
+        },
+        ReservationDecision::Drop(reason) => return Handled::Drop(reason),
+        ReservationDecision::Refuse(reason) => return Handled::Nack(reason),
     };
     let Ok(saved) = svc.save(by, &read, ticket).await else {
         return Handled::Nack(Refusal::VersionConflict);

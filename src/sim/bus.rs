@@ -63,6 +63,10 @@ impl Service for Handler<'_> {
         self.world.publish_on_reserve
     }
 
+    fn ordered_order_events(&self) -> bool {
+        self.world.ordered_order_events
+    }
+
     fn find<D: Stored>(&self, id: u32) -> impl Future<Output = Option<D>> {
         self.world.find(id)
     }

@@ -41,6 +41,9 @@ pub struct World {
     dbs: Databases,
     /// Whether the tickets service publishes `ticket:updated` after reserving a ticket.
     pub publish_on_reserve: bool,
+    /// Whether the tickets service's order listeners take an order's events in order
+    /// (`[cures] ordered-order-events`).
+    pub ordered_order_events: bool,
     /// The NATS Streaming server: reached through [`World::nats`].
     bus: Bus,
     /// Per queue group, the wake-up of its ack-wait sweeper (when its first deadline appears).
@@ -146,6 +149,7 @@ impl World {
             latency: scenario.latency.clone(),
             dbs: Databases::with_unique_active_order(scenario.cures.unique_active_order),
             publish_on_reserve: scenario.tickets_service.publish_on_reserve,
+            ordered_order_events: false,
             bus,
             sweepers,
             trace: RefCell::new(trace),

@@ -225,13 +225,8 @@ impl Reader {
             } => {
                 if let Some(m) = self.message(*subject, *seq) {
                     let copy_version = self.copy.map(|c| c.version);
-                    let said = wording::not_applied(
-                        *subject,
-                        *seq,
-                        *reason,
-                        m.payload.version,
-                        copy_version,
-                    );
+                    let said =
+                        wording::not_applied(*subject, *seq, *reason, m.payload, copy_version);
                     self.reply(t_us, *replica, Line::Dashed, said, Mark::Plain);
                 }
             }

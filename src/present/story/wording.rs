@@ -183,6 +183,13 @@ impl Voice {
                 format!("cannot insert ticket {me}: it exists already (duplicate key)")
             }
             (Refusal::PublishFailed, _, _, _) => "its own publish fails".to_owned(),
+            (Refusal::OrderNotApplied, _, _, _) => format!(
+                "ticket {me} has not yet been reserved by order {}, whose creation must come first",
+                order_of(m),
+            ),
+            (Refusal::ReservedByAnotherOrder, _, _, _) => format!(
+                "ticket {me} is still reserved by another order, whose cancellation must come first"
+            ),
         }
     }
 
@@ -365,9 +372,10 @@ pub(super) fn not_applied(
     subject: Subject,
     seq: u64,
     reason: DropReason,
-    version: Option<u64>,
+    m: Payload,
     copy_version: Option<u64>,
 ) -> Said {
+    let (version, order) = (m.version, order_of(m));
     let why = match (reason, copy_version) {
         (DropReason::Stale, Some(c)) => format!(
             "version {} is not newer than its copy's version {c}",
@@ -375,6 +383,7 @@ pub(super) fn not_applied(
         ),
         (DropReason::Stale, None) => "it is not newer than its copy".to_owned(),
         (DropReason::Duplicate, _) => "it has the ticket already".to_owned(),
+        (DropReason::AlreadyApplied, _) => format!("order {order}'s event is applied already"),
     };
     (
         format!("acks {subject} #{seq} without applying it: {why}"),
@@ -550,6 +559,11 @@ pub(super) fn partition_healed() -> Said {
         "reaches NATS again".to_owned(),
         "partition healed".to_owned(),
     )
+}
+
+/// The order an order event is about, as the story names it ("?" if it carries none).
+fn order_of(m: Payload) -> String {
+    m.order.map_or_else(|| "?".to_owned(), |o| o.to_string())
 }
 
 /// A subject without its `ticket:` prefix, for short diagram labels.
