@@ -59,6 +59,13 @@ impl Report {
                     .to_owned(),
             ]);
         }
+        if scenario.cures.ordered_order_events {
+            params.push_record([
+                "cures".to_owned(),
+                "ordered-order-events: the tickets service takes an order's events in order and frees only the order it names (beyond the course)"
+                    .to_owned(),
+            ]);
+        }
         if scenario.services.unhandled_rejection == UnhandledRejection::Exit {
             params.push_record([
                 "services".to_owned(),

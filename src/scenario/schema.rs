@@ -164,6 +164,12 @@ pub struct Cures {
     /// the double reservation (catalogue #5): the second insert fails with a duplicate key.
     #[serde(default)]
     pub unique_active_order: bool,
+    /// The tickets service's order listeners take an order's events in order and clear only
+    /// the reservation of the order cancelled (default false). It cures the cancellation
+    /// handled before the creation (catalogue #6): an `order:cancelled` for an order the
+    /// ticket has not named yet is not acked, and comes back after the ack wait.
+    #[serde(default)]
+    pub ordered_order_events: bool,
 }
 
 impl Cures {

@@ -149,7 +149,7 @@ impl World {
             latency: scenario.latency.clone(),
             dbs: Databases::with_unique_active_order(scenario.cures.unique_active_order),
             publish_on_reserve: scenario.tickets_service.publish_on_reserve,
-            ordered_order_events: false,
+            ordered_order_events: scenario.cures.ordered_order_events,
             bus,
             sweepers,
             trace: RefCell::new(trace),

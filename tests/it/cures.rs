@@ -1,13 +1,17 @@
 //! The cures beyond the course (`[cures]`, docs/cures.md): each off by default, each curing a
 //! race of the catalogue. `unique-active-order`, a unique partial index on the orders
 //! collection, cures the double reservation (#5): the second of two racing inserts fails with a
-//! duplicate key and its request is answered 400.
+//! duplicate key and its request is answered 400. `ordered-order-events`, the tickets service's
+//! order listeners taking an order's events in order, cures the cancellation handled before
+//! the creation (#6): the early cancellation is not acked and comes back after the ack wait.
 
 use crate::support::*;
 use std::path::Path;
+use ticketsim::model::decisions::{DropReason, Refusal};
 use ticketsim::model::documents::OrderStatus;
+use ticketsim::model::events::Subject;
 use ticketsim::model::http::{Cause, Route};
-use ticketsim::model::store::WriteError;
+use ticketsim::model::store::{Db, WriteError};
 use ticketsim::scenario::expect::Invariant;
 use ticketsim::sim::record::{Event as T, Record};
 use ticketsim::{Occ, Outcome, Scenario};
@@ -126,7 +130,7 @@ fn with_the_index_the_second_of_two_racing_orders_gets_400_and_one_order_is_acti
 }
 
 /// Off by default: a scenario without `[cures]` runs exactly as one that says
-/// `unique-active-order = false`, trace for trace.
+/// `unique-active-order = false`, or `ordered-order-events = false`, trace for trace.
 #[test]
 fn the_cure_is_off_by_default() {
     let text = r#"
@@ -140,11 +144,36 @@ fn the_cure_is_off_by_default() {
         "#;
     let default = Scenario::parse(text, Path::new("two-orders.toml")).unwrap();
     assert!(!default.cures.unique_active_order);
+    assert!(!default.cures.ordered_order_events);
     assert_eq!(default, two_orders(false));
     for seed in 0..4 {
         let a = ticketsim::run(&default, seed, Occ::On);
         let b = ticketsim::run(&two_orders(false), seed, Occ::On);
         assert_eq!(a.report.trace_hash, b.report.trace_hash, "seed {seed}");
+    }
+    let text = r#"
+        name = "cancelled-at-once"
+        description = "one ticket, ordered and cancelled at once"
+        [latency]
+        delivery = { min-us = 500, max-us = 3000, slow-probability = 0.1, slow-max-us = 30000 }
+        [[workload.reserve]]
+        tickets = 1
+        title = "concert"
+        price = 20
+        orders = 1
+        cancel-after-ms = 0
+        "#;
+    let default = Scenario::parse(text, Path::new("cancelled-at-once.toml")).unwrap();
+    assert_eq!(default, cancelled_at_once(false, ""));
+    for seed in [21, 30] {
+        for occ in Occ::ALL {
+            let a = ticketsim::run(&default, seed, occ);
+            let b = ticketsim::run(&cancelled_at_once(false, ""), seed, occ);
+            assert_eq!(
+                a.report.trace_hash, b.report.trace_hash,
+                "seed {seed} {occ}"
+            );
+        }
     }
 }
 
@@ -244,4 +273,245 @@ fn a_bad_cures_table_is_refused_with_its_file_line_and_key() {
     );
     let e = with("unique-active-order = 1");
     assert_eq!(e.key.as_deref(), Some("cures.unique-active-order"), "{e}");
+    let e = with("ordered-order-events = \"yes\"");
+    assert_eq!(e.position, Some((4, 24)), "{e}");
+    assert_eq!(e.key.as_deref(), Some("cures.ordered-order-events"), "{e}");
+    assert!(e.message.contains("expected a boolean"), "{e}");
+    let e = with("ordered-events = true");
+    assert!(
+        e.message.contains(
+            "unknown field `ordered-events`, expected `unique-active-order` or `ordered-order-events`"
+        ),
+        "{e}"
+    );
+}
+
+/// One ticket ordered and the order cancelled at once, deliveries sometimes slow (the
+/// catalogue's cancelled-before-created for one ticket), with the cure or without.
+fn cancelled_at_once(cured: bool, faults: &str) -> Scenario {
+    let text = format!(
+        r#"
+        name = "cancelled-at-once"
+        description = "one ticket, ordered and cancelled at once"
+        [cures]
+        ordered-order-events = {cured}
+        {faults}
+        [latency]
+        delivery = {{ min-us = 500, max-us = 3000, slow-probability = 0.1, slow-max-us = 30000 }}
+        [[workload.reserve]]
+        tickets = 1
+        title = "concert"
+        price = 20
+        orders = 1
+        cancel-after-ms = 0
+        "#
+    );
+    Scenario::parse(&text, Path::new("cancelled-at-once.toml")).unwrap()
+}
+
+/// The refusals of the run, as (subject, seq, reason).
+fn nacks(records: &[Record]) -> Vec<(Subject, u64, Refusal)> {
+    records
+        .iter()
+        .filter_map(|r| match r.event {
+            T::Nack {
+                subject,
+                seq,
+                reason,
+                ..
+            } => Some((subject, seq, reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The messages acked without being applied, as (subject, reason).
+fn drops(records: &[Record]) -> Vec<(Subject, DropReason)> {
+    records
+        .iter()
+        .filter_map(|r| match r.event {
+            T::Drop {
+                subject, reason, ..
+            } => Some((subject, reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The writes of tickets in the tickets database by a listener, as (message, order id).
+fn listener_writes(records: &[Record]) -> Vec<(Cause, Option<u32>)> {
+    records
+        .iter()
+        .filter_map(|r| match r.event {
+            T::DbWrite {
+                db: Db::Tickets,
+                by: by @ Cause::Message(..),
+                order_id,
+                ..
+            } => Some((by, order_id)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The tickets the tickets database leaves reserved at the end of the run.
+fn reserved_tickets(result: &ticketsim::RunResult) -> usize {
+    let state = result.trace.final_state();
+    state
+        .tickets
+        .iter()
+        .filter(|((db, _), t)| *db == Db::Tickets && t.order_id.is_some())
+        .count()
+}
+
+fn stale_order_ids(result: &ticketsim::RunResult) -> usize {
+    result
+        .report
+        .violations
+        .iter()
+        .filter(|v| v.invariant() == Some(Invariant::OrderIdNamesActiveOrder))
+        .count()
+}
+
+/// Pinned seeds of one ticket ordered and cancelled at once where the tickets service handles
+/// `order:cancelled` first (seed 21 in every mode, seed 30 without OCC). As taught it frees a
+/// free ticket, then `order:created` reserves it for the cancelled order, for good. With the
+/// cure the run is the same run up to that read, and there the cancellation throws instead of
+/// writing (`order-not-applied`): NATS redelivers it after the ack wait, when the creation is
+/// applied, and it frees the ticket.
+#[test]
+fn a_cancellation_handled_first_waits_for_its_creation() {
+    for (seed, occ) in [
+        (21, Occ::Off),
+        (21, Occ::On),
+        (21, Occ::Dedup),
+        (30, Occ::Off),
+    ] {
+        let course = ticketsim::run(&cancelled_at_once(false, ""), seed, occ);
+        let cured = ticketsim::run(&cancelled_at_once(true, ""), seed, occ);
+        let (a, b) = (course.trace.records(), cured.trace.records());
+        assert_eq!(stale_order_ids(&course), 1, "seed {seed} {occ}");
+        assert_eq!(reserved_tickets(&course), 1, "seed {seed} {occ}");
+
+        assert_eq!(
+            nacks(b),
+            [(Subject::OrderCancelled, 1, Refusal::OrderNotApplied)],
+            "seed {seed} {occ}"
+        );
+        assert_eq!(drops(b), [], "seed {seed} {occ}");
+        assert_eq!(
+            cured.report.outcome,
+            Outcome::Converged,
+            "seed {seed} {occ}"
+        );
+        assert_eq!(cured.report.violations, [], "seed {seed} {occ}");
+        assert_eq!(reserved_tickets(&cured), 0, "seed {seed} {occ}");
+
+        // The same run until the refusal.
+        let at = b
+            .iter()
+            .position(|r| matches!(r.event, T::Nack { .. }))
+            .unwrap();
+        assert_eq!(a[..at], b[..at], "seed {seed} {occ}");
+        // The listeners' writes of the ticket, each as the ticket stands after it. As taught,
+        // on seed 21 the cancellation frees the free ticket before the creation reserves it; on
+        // seed 30 it read the free ticket before the creation's save and saves after it, and
+        // its save `$set`s no modified path, so the order id stays. With the cure the creation
+        // reserves the ticket, then the redelivered cancellation frees it.
+        let (created, cancel) = (
+            Cause::Message(Subject::OrderCreated, 1),
+            Cause::Message(Subject::OrderCancelled, 1),
+        );
+        let course_writes = if seed == 21 {
+            [(cancel, None), (created, Some(1))]
+        } else {
+            [(created, Some(1)), (cancel, Some(1))]
+        };
+        assert_eq!(listener_writes(a), course_writes, "seed {seed} {occ}");
+        assert_eq!(
+            listener_writes(b),
+            [(created, Some(1)), (cancel, None)],
+            "seed {seed} {occ}"
+        );
+        let deliveries: Vec<(u64, bool)> = b
+            .iter()
+            .filter_map(|r| match r.event {
+                T::Deliver {
+                    subject: Subject::OrderCancelled,
+                    seq: 1,
+                    redelivered,
+                    ..
+                } => Some((r.t_us, redelivered)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(deliveries.len(), 2, "seed {seed} {occ}");
+        assert!(!deliveries[0].1 && deliveries[1].1, "seed {seed} {occ}");
+        // Redelivered an ack wait later, give or take the server's 15 ms batch of expiries and
+        // the two deliveries' latencies.
+        let waited = deliveries[1].0 - deliveries[0].0;
+        assert!(
+            (4_950_000..5_100_000).contains(&waited),
+            "seed {seed} {occ}: {waited} us"
+        );
+    }
+}
+
+/// The story says the refusal in words, and why the run worked: the cure, not a version.
+#[test]
+fn the_story_tells_a_cancellation_that_waits_for_its_creation() {
+    use ticketsim::present::story::{Mark, Story};
+    for occ in Occ::ALL {
+        let run = ticketsim::run(&cancelled_at_once(true, ""), 21, occ);
+        let story = Story::of(&run.trace, &run.report, 4, 1);
+        let text = story.render(&|_: Mark, s: &str| s.to_owned());
+        let said = "ticket 1 has not yet been reserved by order 1, whose creation must come \
+                    first: throws, so no ack for order:cancelled #1";
+        assert!(text.contains(said), "{occ}: {text}");
+        let step = story.steps.iter().find(|s| s.text == said).unwrap();
+        assert_eq!(step.mark, Mark::Refused, "{occ}");
+        assert_eq!(step.label, "no ack for order:cancelled #1", "{occ}");
+        assert!(
+            text.contains("Why it worked: the tickets service takes an order's events in order."),
+            "{occ}: {text}"
+        );
+        assert!(
+            !text.contains("applies only the next version"),
+            "{occ}: {text}"
+        );
+    }
+}
+
+/// With every publish sent twice (`publisher-retry = 1`, with `dedup`, which acks the
+/// duplicate `ticket:created` the orders service would otherwise refuse forever), the cure acks
+/// the second copy of each order event without a change, whenever it comes: the ticket ends
+/// free on every seed. Pinned on seeds 0 to 9.
+#[test]
+fn with_the_cure_a_duplicate_order_event_is_acked_without_a_change() {
+    let scenario = cancelled_at_once(true, "[faults]\npublisher-retry = 1.0");
+    for seed in 0..10 {
+        let run = ticketsim::run(&scenario, seed, Occ::Dedup);
+        let b = run.trace.records();
+        assert_eq!(run.report.outcome, Outcome::Converged, "seed {seed}");
+        assert_eq!(run.report.violations, [], "seed {seed}");
+        assert_eq!(reserved_tickets(&run), 0, "seed {seed}");
+        let mut applied_already: Vec<Subject> = drops(b)
+            .into_iter()
+            .filter(|&(_, r)| r == DropReason::AlreadyApplied)
+            .map(|(s, _)| s)
+            .collect();
+        applied_already.sort();
+        assert_eq!(
+            applied_already,
+            [Subject::OrderCreated, Subject::OrderCancelled],
+            "seed {seed}"
+        );
+        // No copy waited for another order: there is only one.
+        assert!(
+            nacks(b)
+                .iter()
+                .all(|&(_, _, r)| r != Refusal::ReservedByAnotherOrder),
+            "seed {seed}"
+        );
+    }
 }

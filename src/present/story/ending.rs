@@ -1,5 +1,5 @@
 //! How a story ends: where each database leaves the ticket, whether the run settles, why the
-//! first stale write happened (or why OCC made a refused event harmless), and the invariants
+//! first stale write happened (or why OCC, or a cure, made a refused event harmless), and the invariants
 //! broken on the ticket.
 //!
 //! The ending is the one part of a story that explains rather than narrates, and it needs more
@@ -47,6 +47,9 @@ pub(super) struct End<'a> {
     pub(super) race: Option<Race>,
     /// Whether a replica refused one of the ticket's events.
     pub(super) refused: bool,
+    /// Whether the tickets service refused an order's event until the one before it was
+    /// applied (`[cures] ordered-order-events`).
+    pub(super) waited: bool,
     /// The invariants broken on this ticket.
     pub(super) broken: &'a [&'a Violation],
 }
@@ -91,6 +94,12 @@ pub(super) fn tell(voice: Voice, end: &End) -> String {
     if let Some(race) = end.race {
         ending.push_str("\n  ");
         ending.push_str(&why_stale(voice.versioned, race));
+    } else if end.waited && !end.refused && sound && end.outcome == Outcome::Converged {
+        ending.push_str(
+            "\n  Why it worked: the tickets service takes an order's events in order. A \
+             cancellation that comes before its order's creation is refused and not acked, so \
+             NATS sends it again after the ack wait, by when the creation has been applied.",
+        );
     } else if end.refused && sound && end.outcome == Outcome::Converged && voice.versioned {
         ending.push_str(
             "\n  Why it worked: a replica applies only the next version of a ticket. An event that \

@@ -9,6 +9,7 @@
 //! the facts to the wording, which alone says how a step is told.
 
 use crate::check::findings::{Outcome, Violation};
+use crate::model::decisions::Refusal;
 use crate::model::documents::{OrderId, Price, TicketId};
 use crate::model::events::Subject;
 use crate::model::http::Cause;
@@ -70,6 +71,9 @@ pub(super) struct Reader {
     receipts: BTreeMap<(Subject, u64), Receipt>,
     stale: Option<StaleWrite>,
     refused: bool,
+    /// Whether the tickets service refused an order's event until the one before it was
+    /// applied (`[cures] ordered-order-events`), which `refused` leaves out.
+    waited: bool,
     steps: Vec<Step>,
 }
 
@@ -89,6 +93,7 @@ impl Reader {
             receipts: BTreeMap::new(),
             stale: None,
             refused: false,
+            waited: false,
             steps: Vec::new(),
         }
     }
@@ -213,7 +218,12 @@ impl Reader {
                     let said = self
                         .voice
                         .nack(*subject, *seq, m.payload, *reason, copy_version);
-                    self.refused = true;
+                    match reason {
+                        Refusal::OrderNotApplied | Refusal::ReservedByAnotherOrder => {
+                            self.waited = true;
+                        }
+                        _ => self.refused = true,
+                    }
                     self.reply(t_us, *replica, Line::Cross, said, Mark::Refused);
                 }
             }
@@ -529,6 +539,7 @@ impl Reader {
                 copy: self.copy.map(|c| (c.price, c.version)),
                 race: self.race(),
                 refused: self.refused,
+                waited: self.waited,
                 broken,
             },
         )
