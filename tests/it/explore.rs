@@ -509,6 +509,23 @@ fn every_catalogue_scope_explores_to_its_pinned_counts() {
             Occ::Dedup,
             (740, 174, 402, 4, 2),
         ),
+        // The same scope with the listeners taking an order's events in order: no schedule
+        // leaves the ticket reserved by the cancelled order, or unsettled.
+        (
+            "cancelled-before-created-cured",
+            Occ::Off,
+            (738, 172, 401, 0, NONE),
+        ),
+        (
+            "cancelled-before-created-cured",
+            Occ::On,
+            (738, 174, 401, 0, NONE),
+        ),
+        (
+            "cancelled-before-created-cured",
+            Occ::Dedup,
+            (738, 174, 401, 0, NONE),
+        ),
         ("crash-after-save", Occ::Off, (888, 39, 705, 307, 1)),
         ("crash-after-save", Occ::On, (914, 39, 731, 179, 1)),
         ("crash-after-save", Occ::Dedup, (866, 39, 683, 0, NONE)),

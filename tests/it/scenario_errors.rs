@@ -64,6 +64,7 @@ fn every_bundled_scenario_is_valid_and_declares_what_it_expects() {
         names,
         [
             "cancelled-before-created",
+            "cancelled-before-created-cured",
             "crash-after-save",
             "crash-before-publish",
             "did-it-work",
