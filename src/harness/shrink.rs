@@ -438,6 +438,9 @@ pub fn minimal_file(
     let mut scenario = shrunk.scenario.clone();
     // The [explore] scope is the original's; the minimal scenario is its own scope.
     scenario.explore = None;
+    // Its `[cure]` too: the demo that made it says the cure, and the file stays as it was
+    // before races declared theirs.
+    scenario.cure = None;
     scenario.name = format!("{}-minimal", original.name);
     scenario.description = format!(
         "{} shrunk by ticketsim: the smallest run found that {failure}, like seed {seed} of \

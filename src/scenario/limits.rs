@@ -6,6 +6,7 @@
 
 use crate::model::documents::Price;
 use crate::model::node::Node;
+use crate::model::occ::Occ;
 use crate::scenario::explore::ExploreClaim;
 use crate::scenario::schema::{NodeName, Pace, Scenario};
 
@@ -160,6 +161,7 @@ impl Scenario {
         )?;
         self.validate_faults(limit)?;
         self.validate_explore()?;
+        self.validate_cure()?;
         let w = &self.workload;
         check(
             !w.create_tickets.is_empty() || !w.price_chain.is_empty() || !w.reserve.is_empty(),
@@ -297,6 +299,47 @@ fn check_at(at_ms: u64, limit_ms: u64, path: &[Seg]) -> Result<(), Invalid> {
 }
 
 impl Scenario {
+    /// `[cure]` sets exactly one of its keys, and each says something.
+    fn validate_cure(&self) -> Result<(), Invalid> {
+        use Seg::Key;
+        let Some(cure) = &self.cure else {
+            return Ok(());
+        };
+        let invalid = |path: &[Seg], message: String| {
+            Err(Invalid {
+                path: path.to_vec(),
+                message,
+            })
+        };
+        let n = cure.keys_set();
+        if n != 1 {
+            return invalid(
+                &[Key("cure")],
+                format!("needs exactly one of `mode`, `switches` or `none`, not {n}"),
+            );
+        }
+        if cure.mode == Some(Occ::Off) {
+            return invalid(
+                &[Key("cure"), Key("mode")],
+                "must be \"on\" or \"dedup\": \"off\" is the course's design without OCC, no cure"
+                    .into(),
+            );
+        }
+        if cure.switches.as_ref().is_some_and(Vec::is_empty) {
+            return invalid(
+                &[Key("cure"), Key("switches")],
+                "names no switch: name the `[cures]` keys that cure the race".into(),
+            );
+        }
+        if cure.none.as_ref().is_some_and(|why| why.trim().is_empty()) {
+            return invalid(
+                &[Key("cure"), Key("none")],
+                "is empty: say in a sentence why no cure is modelled".into(),
+            );
+        }
+        Ok(())
+    }
+
     fn validate_explore(&self) -> Result<(), Invalid> {
         use Seg::Key;
         let Some(e) = &self.explore else {

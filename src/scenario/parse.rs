@@ -111,8 +111,9 @@ fn located_error(
 
 /// The keys whose value is a list of plain values (prices, claims, properties); every other list
 /// in a scenario is a list of tables.
-const LISTS_OF_VALUES: [&str; 6] = [
+const LISTS_OF_VALUES: [&str; 7] = [
     "updates",
+    "switches",
     "price-updates",
     "exercises",
     "off",

@@ -10,6 +10,7 @@
 
 use crate::model::documents::Price;
 use crate::model::node::Node;
+use crate::scenario::cure::{CureTable, Switch};
 use crate::scenario::expect::Expectations;
 use crate::scenario::explore::ExploreTable;
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,10 @@ pub struct Scenario {
     /// Design changes beyond the course that cure a race, each off by default.
     #[serde(default, skip_serializing_if = "Cures::is_none")]
     pub cures: Cures,
+    /// What cures the race: a mode, `[cures]` switches, or why none is modelled. It changes no
+    /// run; left out, a scenario serializes as it did before the table existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cure: Option<CureTable>,
     /// How every service's process runs: its Node.js version's unhandled rejections, and its
     /// restart.
     #[serde(default)]
@@ -176,6 +181,28 @@ impl Cures {
     /// Whether no cure is on: the course's design.
     pub fn is_none(&self) -> bool {
         *self == Cures::default()
+    }
+
+    /// These cures with `switch` on as well.
+    pub fn with(mut self, switch: Switch) -> Cures {
+        match switch {
+            Switch::UniqueActiveOrder => self.unique_active_order = true,
+            Switch::OrderedOrderEvents => self.ordered_order_events = true,
+        }
+        self
+    }
+
+    /// Whether `switch` is on.
+    pub fn is_on(self, switch: Switch) -> bool {
+        match switch {
+            Switch::UniqueActiveOrder => self.unique_active_order,
+            Switch::OrderedOrderEvents => self.ordered_order_events,
+        }
+    }
+
+    /// The switches that are on, in the order the table lists them.
+    pub fn on(self) -> Vec<Switch> {
+        Switch::ALL.into_iter().filter(|&s| self.is_on(s)).collect()
     }
 }
 

@@ -4,6 +4,7 @@ mod bus;
 mod catalogue;
 mod cli;
 mod cures;
+mod declared;
 mod demo;
 mod determinism;
 mod explore;
