@@ -13,6 +13,7 @@ pub mod cure;
 pub mod explored;
 
 use crate::check::findings::{Outcome, PriceCount};
+use crate::harness::demo::cure::none_note;
 pub use crate::harness::demo::cure::Cure;
 use crate::harness::demo::explored::ScopeStory;
 use crate::harness::error::Error;
@@ -110,6 +111,8 @@ pub struct Demo {
     pub cure: Cure,
     /// The run in the cure's mode.
     pub on: Shown,
+    /// The scenario file that runs this one with the cure's switches on, if there is one.
+    pub twin: Option<PathBuf>,
     /// The story, when a seed fails.
     pub told: Option<Told>,
     /// Every schedule of the scenario's `[explore]` scope, when it has one, and the first
@@ -174,14 +177,15 @@ impl Demo {
             }
         }
         let cure = Cure::of(scenario);
-        let on = Shown::run(scenario, shown_seed, cure.0);
+        let twin = cure.twin(scenario);
+        let on = Shown::run(&cure.apply(scenario), shown_seed, cure.occ());
         let told = match Failure::of(&off.report) {
             Some(failure) => Some(tell(
                 scenario, shown_seed, failure, &off, &on, cure, budget, &files, progress,
             )?),
             None => None,
         };
-        let explored = ScopeStory::build(scenario, cure, budget.jobs)?;
+        let explored = ScopeStory::build(scenario, cure, twin.as_deref(), budget.jobs)?;
         Ok(Demo {
             scenario: scenario.clone(),
             asked_seed: seed,
@@ -189,6 +193,7 @@ impl Demo {
             off,
             cure,
             on,
+            twin,
             told,
             explored,
             files,
@@ -229,6 +234,9 @@ impl Demo {
         }
         let _ = writeln!(out, "\n{}", paint.bold(&self.table_heading()));
         let _ = writeln!(out, "{}", self.table(paint));
+        if let Some(note) = none_note(&self.scenario) {
+            let _ = write!(out, "\n{}", wrap(&note, 96, "  "));
+        }
         let Some(told) = &self.told else {
             let _ = writeln!(
                 out,
@@ -360,16 +368,15 @@ impl Demo {
         ));
         let cure = if told.cured {
             let on = &told.minimal_on.report;
-            let refused = on.stats.failed_handlers;
             format!(
-                " With {} it {} after {refused} refused deliver{}.",
+                " With {} it {} {}.",
                 self.cure.name(),
                 if on.outcome == Outcome::Converged {
                     "converges"
                 } else {
                     "does not converge"
                 },
-                if refused == 1 { "y" } else { "ies" }
+                self.cure.after(on)
             )
         } else {
             format!(
@@ -392,13 +399,13 @@ impl Demo {
             let _ = writeln!(out, "{indent}{note}");
         }
         let _ = writeln!(out, "{indent}Run it:");
-        for occ in [Occ::Off, self.cure.0] {
-            let _ = writeln!(
-                out,
-                "{indent}  {}",
-                reproduce(&told.minimal, told.shrunk.seed, occ)
-            );
-        }
+        let _ = writeln!(
+            out,
+            "{indent}  {}\n{indent}  {}",
+            reproduce(&told.minimal, told.shrunk.seed, Occ::Off),
+            self.cure
+                .reproduce(&self.cure.apply(&told.minimal), None, told.shrunk.seed)
+        );
         out
     }
 
@@ -408,11 +415,12 @@ impl Demo {
         let name = &self.scenario.name;
         let _ = writeln!(
             out,
-            "# {name}, seed {}: the race, and {}'s cure\n",
+            "# {name}, seed {}: the race, and {}\n",
             self.seed,
-            match self.cure.0 {
-                Occ::Dedup => "deduplication",
-                Occ::On | Occ::Off => "OCC",
+            match self.cure {
+                Cure::Mode(Occ::Dedup) => "deduplication's cure".to_owned(),
+                Cure::Mode(_) => "OCC's cure".to_owned(),
+                Cure::Switches(_) => format!("its cure, {}", self.cure.name()),
             }
         );
         for line in self.scenario.description.trim().lines() {
@@ -431,6 +439,9 @@ impl Demo {
         );
         for [mode, t, o, verdict] in self.rows() {
             let _ = writeln!(out, "| {mode} | {t} | {o} | {verdict} |");
+        }
+        if let Some(note) = none_note(&self.scenario) {
+            let _ = writeln!(out, "\n{note}");
         }
         let Some(told) = &self.told else {
             let _ = writeln!(
@@ -451,9 +462,9 @@ impl Demo {
         );
         let _ = writeln!(
             out,
-            "### With {} (`--occ {}`), same seed\n\n```text\n{}```\n",
+            "### With {} (`{}`), same seed\n\n```text\n{}```\n",
             self.cure.name(),
-            self.cure.0,
+            self.cure.flags(),
             told.on.render(&plain)
         );
         let _ = writeln!(out, "## The smallest run that fails the same way\n");
@@ -510,9 +521,9 @@ impl Demo {
                 },
                 Panel {
                     title: format!(
-                        "With {} (--occ {}), same seed",
+                        "With {} ({}), same seed",
                         self.cure.name(),
-                        self.cure.0
+                        self.cure.flags()
                     ),
                     story: &told.minimal_on_story,
                 },
@@ -606,16 +617,14 @@ fn tell(
         if !cured {
             return true;
         }
-        let on = run_report(s, seed, cure.0);
-        on.outcome == Outcome::Converged
-            && !has_invariant_violation(&on)
-            && on.stats.failed_handlers > 0
+        let on = run_report(&cure.apply(s), seed, cure.occ());
+        on.outcome == Outcome::Converged && !has_invariant_violation(&on) && cure.acted(&on) > 0
     };
     let shrunk = shrink::shrink(scenario, seed, budget, &fails, progress);
     let (minimal, minimal_toml) =
         shrink::minimal_file(&shrunk, scenario, seed, Occ::Off, failure, &files.minimal)?;
     let minimal_off = Shown::run(&minimal, shrunk.seed, Occ::Off);
-    let minimal_on = Shown::run(&minimal, shrunk.seed, cure.0);
+    let minimal_on = Shown::run(&cure.apply(&minimal), shrunk.seed, cure.occ());
     let minimal_ticket = failure
         .tickets(&minimal_off.report)
         .first()

@@ -1,11 +1,17 @@
-//! The `[cure]` a race declares: the table's errors, and a declaration that moves no hash.
+//! The `[cure]` a race declares: the table's errors, every catalogue race declaring its cure
+//! truthfully, and the demo showing that cure (the index for the double reservation, with
+//! replays that run as printed).
 
 use crate::support::*;
 use std::path::Path;
+use ticketsim::harness::demo::{Cure, Demo, DEFAULT_SEED};
+use ticketsim::harness::shrink::Budget;
 use ticketsim::harness::sweep::report::scenario_hash;
+use ticketsim::present::paint::Paint;
 use ticketsim::scenario::cure::Switch;
+use ticketsim::scenario::expect::Claim;
 use ticketsim::scenario::ScenarioError;
-use ticketsim::Scenario;
+use ticketsim::{Occ, Scenario};
 
 /// A minimal scenario with `cure` as its `[cure]` table's body.
 fn with_cure(cure: &str) -> Result<Scenario, ScenarioError> {
@@ -67,12 +73,90 @@ fn a_cure_table_names_known_switches_and_a_mode_that_cures() {
     assert_eq!(err.key.as_deref(), Some("cure.why"), "{err}");
 }
 
+/// Every catalogue file: its name, its header's catalogue part, and the scenario.
+fn catalogue() -> Vec<(String, String, Scenario)> {
+    let mut files: Vec<_> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_str().unwrap().to_owned();
+            let header = std::fs::read_to_string(&p)
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap()
+                .to_owned();
+            (name.clone(), header, scenario(&name))
+        })
+        .collect()
+}
+
+#[test]
+fn every_race_of_the_catalogue_declares_its_cure_and_the_cure_holds() {
+    let all = catalogue();
+    for (name, header, s) in &all {
+        let race = (header.starts_with("# Catalogue #") && !header.contains(", cured"))
+            || name == "did-it-work"
+            || name == "price-burst";
+        let Some(table) = &s.cure else {
+            assert!(!race, "{name} declares no [cure]");
+            continue;
+        };
+        assert!(race, "{name} is a cured twin and declares a [cure]");
+        if let Some(mode) = table.mode {
+            assert!(
+                s.expect.get(mode).contains(&Claim::Converges),
+                "{name}'s cure, --occ {mode}, is not expected to converge"
+            );
+        }
+        if let Some(switches) = &table.switches {
+            let Cure::Switches(cures) = Cure::of(s) else {
+                panic!("{name}: switches declared, not shown");
+            };
+            assert_eq!(&cures.on(), switches, "{name}");
+            let twin = Cure::of(s).twin(s).unwrap_or_else(|| {
+                panic!("{name}: no scenario runs its workload with {switches:?} on")
+            });
+            let (_, _, twin) = all
+                .iter()
+                .find(|(n, _, _)| Path::new(&format!("scenarios/{n}.toml")) == twin)
+                .unwrap();
+            assert_eq!(twin.cures, cures, "{name}");
+            assert_eq!(twin.workload, s.workload, "{name}");
+            for occ in Occ::ALL {
+                assert!(
+                    twin.expect.get(occ).contains(&Claim::Converges),
+                    "{name} {occ}"
+                );
+            }
+        }
+    }
+    let twin_of = |name: &str| {
+        let s = scenario(name);
+        Cure::of(&s).twin(&s)
+    };
+    assert_eq!(
+        twin_of("double-reservation").as_deref(),
+        Some(Path::new("scenarios/double-reservation-cured.toml"))
+    );
+    assert_eq!(
+        twin_of("cancelled-before-created").as_deref(),
+        Some(Path::new("scenarios/cancelled-before-created-cured.toml"))
+    );
+    // A different workload is no twin.
+    let mut other = scenario("double-reservation");
+    other.workload.reserve[0].tickets = 19;
+    assert_eq!(Cure::of(&other).twin(&other), None);
+}
+
 #[test]
 fn declaring_a_cure_moves_no_scenario_hash() {
-    for entry in std::fs::read_dir(root().join("scenarios")).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
-        let s = scenario(&name);
+    for (name, _, s) in catalogue() {
         let undeclared = Scenario {
             cure: None,
             ..s.clone()
@@ -81,4 +165,101 @@ fn declaring_a_cure_moves_no_scenario_hash() {
         let text = toml::to_string(&undeclared).unwrap();
         assert!(!text.contains("[cure]"), "{name}: {text}");
     }
+}
+
+#[test]
+fn the_demo_of_the_double_reservation_shows_the_index_as_its_cure() {
+    let out = std::env::temp_dir().join(format!("ticketsim-declared-{}", std::process::id()));
+    let s = scenario("double-reservation");
+    let budget = Budget {
+        jobs: 2,
+        ..Budget::default()
+    };
+    let demo = Demo::build(&s, DEFAULT_SEED, budget, &out, &|_| {}).unwrap();
+    assert!(matches!(demo.cure, Cure::Switches(c) if c.unique_active_order));
+    assert_eq!(demo.on.report.occ, Occ::On);
+    assert!(demo.on.report.violations.iter().all(|v| !v.is_invariant()));
+    assert!(
+        demo.on.report.stats.db_conflicts > 0,
+        "the index refused inserts"
+    );
+    let told = demo.told.as_ref().unwrap();
+    assert!(told.cured);
+    assert!(told
+        .minimal_on
+        .report
+        .violations
+        .iter()
+        .all(|v| !v.is_invariant()));
+    let text = demo.render(Paint { enabled: false });
+    let with =
+        "with a unique partial index on active orders ([cures] unique-active-order, --occ on)";
+    for expected in [
+        format!("│ {with} │"),
+        format!("The same ticket {with}, same seed"),
+        "With a unique partial index on active orders it converges after".to_owned(),
+        "--occ on  # with unique-active-order = true added to its [cures]".to_owned(),
+        format!("The same schedule {with}"),
+        "With a unique partial index on active orders, every schedule within 1 deviation converges"
+            .to_owned(),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!text.contains("with OCC (--occ on)"), "{text}");
+    let markdown = demo.markdown();
+    assert!(markdown.contains("the race, and its cure, a unique partial index on active orders"));
+    assert!(markdown.contains("### With a unique partial index on active orders (`[cures] unique-active-order, --occ on`), same seed"));
+    // The cured replay names the twin, and runs as printed: converged, the index refusing.
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            l.starts_with("ticketsim run scenarios/double-reservation-cured.toml --scoped --tape ")
+        })
+        .unwrap_or_else(|| panic!("no replay through the cured twin in:\n{text}"));
+    let mut args: Vec<&str> = line.split_whitespace().skip(1).collect();
+    args.push("--json");
+    let (code, stdout, stderr) = ticketsim(&args);
+    assert_eq!(code, 0, "{line}: {stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["outcome"], "converged", "{line}");
+    assert!(
+        report["stats"]["db_conflicts"].as_u64().unwrap() >= 1,
+        "{line}"
+    );
+    // The minimal run with the switch written into it, as the replay's note says, is cured.
+    demo.write().unwrap();
+    let mut minimal = Scenario::load(&demo.files.minimal).unwrap();
+    minimal.cures.unique_active_order = true;
+    let seed = told.shrunk.seed;
+    let report = ticketsim::run(&minimal, seed, Occ::On).report;
+    assert_eq!(report.trace_hash, told.minimal_on.report.trace_hash);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn a_race_with_no_cure_says_why_beside_occ() {
+    let out = std::env::temp_dir().join(format!("ticketsim-declared-none-{}", std::process::id()));
+    let s = scenario("updated-before-created");
+    let why = s.cure.as_ref().unwrap().none.clone().unwrap();
+    assert_eq!(Cure::of(&s), Cure::Mode(Occ::On));
+    let budget = Budget {
+        jobs: 2,
+        ..Budget::default()
+    };
+    let demo = Demo::build(&s, DEFAULT_SEED, budget, &out, &|_| {}).unwrap();
+    let text = demo
+        .render(Paint { enabled: false })
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains(&format!(
+            "No cure is modelled: {why} Beside the race runs OCC as taught."
+        )),
+        "{text}"
+    );
+    assert!(demo
+        .markdown()
+        .contains(&format!("No cure is modelled: {why}")));
 }

@@ -1,34 +1,208 @@
-//! Which mode the demo shows as a race's cure, and how it names it.
+//! What the demo shows as a race's cure, and how it names it: a mode of the course's design
+//! (OCC, or OCC with deduplication), or `[cures]` switches run with OCC as taught. A scenario's
+//! `[cure]` table says which; without one, the expectations do.
 
 use crate::model::occ::Occ;
+use crate::present::report::{reproduce, Report};
+use crate::scenario::cure::{CureTable, Switch};
 use crate::scenario::expect::Claim;
-use crate::scenario::schema::Scenario;
+use crate::scenario::schema::{Cures, Scenario};
+use std::path::{Path, PathBuf};
 
-/// The mode the demo shows as a race's cure: the first of `on` and `dedup` that the scenario
-/// expects to converge; `on` (OCC as taught) when neither does, so that the demo shows what OCC
-/// does to a race it does not cure.
+/// The cure the demo shows beside a race.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Cure(pub Occ);
+pub enum Cure {
+    /// A mode of the course's design (`on` or `dedup`).
+    Mode(Occ),
+    /// These `[cures]` switches on, with OCC as taught (`--occ on`).
+    Switches(Cures),
+}
 
 impl Cure {
-    /// The cure of `scenario`'s race.
+    /// The cure of `scenario`'s race: its `[cure]` table's (`none`: OCC as taught, to show what
+    /// OCC does to a race it does not cure); without one, the first of `on` and `dedup` that the
+    /// scenario expects to converge, else `on`.
     pub fn of(scenario: &Scenario) -> Cure {
+        if let Some(table) = &scenario.cure {
+            return Cure::declared(table).unwrap_or(Cure::Mode(Occ::On));
+        }
         [Occ::On, Occ::Dedup]
             .into_iter()
             .find(|&occ| scenario.expect.get(occ).contains(&Claim::Converges))
-            .map_or(Cure(Occ::On), Cure)
+            .map_or(Cure::Mode(Occ::On), Cure::Mode)
     }
 
-    /// Its name in a sentence: "OCC", "OCC and deduplication".
-    pub fn name(self) -> &'static str {
-        match self.0 {
-            Occ::Dedup => "OCC and deduplication",
-            Occ::On | Occ::Off => "OCC",
+    /// The cure `table` declares; `None` when it declares that none is modelled.
+    pub fn declared(table: &CureTable) -> Option<Cure> {
+        if let Some(mode) = table.mode {
+            return Some(Cure::Mode(mode));
+        }
+        let switches = table.switches.as_ref()?;
+        let cures = switches.iter().fold(Cures::default(), |c, &s| c.with(s));
+        Some(Cure::Switches(cures))
+    }
+
+    /// The mode the cure runs in.
+    pub fn occ(self) -> Occ {
+        match self {
+            Cure::Mode(occ) => occ,
+            Cure::Switches(_) => Occ::On,
         }
     }
 
-    /// "with OCC (--occ on)", "with OCC and deduplication (--occ dedup)".
-    pub fn with_flag(self) -> String {
-        format!("with {} (--occ {})", self.name(), self.0)
+    /// `scenario` with the cure's switches on (itself, for a mode).
+    pub fn apply(self, scenario: &Scenario) -> Scenario {
+        let mut s = scenario.clone();
+        if let Cure::Switches(cures) = self {
+            s.cures = cures.on().into_iter().fold(s.cures, Cures::with);
+        }
+        s
     }
+
+    /// Its name in a sentence: "OCC", "OCC and deduplication", "a unique partial index on
+    /// active orders".
+    pub fn name(self) -> String {
+        match self {
+            Cure::Mode(Occ::Dedup) => "OCC and deduplication".to_owned(),
+            Cure::Mode(_) => "OCC".to_owned(),
+            Cure::Switches(cures) => cures
+                .on()
+                .into_iter()
+                .map(Switch::words)
+                .collect::<Vec<_>>()
+                .join(" and "),
+        }
+    }
+
+    /// How to ask for it: "--occ on"; "[cures] unique-active-order, --occ on".
+    pub fn flags(self) -> String {
+        match self {
+            Cure::Mode(occ) => format!("--occ {occ}"),
+            Cure::Switches(_) => format!("[cures] {}, --occ on", self.keys()),
+        }
+    }
+
+    /// The switches' keys, "unique-active-order" (empty for a mode).
+    pub fn keys(self) -> String {
+        match self {
+            Cure::Mode(_) => String::new(),
+            Cure::Switches(cures) => cures
+                .on()
+                .into_iter()
+                .map(Switch::key)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// "with OCC (--occ on)", "with a unique partial index on active orders ([cures]
+    /// unique-active-order, --occ on)".
+    pub fn with_flag(self) -> String {
+        format!("with {} ({})", self.name(), self.flags())
+    }
+
+    /// How often the cure acted in `report`: deliveries refused (OCC's refusals), and for
+    /// switches also writes refused (a duplicate key of the index).
+    pub fn acted(self, report: &Report) -> u64 {
+        match self {
+            Cure::Mode(_) => report.stats.failed_handlers,
+            Cure::Switches(_) => report.stats.failed_handlers + report.stats.db_conflicts,
+        }
+    }
+
+    /// "after 3 refused deliveries" (a mode); "after 16 refused writes", "after 2 refused
+    /// deliveries and 0 refused writes" (switches).
+    pub fn after(self, report: &Report) -> String {
+        let n =
+            |k: u64, what: &str| format!("{k} refused {what}{}", if k == 1 { "y" } else { "ies" });
+        let refused = report.stats.failed_handlers;
+        match self {
+            Cure::Mode(_) => format!("after {}", n(refused, "deliver")),
+            Cure::Switches(_) => {
+                let writes = report.stats.db_conflicts;
+                let writes = format!(
+                    "{writes} refused write{}",
+                    if writes == 1 { "" } else { "s" }
+                );
+                if refused == 0 {
+                    format!("after {writes}")
+                } else {
+                    format!("after {} and {writes}", n(refused, "deliver"))
+                }
+            }
+        }
+    }
+
+    /// The scenario file beside `scenario`'s (its catalogue) that runs exactly `scenario` with
+    /// this cure's switches on: the same settings and workload, its `[cures]` this cure's, its
+    /// `[explore]` scope the same; `None` for a mode, or when there is none.
+    pub fn twin(self, scenario: &Scenario) -> Option<PathBuf> {
+        let Cure::Switches(_) = self else {
+            return None;
+        };
+        let cured = self.apply(scenario);
+        let dir = scenario
+            .source
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty());
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir.unwrap_or(Path::new(".")))
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml") && *p != scenario.source)
+            .collect();
+        paths.sort();
+        paths
+            .into_iter()
+            .find(|p| Scenario::load(p).is_ok_and(|twin| same_runs(&twin, &cured)))
+    }
+
+    /// The command that runs `scenario` (with the cure applied, so `cured`) on `seed` with the
+    /// cure: the twin's when there is one; else `scenario`'s file, with a note of the switches
+    /// to add to it.
+    pub fn reproduce(self, cured: &Scenario, twin: Option<&Path>, seed: u64) -> String {
+        match (self, twin) {
+            (Cure::Mode(occ), _) => reproduce(cured, seed, occ),
+            (Cure::Switches(_), Some(twin)) => {
+                let mut s = cured.clone();
+                s.source = twin.to_owned();
+                reproduce(&s, seed, Occ::On)
+            }
+            (Cure::Switches(_), None) => format!(
+                "{}  # with {} = true added to its [cures]",
+                reproduce(cured, seed, Occ::On),
+                self.keys()
+            ),
+        }
+    }
+}
+
+/// The line that says no cure of `scenario`'s race is modelled, and why, when its `[cure]`
+/// table says so.
+pub fn none_note(scenario: &Scenario) -> Option<String> {
+    let why = scenario.cure.as_ref()?.none.as_ref()?;
+    Some(format!(
+        "No cure is modelled: {} Beside the race runs OCC as taught.",
+        why.trim()
+    ))
+}
+
+/// Whether `twin` runs what `cured` runs: every setting equal but the name, the description,
+/// the expectations and the declarations, and the same `[explore]` scope.
+fn same_runs(twin: &Scenario, cured: &Scenario) -> bool {
+    let scope = |s: &Scenario| {
+        s.explore
+            .as_ref()
+            .map(|t| (t.tickets, t.updates, t.orders, t.replicas))
+    };
+    let like = Scenario {
+        name: cured.name.clone(),
+        description: cured.description.clone(),
+        expect: cured.expect.clone(),
+        explore: cured.explore.clone(),
+        cure: cured.cure.clone(),
+        source: cured.source.clone(),
+        is_scope: cured.is_scope,
+        ..twin.clone()
+    };
+    scope(twin) == scope(cured) && like == *cured
 }

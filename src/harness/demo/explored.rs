@@ -24,6 +24,7 @@ use crate::scenario::schema::Scenario;
 use crate::sim::choice::{Drive, Made};
 use crate::sim::tape::{ChoiceKind, ChoiceOf, Tape};
 use std::fmt::Write as _;
+use std::path::Path;
 
 /// The section's heading.
 pub const HEADING: &str = "Every schedule of the smallest scope";
@@ -75,6 +76,7 @@ impl ScopeStory {
     pub fn build(
         scenario: &Scenario,
         cure: Cure,
+        twin: Option<&Path>,
         jobs: usize,
     ) -> Result<Option<ScopeStory>, Error> {
         let Some(table) = &scenario.explore else {
@@ -88,12 +90,23 @@ impl ScopeStory {
             Reduce::SleepSets,
         );
         let off = explore(&scope, Occ::Off, bound, jobs, &|_| {})?;
-        let on = match table.claim(cure.0) {
-            Some(claim) => Some((claim, explore(&scope, cure.0, bound, jobs, &|_| {})?)),
+        // The cured scope: the scope with the cure's switches on, named by the twin's file
+        // when there is one (so that its replays run as printed). A declared switch cure
+        // claims that every schedule of it converges.
+        let mut cured = cure.apply(&scope);
+        if let Some(twin) = twin {
+            cured.source = twin.to_owned();
+        }
+        let claim = match cure {
+            Cure::Mode(occ) => table.claim(occ),
+            Cure::Switches(_) => Some(ExploreClaim::Converges),
+        };
+        let on = match claim {
+            Some(claim) => Some((claim, explore(&cured, cure.occ(), bound, jobs, &|_| {})?)),
             None => None,
         };
         let told = match &off.counterexample {
-            Some(c) => Some(tell(&scope, c, cure)?),
+            Some(c) => Some(tell(&scope, &cured, c, cure, twin.is_some())?),
             None => None,
         };
         Ok(Some(ScopeStory {
@@ -332,7 +345,13 @@ impl ToldSchedule {
 
 /// Replay `c` without OCC from its tape, and its deviations in the cure's mode, both with their traces
 /// kept, and tell the story of the failing ticket in each.
-fn tell(scope: &Scenario, c: &Counterexample, cure: Cure) -> Result<ToldSchedule, Error> {
+fn tell(
+    scope: &Scenario,
+    cured: &Scenario,
+    c: &Counterexample,
+    cure: Cure,
+    twin: bool,
+) -> Result<ToldSchedule, Error> {
     let replicas = scope.topology.orders_replicas as u8;
     let broken = |why: String| {
         Error::Usage(format!(
@@ -356,12 +375,19 @@ fn tell(scope: &Scenario, c: &Counterexample, cure: Cure) -> Result<ToldSchedule
         reproduce: c.reproduce.clone(),
     };
     let schedule = Drive::Schedule(c.deviations.iter().map(|d| (d.choice, d.option)).collect());
-    let (on, made) = run_driven_traced(scope, cure.0, &schedule);
+    let (on, made) = run_driven_traced(cured, cure.occ(), &schedule);
     let on = same_schedule(&c.deviations, &made).map(|()| {
         let token = made.tape.as_ref().map(Tape::token).unwrap_or_default();
         Replayed {
             story: Story::of(&on.trace, &on.report, replicas, ticket),
-            reproduce: reproduce_tape(scope, &token, cure.0),
+            reproduce: match (cure, twin) {
+                (Cure::Switches(_), false) => format!(
+                    "{}  # with {} = true added to its [cures]",
+                    reproduce_tape(cured, &token, cure.occ()),
+                    cure.keys()
+                ),
+                _ => reproduce_tape(cured, &token, cure.occ()),
+            },
             report: on.report,
         }
     });
