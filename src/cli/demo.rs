@@ -4,8 +4,10 @@ use crate::cli::options::{ColorWhen, ShrinkBudget};
 use crate::cli::output;
 use crate::cli::progress::shrink_spinner;
 use crate::harness::catalogue::{self, Entry};
-use crate::harness::demo::{Demo, DEFAULT_SCENARIO, DEFAULT_SEED};
+use crate::harness::demo::{Cure, Demo, DEFAULT_SCENARIO, DEFAULT_SEED};
 use crate::harness::error::Error;
+use crate::present::story::wrap;
+use crate::scenario::cure::CureTable;
 use crate::scenario::schema::Scenario;
 use clap::Args;
 use std::path::PathBuf;
@@ -19,8 +21,10 @@ Examples:
   ticketsim demo --out /tmp/demo --color never
   ticketsim demo --list                                every scenario of the race catalogue
 
-The cure shown is the first of --occ on and --occ dedup that the scenario expects to converge
-(OCC as taught when neither does). For a scenario with an [explore] table the demo then explores
+The cure shown is the one the scenario's [cure] table declares: a mode, or [cures] switches run
+with --occ on (a catalogue file with those switches on names the replays); without the table,
+or when it says none is modelled, the first of --occ on and --occ dedup that the scenario
+expects to converge (OCC as taught when neither does). For a scenario with an [explore] table the demo then explores
 that smallest scope without OCC, tells the first failing schedule as a story, replays it in the
 cure's mode, and says what exploring in that mode certifies (see `ticketsim explore`); that part
 does not depend on --seed.
@@ -69,7 +73,16 @@ pub fn execute(args: DemoArgs) -> Result<u8, Error> {
     Ok(0)
 }
 
-/// The catalogue, one scenario per line: its number, its name, and what it shows.
+/// What cures a race, as its `[cure]` table declares: "cure: OCC (--occ on)", "no cure: why".
+fn cure_line(table: &CureTable) -> String {
+    match (Cure::declared(table), &table.none) {
+        (Some(cure), _) => format!("cure: {} ({})", cure.name(), cure.flags()),
+        (None, why) => format!("no cure: {}", why.as_deref().unwrap_or("").trim()),
+    }
+}
+
+/// The catalogue, one scenario per line: its number, its name, and what it shows; under a
+/// race, what cures it.
 fn list(entries: &[Entry]) -> String {
     let width = entries.iter().map(|e| e.name.len()).max().unwrap_or(0);
     let mut out = format!(
@@ -80,6 +93,14 @@ fn list(entries: &[Entry]) -> String {
     for e in entries {
         let number = e.number.map_or_else(|| "-".to_owned(), |n| format!("#{n}"));
         out.push_str(&format!("{number:>4}  {:<width$}  {}\n", e.name, e.summary));
+        let indent = " ".repeat(width + 8);
+        if let Some(line) = e.cure.as_ref().map(cure_line) {
+            out.push_str(&wrap(
+                &line,
+                100usize.saturating_sub(indent.len()).max(40),
+                &indent,
+            ));
+        }
     }
     out
 }

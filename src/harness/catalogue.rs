@@ -1,8 +1,9 @@
 //! The race catalogue: the scenario files under `scenarios/`, each opening with a one-line
 //! header that says what it shows (`# Catalogue #5 — double reservation: ...`), which
-//! `ticketsim demo --list` prints, and which a sweep without arguments runs.
+//! `ticketsim demo --list` prints with the `[cure]` each race declares, and which a sweep without arguments runs.
 
 use crate::harness::error::Error;
+use crate::scenario::cure::CureTable;
 use crate::scenario::schema::Scenario;
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,8 @@ pub struct Entry {
     pub number: Option<u32>,
     /// What it shows: its header line, without the `#` and the catalogue number.
     pub summary: String,
+    /// What cures its race, as its `[cure]` table declares (none for a cured scenario).
+    pub cure: Option<CureTable>,
 }
 
 /// The scenario files of the catalogue (`scenarios/*.toml`), by file name.
@@ -72,6 +75,7 @@ pub fn entries() -> Result<Vec<Entry>, Error> {
             name: scenario.name.clone(),
             number,
             summary,
+            cure: scenario.cure.clone(),
         });
     }
     entries.sort_by(|a, b| {

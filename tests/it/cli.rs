@@ -185,7 +185,13 @@ fn demo_list_names_every_catalogue_scenario_with_its_header() {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
-    let lines: Vec<&str> = stdout.lines().skip(2).collect();
+    // An entry's line starts at the left margin; the cure its race declares follows on lines
+    // indented under the summary.
+    let lines: Vec<&str> = stdout
+        .lines()
+        .skip(2)
+        .filter(|l| !l.starts_with("      "))
+        .collect();
     assert_eq!(lines.len(), files.len(), "{stdout}");
     for file in files {
         let name = file.file_stem().unwrap().to_str().unwrap();
@@ -211,6 +217,56 @@ fn demo_list_names_every_catalogue_scenario_with_its_header() {
             "{line}"
         );
         assert!(line.ends_with(&shows), "{line} does not say {shows:?}");
+        // Under a race that declares its cure, the cure; under a cured twin, nothing.
+        let after: Vec<&str> = stdout
+            .lines()
+            .skip_while(|l| l != line)
+            .skip(1)
+            .take_while(|l| l.starts_with("      "))
+            .map(str::trim)
+            .collect();
+        let cure = after.join(" ");
+        let declared = ticketsim::Scenario::load(&file).unwrap().cure;
+        match declared.as_ref().map(|c| (&c.mode, &c.switches, &c.none)) {
+            None => assert!(cure.is_empty(), "{name}: {cure}"),
+            Some((Some(mode), _, _)) => {
+                assert!(cure.starts_with("cure: OCC"), "{name}: {cure}");
+                assert!(cure.ends_with(&format!("(--occ {mode})")), "{name}: {cure}");
+            }
+            Some((_, Some(switches), _)) => {
+                for s in switches {
+                    assert!(cure.contains(s.words()), "{name}: {cure}");
+                    assert!(
+                        cure.contains(&format!("[cures] {}", s.key())),
+                        "{name}: {cure}"
+                    );
+                }
+            }
+            Some((_, _, Some(why))) => {
+                assert_eq!(cure, format!("no cure: {why}"), "{name}");
+            }
+            Some(_) => panic!("{name}: an empty [cure] table loaded"),
+        }
+    }
+    for (name, cure) in [
+        ("did-it-work", "cure: OCC (--occ on)"),
+        (
+            "duplicate-update",
+            "cure: OCC and deduplication (--occ dedup)",
+        ),
+        (
+            "double-reservation",
+            "cure: a unique partial index on active orders ([cures] unique-active-order, --occ on)",
+        ),
+    ] {
+        let at = stdout.find(&format!(" {name} ")).unwrap();
+        let under: Vec<&str> = stdout[at..]
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with("      "))
+            .map(str::trim)
+            .collect();
+        assert_eq!(under.join(" "), cure, "{name}");
     }
     let (code, _, stderr) = ticketsim(&["demo", "--list", "scenarios/did-it-work.toml"]);
     assert_eq!(code, 2);
