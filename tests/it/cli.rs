@@ -179,12 +179,7 @@ fn the_sweep_help_names_the_default_seed_range_it_uses() {
 fn demo_list_names_every_catalogue_scenario_with_its_header() {
     let (code, stdout, stderr) = ticketsim(&["demo", "--list"]);
     assert_eq!(code, 0, "{stderr}");
-    let mut files: Vec<_> = std::fs::read_dir(root().join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
+    let files = catalogue_files();
     // An entry's line starts at the left margin; the cure its race declares follows on lines
     // indented under the summary.
     let lines: Vec<&str> = stdout

@@ -75,12 +75,7 @@ fn a_cure_table_names_known_switches_and_a_mode_that_cures() {
 
 /// Every catalogue file: its name, its header's catalogue part, and the scenario.
 fn catalogue() -> Vec<(String, String, Scenario)> {
-    let mut files: Vec<_> = std::fs::read_dir(root().join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
+    let files = catalogue_files();
     files
         .into_iter()
         .map(|p| {

@@ -107,6 +107,17 @@ pub fn kinds(records: &[Record]) -> Vec<String> {
         .collect()
 }
 
+/// The catalogue's scenario files (`scenarios/*.toml`), by file name.
+pub fn catalogue_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// Path of the built binary.
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_ticketsim")

@@ -182,12 +182,7 @@ fn a_shard_leaves_some_seed_expectations_to_the_merge() {
 /// range, against the outcomes committed in reports/. `ticketsim sweep --check` does the same.
 #[test]
 fn every_scenario_matches_its_committed_baseline() {
-    let mut paths: Vec<_> = std::fs::read_dir(root().join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
+    let paths = catalogue_files();
     assert!(paths.len() >= 2);
     let scenarios: Vec<Scenario> = paths.iter().map(|p| Scenario::load(p).unwrap()).collect();
     let baselines: Vec<Baseline> = scenarios
