@@ -258,3 +258,35 @@ fn a_race_with_no_cure_says_why_beside_occ() {
         .markdown()
         .contains(&format!("No cure is modelled: {why}")));
 }
+
+/// The shrunk run's summary counts what the cure refused and leaves a zero count out: the
+/// ordered order events refuse deliveries and no write, so it says only the deliveries.
+#[test]
+fn the_cured_summary_counts_only_what_the_cure_refused() {
+    let s = scenario("cancelled-before-created");
+    let out = std::env::temp_dir().join(format!("ticketsim-declared-cbc-{}", std::process::id()));
+    let budget = Budget {
+        jobs: 2,
+        ..Budget::default()
+    };
+    let demo = Demo::build(&s, DEFAULT_SEED, budget, &out, &|_| {}).unwrap();
+    assert!(matches!(demo.cure, Cure::Switches(c) if c.ordered_order_events));
+    let told = demo.told.as_ref().unwrap();
+    let cured = &told.minimal_on.report.stats;
+    assert!(
+        cured.failed_handlers > 0 && cured.db_conflicts == 0,
+        "{cured:?}"
+    );
+    let text = demo.render(Paint { enabled: false });
+    let said = format!(
+        "converges after {} refused deliver{}.",
+        cured.failed_handlers,
+        if cured.failed_handlers == 1 {
+            "y"
+        } else {
+            "ies"
+        }
+    );
+    assert!(text.contains(&said), "missing {said:?} in:\n{text}");
+    assert!(!text.contains("0 refused"), "{text}");
+}

@@ -111,23 +111,27 @@ impl Cure {
     }
 
     /// "after 3 refused deliveries" (a mode); "after 16 refused writes", "after 2 refused
-    /// deliveries and 0 refused writes" (switches).
+    /// deliveries", "after 2 refused deliveries and 1 refused write" (switches: a count of zero
+    /// is left out, unless both are).
     pub fn after(self, report: &Report) -> String {
-        let n =
-            |k: u64, what: &str| format!("{k} refused {what}{}", if k == 1 { "y" } else { "ies" });
-        let refused = report.stats.failed_handlers;
+        let deliveries = report.stats.failed_handlers;
+        let deliveries = format!(
+            "{deliveries} refused deliver{}",
+            if deliveries == 1 { "y" } else { "ies" }
+        );
         match self {
-            Cure::Mode(_) => format!("after {}", n(refused, "deliver")),
+            Cure::Mode(_) => format!("after {deliveries}"),
             Cure::Switches(_) => {
                 let writes = report.stats.db_conflicts;
-                let writes = format!(
+                let refused = report.stats.failed_handlers;
+                let written = format!(
                     "{writes} refused write{}",
                     if writes == 1 { "" } else { "s" }
                 );
-                if refused == 0 {
-                    format!("after {writes}")
-                } else {
-                    format!("after {} and {writes}", n(refused, "deliver"))
+                match (refused, writes) {
+                    (0, _) => format!("after {written}"),
+                    (_, 0) => format!("after {deliveries}"),
+                    _ => format!("after {deliveries} and {written}"),
                 }
             }
         }
