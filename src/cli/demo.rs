@@ -30,7 +30,8 @@ cure's mode, and says what exploring in that mode certifies (see `ticketsim expl
 does not depend on --seed.
 
 Writes, under --out: <name>.md (the story, with Mermaid sequence diagrams), <name>.svg (the
-smallest failing run as sequence diagrams) and <name>.minimal.toml (that run as a scenario).")]
+smallest failing run as sequence diagrams) and <name>.minimal.toml (that run as a scenario);
+when the cure is a [cures] switch, also <name>.minimal-cured.toml (that run with the switch on).")]
 pub struct DemoArgs {
     /// Name every scenario of the race catalogue (scenarios/), with what it shows, and stop.
     #[arg(long, conflicts_with_all = ["scenario", "seed", "out"])]

@@ -87,6 +87,8 @@ pub struct Told {
     pub minimal: Scenario,
     /// Its TOML text.
     pub minimal_toml: String,
+    /// The minimal scenario with the cure's switches on, as TOML, for a cure of switches.
+    pub minimal_cured_toml: Option<String>,
     /// The minimal run without OCC.
     pub minimal_off: Shown,
     /// The minimal run in the cure's mode.
@@ -130,6 +132,9 @@ pub struct Files {
     pub svg: PathBuf,
     /// The minimal scenario.
     pub minimal: PathBuf,
+    /// The minimal scenario with the cure's `[cures]` switches on (written only for such a
+    /// cure: a mode's cure is a flag of the same command).
+    pub minimal_cured: PathBuf,
 }
 
 impl Files {
@@ -139,6 +144,7 @@ impl Files {
             markdown: dir.join(format!("{}.md", scenario.name)),
             svg: dir.join(format!("{}.svg", scenario.name)),
             minimal: dir.join(format!("{}.minimal.toml", scenario.name)),
+            minimal_cured: dir.join(format!("{}.minimal-cured.toml", scenario.name)),
         }
     }
 }
@@ -351,6 +357,16 @@ impl Demo {
                 "the smallest run as a scenario file",
             ));
         }
+        if self
+            .told
+            .as_ref()
+            .is_some_and(|t| t.minimal_cured_toml.is_some())
+        {
+            files.push((
+                self.files.minimal_cured.as_path(),
+                "the smallest run with the cure, as a scenario file",
+            ));
+        }
         files
     }
 
@@ -403,8 +419,13 @@ impl Demo {
             out,
             "{indent}  {}\n{indent}  {}",
             reproduce(&told.minimal, told.shrunk.seed, Occ::Off),
-            self.cure
-                .reproduce(&self.cure.apply(&told.minimal), None, told.shrunk.seed)
+            self.cure.reproduce(
+                &self.cure.apply(&told.minimal),
+                told.minimal_cured_toml
+                    .as_ref()
+                    .map(|_| self.files.minimal_cured.as_path()),
+                told.shrunk.seed
+            )
         );
         out
     }
@@ -531,8 +552,9 @@ impl Demo {
         ))
     }
 
-    /// Write the Markdown, the SVG and the minimal scenario (which is read back and rerun:
-    /// it must reproduce the shrunk run exactly).
+    /// Write the Markdown, the SVG and the minimal scenario, and for a cure of switches the
+    /// minimal scenario with them on (each read back and rerun: it must reproduce its run
+    /// exactly).
     pub fn write(&self) -> Result<(), Error> {
         write_file(&self.files.markdown, &self.markdown())?;
         if let (Some(told), Some(svg)) = (&self.told, self.svg()) {
@@ -544,6 +566,15 @@ impl Demo {
                 Occ::Off,
                 &told.minimal_off.report,
             )?;
+            if let Some(cured) = &told.minimal_cured_toml {
+                shrink::write_minimal(
+                    cured,
+                    &self.files.minimal_cured,
+                    told.shrunk.seed,
+                    self.cure.occ(),
+                    &told.minimal_on.report,
+                )?;
+            }
         }
         Ok(())
     }
@@ -625,6 +656,7 @@ fn tell(
         shrink::minimal_file(&shrunk, scenario, seed, Occ::Off, failure, &files.minimal)?;
     let minimal_off = Shown::run(&minimal, shrunk.seed, Occ::Off);
     let minimal_on = Shown::run(&cure.apply(&minimal), shrunk.seed, cure.occ());
+    let minimal_cured_toml = cure.minimal_file(&minimal, shrunk.seed, &files.minimal_cured)?;
     let minimal_ticket = failure
         .tickets(&minimal_off.report)
         .first()
@@ -641,6 +673,7 @@ fn tell(
         shrunk,
         minimal,
         minimal_toml,
+        minimal_cured_toml,
         minimal_off,
         minimal_on,
     })

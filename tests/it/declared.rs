@@ -193,7 +193,10 @@ fn the_demo_of_the_double_reservation_shows_the_index_as_its_cure() {
         format!("│ {with} │"),
         format!("The same ticket {with}, same seed"),
         "With a unique partial index on active orders it converges after".to_owned(),
-        "--occ on  # with unique-active-order = true added to its [cures]".to_owned(),
+        format!(
+            "double-reservation.minimal-cured.toml --seed {} --occ on\n",
+            told.shrunk.seed
+        ),
         format!("The same schedule {with}"),
         "With a unique partial index on active orders, every schedule within 1 deviation converges"
             .to_owned(),
@@ -222,13 +225,19 @@ fn the_demo_of_the_double_reservation_shows_the_index_as_its_cure() {
         report["stats"]["db_conflicts"].as_u64().unwrap() >= 1,
         "{line}"
     );
-    // The minimal run with the switch written into it, as the replay's note says, is cured.
+    // The demo writes the minimal run with the switch on beside the minimal run, and that file
+    // runs the cured minimal run exactly: the cured replay command works as pasted.
     demo.write().unwrap();
-    let mut minimal = Scenario::load(&demo.files.minimal).unwrap();
-    minimal.cures.unique_active_order = true;
+    let cured = Scenario::load(&demo.files.minimal_cured).unwrap();
+    assert!(cured.cures.unique_active_order);
+    let mut race = Scenario::load(&demo.files.minimal).unwrap();
+    assert!(!race.cures.unique_active_order);
+    race.cures.unique_active_order = true;
+    assert_eq!(race.workload, cured.workload);
     let seed = told.shrunk.seed;
-    let report = ticketsim::run(&minimal, seed, Occ::On).report;
+    let report = ticketsim::run(&cured, seed, Occ::On).report;
     assert_eq!(report.trace_hash, told.minimal_on.report.trace_hash);
+    assert!(text.contains("the smallest run with the cure, as a scenario file"));
     let _ = std::fs::remove_dir_all(&out);
 }
 

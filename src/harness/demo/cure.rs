@@ -2,6 +2,7 @@
 //! (OCC, or OCC with deduplication), or `[cures]` switches run with OCC as taught. A scenario's
 //! `[cure]` table says which; without one, the expectations do.
 
+use crate::harness::error::Error;
 use crate::model::occ::Occ;
 use crate::present::report::{reproduce, Report};
 use crate::scenario::cure::{CureTable, Switch};
@@ -177,6 +178,39 @@ impl Cure {
                 self.keys()
             ),
         }
+    }
+
+    /// For a cure of switches, the TOML of `minimal` (the demo's shrunk scenario, written at
+    /// `path`'s sibling) with the switches on, to be written at `path`: so that the cured run
+    /// has a command that runs as pasted. `None` for a mode, whose cure is a flag.
+    ///
+    /// # Errors
+    /// The scenario cannot be written as TOML.
+    pub fn minimal_file(
+        self,
+        minimal: &Scenario,
+        seed: u64,
+        path: &Path,
+    ) -> Result<Option<String>, Error> {
+        let Cure::Switches(_) = self else {
+            return Ok(None);
+        };
+        let mut cured = self.apply(minimal);
+        cured.name = format!("{}-cured", minimal.name);
+        cured.description = format!(
+            "{} with {} = true in its [cures]: the same run, cured.",
+            minimal.name,
+            self.keys()
+        );
+        cured.source = path.to_owned();
+        let body = toml::to_string(&cured)
+            .map_err(|e| Error::Usage(format!("cannot write the cured scenario as TOML: {e}")))?;
+        Ok(Some(format!(
+            "# {}, cured: {} = true in its [cures].\n# Reproduce it with:\n#   {}\n\n{body}",
+            minimal.name,
+            self.keys(),
+            reproduce(&cured, seed, self.occ()),
+        )))
     }
 }
 
