@@ -158,7 +158,7 @@ pub fn decide_order_created(ordered: bool, ticket: &Ticket, order: OrderId) -> R
     if !ordered {
         return ReservationDecision::Apply(Some(order));
     }
-    if ticket.last_order == Some(order) {
+    if ticket.applied_orders.contains(&order) {
         ReservationDecision::Drop(DropReason::AlreadyApplied)
     } else if ticket.order_id.is_some() {
         ReservationDecision::Refuse(Refusal::ReservedByAnotherOrder)
@@ -179,7 +179,7 @@ pub fn decide_order_cancelled(
 ) -> ReservationDecision {
     if !ordered || ticket.order_id == Some(order) {
         ReservationDecision::Apply(None)
-    } else if ticket.last_order == Some(order) {
+    } else if ticket.applied_orders.contains(&order) {
         ReservationDecision::Drop(DropReason::AlreadyApplied)
     } else {
         ReservationDecision::Refuse(Refusal::OrderNotApplied)
@@ -271,8 +271,9 @@ mod tests {
         }
     }
 
-    /// A ticket holding `order_id`, whose last applied creation was `last_order`.
-    fn ticket(order_id: Option<OrderId>, last_order: Option<OrderId>) -> Ticket {
+    /// A ticket holding `order_id`, whose applied creations were `applied` (only the last one
+    /// given, as `Some`, in most tests).
+    fn ticket(order_id: Option<OrderId>, applied: Option<OrderId>) -> Ticket {
         Ticket {
             id: 1,
             version: 0,
@@ -280,7 +281,7 @@ mod tests {
             price: 20,
             user_id: 9,
             order_id,
-            last_order,
+            applied_orders: applied.into_iter().collect(),
         }
     }
 
@@ -326,6 +327,33 @@ mod tests {
         for held in [ticket(Some(3), Some(3)), ticket(None, Some(3))] {
             assert_eq!(
                 decide_order_created(true, &held, 3),
+                ReservationDecision::Drop(DropReason::AlreadyApplied)
+            );
+        }
+    }
+
+    /// A's creation applied but its ack lost, A cancelled, then B reserving: A's creation comes
+    /// back while B holds the ticket, and again after B's cancellation. Remembering only the
+    /// last order applied (B) threw the first time and reserved the ticket for the cancelled A
+    /// the second time; every order applied is remembered, so both are acked without a write.
+    #[test]
+    fn ordered_created_acks_an_earlier_order_applied_already_whoever_came_after() {
+        let held_by_b = Ticket {
+            applied_orders: vec![1, 2],
+            ..ticket(Some(2), None)
+        };
+        let freed_by_b = Ticket {
+            order_id: None,
+            ..held_by_b.clone()
+        };
+        for held in [held_by_b, freed_by_b] {
+            assert_eq!(
+                decide_order_created(true, &held, 1),
+                ReservationDecision::Drop(DropReason::AlreadyApplied)
+            );
+            // And A's cancellation, again: applied already.
+            assert_eq!(
+                decide_order_cancelled(true, &held, 1),
                 ReservationDecision::Drop(DropReason::AlreadyApplied)
             );
         }

@@ -88,9 +88,10 @@ pub struct Ticket {
     pub user_id: UserId,
     /// The order reserving it, if any.
     pub order_id: Option<OrderId>,
-    /// The last order whose `order:created` the listeners applied, kept after its cancellation
-    /// (`[cures] ordered-order-events` only; always `None` in the course's design).
-    pub last_order: Option<OrderId>,
+    /// Every order whose `order:created` the listeners applied, in the order applied, kept
+    /// after its cancellation (`[cures] ordered-order-events` only; always empty in the
+    /// course's design).
+    pub applied_orders: Vec<OrderId>,
 }
 
 /// The orders service's record of an order.
@@ -150,7 +151,7 @@ impl_document!(Ticket {
     title,
     price,
     order_id,
-    last_order
+    applied_orders
 });
 impl_document!(ReplicaTicket { title, price });
 impl_document!(Order {
@@ -171,7 +172,7 @@ mod tests {
             price: 10,
             user_id: 1,
             order_id: None,
-            last_order: None,
+            applied_orders: Vec::new(),
         };
         // Meanwhile the order:created listener reserved the ticket.
         let mut stored = Ticket {

@@ -197,7 +197,7 @@ mod tests {
             price: 5,
             user_id: 1,
             order_id: None,
-            last_order: None,
+            applied_orders: Vec::new(),
         };
         assert_eq!(t.event_data(Occ::Off).version, None);
         assert_eq!(t.event_data(Occ::On).version, Some(2));

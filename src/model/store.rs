@@ -169,7 +169,7 @@ mod tests {
             price: 5,
             user_id: 1,
             order_id: None,
-            last_order: None,
+            applied_orders: Vec::new(),
         }
     }
 

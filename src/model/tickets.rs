@@ -33,7 +33,7 @@ pub async fn create_ticket<S: Service>(
         price,
         user_id,
         order_id: None,
-        last_order: None,
+        applied_orders: Vec::new(),
     };
     let id = ticket.id;
     let by = Cause::Request(Route::CreateTicket);
@@ -108,7 +108,8 @@ pub fn order_cancelled<'a, S: Service>(
 /// `ticket:updated`, ack. As taught neither looks at the order's version, nor checks that a
 /// cancellation is for the order that holds the ticket; with `[cures] ordered-order-events`
 /// they decide between the read and the write ([`decide_order_created`],
-/// [`decide_order_cancelled`]), and a creation records its order as the ticket's `last_order`.
+/// [`decide_order_cancelled`]), and a creation adds its order to the ticket's
+/// `applied_orders`.
 async fn reserve<S: Service>(
     svc: &S,
     by: Cause,
@@ -125,15 +126,17 @@ async fn reserve<S: Service>(
         None => decide_order_cancelled(ordered, &read, data.id),
     };
     let ticket = match decision {
-        ReservationDecision::Apply(order_id) => Ticket {
-            order_id,
-            last_order: if ordered && order_id.is_some() {
-                order_id
-            } else {
-                read.last_order
-            },
-            ..read.clone()
-        },
+        ReservationDecision::Apply(order_id) => {
+            let mut applied_orders = read.applied_orders.clone();
+            if ordered {
+                applied_orders.extend(order_id);
+            }
+            Ticket {
+                order_id,
+                applied_orders,
+                ..read.clone()
+            }
+        }
         ReservationDecision::Drop(reason) => return Handled::Drop(reason),
         ReservationDecision::Refuse(reason) => return Handled::Nack(reason),
     };
