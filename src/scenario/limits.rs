@@ -160,8 +160,10 @@ impl Scenario {
             format!("must be between 2 and 10000, not {deliveries}"),
         )?;
         self.validate_faults(limit)?;
-        self.validate_explore()?;
+        // Before the explore table: its scope is validated whole, and would report a bad
+        // `[cure]` at the `[explore]` line.
         self.validate_cure()?;
+        self.validate_explore()?;
         let w = &self.workload;
         check(
             !w.create_tickets.is_empty() || !w.price_chain.is_empty() || !w.reserve.is_empty(),

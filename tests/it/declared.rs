@@ -299,3 +299,15 @@ fn the_cured_summary_counts_only_what_the_cure_refused() {
     assert!(text.contains(&said), "missing {said:?} in:\n{text}");
     assert!(!text.contains("0 refused"), "{text}");
 }
+
+/// Found in review: a bad `[cure]` in a scenario that also has an `[explore]` table was
+/// reported at the `[explore]` line (its scope is validated whole); it names `[cure]`'s key.
+#[test]
+fn a_bad_cure_beside_an_explore_table_is_reported_at_its_own_key() {
+    let text = "name = \"c\"\ndescription = \"c\"\n[[workload.reserve]]\ntickets = 1\nprice = 1\n\
+                [explore]\ntickets = 1\nreplicas = 1\ndeviations = 1\noff = \"converges\"\n\
+                [cure]\nmode = \"off\"\n";
+    let err = Scenario::parse(text, Path::new("c.toml")).unwrap_err();
+    assert_eq!(err.key.as_deref(), Some("cure.mode"), "{err}");
+    assert_eq!(err.position.map(|p| p.0), Some(12), "{err}");
+}
