@@ -172,11 +172,32 @@ impl Cure {
                 s.source = twin.to_owned();
                 reproduce(&s, seed, Occ::On)
             }
-            (Cure::Switches(_), None) => format!(
-                "{}  # with {} = true added to its [cures]",
-                reproduce(cured, seed, Occ::On),
-                self.keys()
-            ),
+            (Cure::Switches(_), None) => self.unwritten(reproduce(cured, seed, Occ::On)),
+        }
+    }
+
+    /// The switches as `[cures]` lines say them: "unique-active-order = true" (empty for a
+    /// mode).
+    pub fn settings(self) -> String {
+        match self {
+            Cure::Mode(_) => String::new(),
+            Cure::Switches(cures) => cures
+                .on()
+                .into_iter()
+                .map(|switch| format!("{} = true", switch.key()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// `command`, which runs a file without this cure's switches, with a note of what to add
+    /// to its `[cures]` (a mode's command is left as it is: its flag is the cure).
+    pub fn unwritten(self, command: String) -> String {
+        match self {
+            Cure::Mode(_) => command,
+            Cure::Switches(_) => {
+                format!("{command}  # with {} added to its [cures]", self.settings())
+            }
         }
     }
 
@@ -198,17 +219,17 @@ impl Cure {
         let mut cured = self.apply(minimal);
         cured.name = format!("{}-cured", minimal.name);
         cured.description = format!(
-            "{} with {} = true in its [cures]: the same run, cured.",
+            "{} with {} in its [cures]: the same run, cured.",
             minimal.name,
-            self.keys()
+            self.settings()
         );
         cured.source = path.to_owned();
         let body = toml::to_string(&cured)
             .map_err(|e| Error::Usage(format!("cannot write the cured scenario as TOML: {e}")))?;
         Ok(Some(format!(
-            "# {}, cured: {} = true in its [cures].\n# Reproduce it with:\n#   {}\n\n{body}",
+            "# {}, cured: {} in its [cures].\n# Reproduce it with:\n#   {}\n\n{body}",
             minimal.name,
-            self.keys(),
+            self.settings(),
             reproduce(&cured, seed, self.occ()),
         )))
     }

@@ -380,13 +380,10 @@ fn tell(
         let token = made.tape.as_ref().map(Tape::token).unwrap_or_default();
         Replayed {
             story: Story::of(&on.trace, &on.report, replicas, ticket),
-            reproduce: match (cure, twin) {
-                (Cure::Switches(_), false) => format!(
-                    "{}  # with {} = true added to its [cures]",
-                    reproduce_tape(cured, &token, cure.occ()),
-                    cure.keys()
-                ),
-                _ => reproduce_tape(cured, &token, cure.occ()),
+            reproduce: if twin {
+                reproduce_tape(cured, &token, cure.occ())
+            } else {
+                cure.unwritten(reproduce_tape(cured, &token, cure.occ()))
             },
             report: on.report,
         }
