@@ -303,7 +303,7 @@ fn check_at(at_ms: u64, limit_ms: u64, path: &[Seg]) -> Result<(), Invalid> {
 impl Scenario {
     /// `[cure]` sets exactly one of its keys, and each says something.
     fn validate_cure(&self) -> Result<(), Invalid> {
-        use Seg::Key;
+        use Seg::{Idx, Key};
         let Some(cure) = &self.cure else {
             return Ok(());
         };
@@ -332,6 +332,20 @@ impl Scenario {
                 &[Key("cure"), Key("switches")],
                 "names no switch: name the `[cures]` keys that cure the race".into(),
             );
+        }
+        // A repeated switch is a slip (a copy meant to be the other switch); it would be shown
+        // once, so the list would not say what the demo shows.
+        let switches = cure.switches.as_deref().unwrap_or_default();
+        for (i, switch) in switches.iter().enumerate() {
+            if let Some(first) = switches[..i].iter().position(|s| s == switch) {
+                return invalid(
+                    &[Key("cure"), Key("switches"), Idx(i)],
+                    format!(
+                        "names \"{}\" again (already at [{first}]): name each switch once",
+                        switch.key()
+                    ),
+                );
+            }
         }
         if cure.none.as_ref().is_some_and(|why| why.trim().is_empty()) {
             return invalid(

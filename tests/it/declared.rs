@@ -73,6 +73,32 @@ fn a_cure_table_names_known_switches_and_a_mode_that_cures() {
     assert_eq!(err.key.as_deref(), Some("cure.why"), "{err}");
 }
 
+/// Found in review: a switch named twice was accepted (and shown once); it is an error at the
+/// repeated entry, whichever switch it is and wherever the first one stands.
+#[test]
+fn a_cure_table_names_each_switch_once() {
+    for (list, key, column, message) in [
+        (
+            r#""unique-active-order", "unique-active-order""#,
+            "cure.switches[1]",
+            36,
+            r#"names "unique-active-order" again (already at [0]): name each switch once"#,
+        ),
+        (
+            r#""ordered-order-events", "unique-active-order", "ordered-order-events""#,
+            "cure.switches[2]",
+            60,
+            r#"names "ordered-order-events" again (already at [0]): name each switch once"#,
+        ),
+    ] {
+        let err = with_cure(&format!("switches = [{list}]")).unwrap_err();
+        assert_eq!(err.file, Path::new("cure.toml"));
+        assert_eq!(err.key.as_deref(), Some(key), "{err}");
+        assert_eq!(err.position, Some((9, column)), "the repeated entry: {err}");
+        assert_eq!(err.message, message);
+    }
+}
+
 /// Every catalogue file: its name, its header's catalogue part, and the scenario.
 fn catalogue() -> Vec<(String, String, Scenario)> {
     let files = catalogue_files();

@@ -38,6 +38,7 @@ broken!(min_above_max, "tests/fixtures/min-above-max.toml");
 broken!(missing_file, "tests/fixtures/does-not-exist.toml");
 broken!(unknown_claim, "tests/fixtures/unknown-claim.toml");
 broken!(unknown_property, "tests/fixtures/unknown-property.toml");
+broken!(repeated_switch, "tests/fixtures/repeated-switch.toml");
 
 #[test]
 fn every_bundled_scenario_is_valid_and_declares_what_it_expects() {
