@@ -165,9 +165,16 @@ impl Checker {
             }
             Event::Ack { .. } => s.acked += 1,
             Event::Drop { .. } => s.dropped += 1,
-            Event::Nack { .. } => s.failed_handlers += 1,
+            Event::Nack { reason, .. } => {
+                s.failed_handlers += 1;
+                *s.failed_handlers_by_reason.entry(*reason).or_default() += 1;
+            }
             Event::DbWrite { .. } => s.db_writes += 1,
-            Event::DbConflict { .. } | Event::OrderConflict { .. } => s.db_conflicts += 1,
+            Event::DbConflict { .. } => s.db_conflicts += 1,
+            Event::OrderConflict { error, .. } => {
+                s.db_conflicts += 1;
+                *s.order_conflicts_by_error.entry(*error).or_default() += 1;
+            }
             Event::AckLost { .. } => s.acks_lost += 1,
             Event::Lost { .. } => s.deliveries_lost += 1,
             Event::Duplicate { .. } => s.duplicates += 1,

@@ -2,13 +2,16 @@
 //! limits hit, counts, the course's own price check, the properties exercised, and the
 //! one-word outcome. Plain data, serialized with stable field names into every report.
 
+use crate::model::decisions::Refusal;
 use crate::model::documents::{OrderId, Price, TicketId};
 use crate::model::events::Subject;
 use crate::model::node::Node;
+use crate::model::store::WriteError;
 use crate::scenario::expect::{Invariant, Property};
 use crate::sim::run::Hold;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The one-word verdict of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -184,6 +187,16 @@ pub struct Stats {
     pub db_writes: u64,
     /// Failed database writes (version conflicts, duplicate keys).
     pub db_conflicts: u64,
+    /// `failed_handlers` by the reason the listener threw (`not-found`, `version-conflict`,
+    /// `order-not-applied`, ...); a reason no listener gave is left out, and so is the whole
+    /// map when none threw.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed_handlers_by_reason: BTreeMap<Refusal, u64>,
+    /// The part of `db_conflicts` that were writes of orders, by error: `duplicate-key` is the
+    /// unique index on active orders refusing one (`[cures] unique-active-order`),
+    /// `version-conflict` a stale save. Left out when there were none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub order_conflicts_by_error: BTreeMap<WriteError, u64>,
     /// Acks that never reached the bus (lost, or from a partitioned replica).
     pub acks_lost: u64,
     /// Deliveries that never reached their replica (partitioned or crashed).
@@ -240,6 +253,8 @@ impl Stats {
             failed_handlers,
             db_writes,
             db_conflicts,
+            failed_handlers_by_reason,
+            order_conflicts_by_error,
             acks_lost,
             deliveries_lost,
             duplicates,
@@ -268,6 +283,12 @@ impl Stats {
         self.failed_handlers += failed_handlers;
         self.db_writes += db_writes;
         self.db_conflicts += db_conflicts;
+        for (&reason, n) in failed_handlers_by_reason {
+            *self.failed_handlers_by_reason.entry(reason).or_default() += n;
+        }
+        for (&error, n) in order_conflicts_by_error {
+            *self.order_conflicts_by_error.entry(error).or_default() += n;
+        }
         self.acks_lost += acks_lost;
         self.deliveries_lost += deliveries_lost;
         self.duplicates += duplicates;

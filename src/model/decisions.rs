@@ -7,10 +7,10 @@
 use crate::model::documents::{OrderId, ReplicaTicket, Ticket};
 use crate::model::events::TicketData;
 use crate::model::occ::Occ;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a listener did not ack a message (it "threw", in the course's words).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Refusal {
     /// `findById` / `findByEvent` found nothing: the ticket is missing or not at `version - 1`.

@@ -12,7 +12,7 @@
 
 use crate::model::by_id::ById;
 use crate::model::documents::Document;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Which database a collection lives in, as trace lines name it.
@@ -35,7 +35,7 @@ impl fmt::Display for Db {
 }
 
 /// Why a write failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WriteError {
     /// E11000: an insert used an id that exists.
