@@ -295,7 +295,8 @@ fn a_race_with_no_cure_says_why_beside_occ() {
 }
 
 /// The shrunk run's summary counts what the cure refused and leaves a zero count out: the
-/// ordered order events refuse deliveries and no write, so it says only the deliveries.
+/// ordered order events refuse deliveries and no write, so it says only the deliveries (those
+/// they refused: any of OCC's beside them would not be counted).
 #[test]
 fn the_cured_summary_counts_only_what_the_cure_refused() {
     let s = scenario("cancelled-before-created");
@@ -308,22 +309,93 @@ fn the_cured_summary_counts_only_what_the_cure_refused() {
     assert!(matches!(demo.cure, Cure::Switches(c) if c.ordered_order_events));
     let told = demo.told.as_ref().unwrap();
     let cured = &told.minimal_on.report.stats;
-    assert!(
-        cured.failed_handlers > 0 && cured.db_conflicts == 0,
-        "{cured:?}"
-    );
+    let refused = cured
+        .failed_handlers_by_reason
+        .get(&ticketsim::model::decisions::Refusal::OrderNotApplied)
+        .copied()
+        .unwrap_or(0);
+    assert!(refused > 0 && cured.db_conflicts == 0, "{cured:?}");
     let text = demo.render(Paint { enabled: false });
     let said = format!(
-        "converges after {} refused deliver{}.",
-        cured.failed_handlers,
-        if cured.failed_handlers == 1 {
-            "y"
-        } else {
-            "ies"
-        }
+        "converges after {refused} refused deliver{}.",
+        if refused == 1 { "y" } else { "ies" }
     );
     assert!(text.contains(&said), "missing {said:?} in:\n{text}");
     assert!(!text.contains("0 refused"), "{text}");
+}
+
+/// Found in review: a switch cure's count (the shrink's "the cure acted", the summary's
+/// "after N refused ...") took in every refusal of its run, OCC's own among them, which runs
+/// beside the switches. It counts only what the switches refuse.
+#[test]
+fn a_switch_cure_counts_only_what_its_switches_refused() {
+    use std::collections::BTreeMap;
+    use ticketsim::model::decisions::Refusal;
+    use ticketsim::model::store::WriteError;
+
+    // The index beside an edit racing a double reservation: the tickets' version conflicts and
+    // OCC's refused deliveries are not the index's; its 14 refused inserts are.
+    let index = Cure::of(&scenario("double-reservation"));
+    let mut s = scenario("edit-races-reservation");
+    s.workload.reserve[0].orders = 2;
+    let s = index.apply(&s);
+    let report = ticketsim::run(&s, 0, Occ::On).report;
+    assert_eq!(report.outcome, ticketsim::Outcome::Converged);
+    let stats = &report.stats;
+    assert_eq!(
+        (stats.failed_handlers, stats.db_conflicts),
+        (9, 26),
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.failed_handlers_by_reason,
+        BTreeMap::from([(Refusal::NotFound, 1), (Refusal::VersionConflict, 8)])
+    );
+    assert_eq!(
+        stats.order_conflicts_by_error,
+        BTreeMap::from([(WriteError::DuplicateKey, 14)])
+    );
+    // Counting everything said 35, and "after 9 refused deliveries and 26 refused writes".
+    assert_eq!(index.acted(&report), 14);
+    assert_eq!(index.after(&report), "after 14 refused writes");
+    // A mode's refusals are all its own: OCC is the cure.
+    assert_eq!(Cure::Mode(Occ::On).acted(&report), 9);
+
+    // The ordered order events, seed 4: one not-found of OCC beside two refusals of their own.
+    let ordered = Cure::of(&scenario("cancelled-before-created"));
+    let report = ticketsim::run(&scenario("cancelled-before-created-cured"), 4, Occ::On).report;
+    assert_eq!(report.stats.failed_handlers, 3);
+    assert_eq!(ordered.acted(&report), 2);
+    assert_eq!(ordered.after(&report), "after 2 refused deliveries");
+    // Seed 3: OCC refused two deliveries and the switch none; that run did not show the cure.
+    let report = ticketsim::run(&scenario("cancelled-before-created-cured"), 3, Occ::On).report;
+    assert_eq!(report.stats.failed_handlers, 2);
+    assert_eq!(ordered.acted(&report), 0);
+
+    // The JSON report adds the breakdown beside the counts it breaks down, which keep their
+    // names and values.
+    let (code, stdout, stderr) = ticketsim(&[
+        "run",
+        "scenarios/cancelled-before-created-cured.toml",
+        "--seed",
+        "4",
+        "--occ",
+        "on",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["stats"]["failed_handlers"], 3);
+    assert_eq!(json["stats"]["db_conflicts"], 0);
+    assert_eq!(
+        json["stats"]["failed_handlers_by_reason"],
+        serde_json::json!({"not-found": 1, "order-not-applied": 2})
+    );
+    assert!(
+        json["stats"].get("order_conflicts_by_error").is_none(),
+        "left out when empty: {}",
+        json["stats"]
+    );
 }
 
 /// Found in review: a bad `[cure]` in a scenario that also has an `[explore]` table was
