@@ -12,7 +12,10 @@ use crate::check::findings::{Findings, HeldNode, Stats, Violation, WaitingMessag
 use crate::check::invariants::{stale_reservations, Invariants};
 use crate::check::properties::Properties;
 use crate::model::by_id::ById;
+use crate::model::documents::OrderId;
+use crate::model::events::Subject;
 use crate::model::http::{Cause, Route};
+use crate::model::nats::seq_key;
 use crate::model::occ::Occ;
 use crate::model::store::Db;
 use crate::scenario::expect::Property;
@@ -43,6 +46,8 @@ pub struct Checker {
     pub(crate) violations: Vec<Violation>,
     invariants: Invariants,
     properties: Properties,
+    /// The order of each `order:cancelled` message, by sequence number.
+    cancels: ById<OrderId>,
     last_t_us: u64,
 }
 
@@ -64,6 +69,7 @@ impl Checker {
             violations: Vec::new(),
             invariants: Invariants::default(),
             properties: Properties::new(wanted),
+            cancels: ById::default(),
             last_t_us: 0,
         }
     }
@@ -91,6 +97,19 @@ impl Checker {
                 };
                 match db {
                     Db::Tickets => {
+                        if let (Cause::Message(Subject::OrderCancelled, seq), None) = (by, order_id)
+                        {
+                            let held = self.tickets_db.get(*ticket).and_then(|d| d.order_id);
+                            if let Some(&cancelled) = self.cancels.get(seq_key(*seq)) {
+                                self.invariants.ticket_released(
+                                    record.t_us,
+                                    *ticket,
+                                    held,
+                                    cancelled,
+                                    &mut self.violations,
+                                );
+                            }
+                        }
                         *self.tickets_db.entry(*ticket) = Some(doc);
                         self.invariants.ticket_saved(
                             record.t_us,
@@ -100,6 +119,8 @@ impl Checker {
                             &mut self.violations,
                         );
                     }
+                    // The payments service keeps no ticket documents.
+                    Db::Payments => {}
                     Db::Orders => {
                         *self.orders_db.entry(*ticket) = Some(doc);
                         self.invariants.replica_saved(
@@ -119,11 +140,22 @@ impl Checker {
                 ticket,
                 ..
             } => {
-                *self.orders.entry(*order) = Some(OrderState {
+                let slot = self.orders.entry(*order);
+                let from = slot.as_ref().map(|o| o.status);
+                *slot = Some(OrderState {
                     version: *version,
                     status: *status,
                     ticket: *ticket,
                 });
+                if from != Some(*status) {
+                    self.invariants.order_changed(
+                        record.t_us,
+                        (*order, *ticket),
+                        from,
+                        *status,
+                        &mut self.violations,
+                    );
+                }
                 self.invariants.order_saved(
                     record.t_us,
                     *order,
@@ -132,6 +164,36 @@ impl Checker {
                     &mut self.violations,
                 );
             }
+            Event::Publish {
+                subject: Subject::OrderCancelled,
+                seq,
+                order: Some(order),
+                ..
+            } => {
+                self.cancels.insert(seq_key(*seq), *order);
+            }
+            Event::Duplicate {
+                subject: Subject::OrderCancelled,
+                seq,
+                of,
+            } => {
+                if let Some(&order) = self.cancels.get(seq_key(*of)) {
+                    self.cancels.insert(seq_key(*seq), order);
+                }
+            }
+            Event::Charge {
+                charge,
+                order,
+                ticket,
+                ..
+            } => self
+                .invariants
+                .charged(record.t_us, *charge, *order, *ticket),
+            Event::PaymentWrite { order, charge, .. } => {
+                self.invariants
+                    .payment_recorded(record.t_us, *order, *charge);
+            }
+            Event::Refund { charge, .. } => self.invariants.refunded(*charge),
             Event::RedeliveryLoop {
                 subject,
                 seq,
@@ -208,6 +270,20 @@ impl Checker {
             | Event::ClientConnected { .. }
             | Event::Heal => {}
             Event::ClientClosed { .. } => s.clients_closed += 1,
+            Event::PaymentsOrderWrite { .. } => s.db_writes += 1,
+            Event::PaymentWrite { .. } => {
+                s.db_writes += 1;
+                s.payments += 1;
+            }
+            Event::PaymentsOrderConflict { .. } | Event::PaymentConflict { .. } => {
+                s.db_conflicts += 1
+            }
+            Event::Charge { .. } => s.charges += 1,
+            Event::JobActive { .. } => s.expirations += 1,
+            Event::JobAdded { .. }
+            | Event::JobCompleted { .. }
+            | Event::JobStalled { .. }
+            | Event::Refund { .. } => {}
         }
     }
 
@@ -252,6 +328,8 @@ impl Checker {
         if quiescent {
             let stale = stale_reservations(&self.tickets_db, &self.orders, self.last_t_us);
             self.violations.extend(stale);
+            self.violations
+                .extend(self.invariants.at_quiescence(&self.orders));
         }
         self.stats.tickets = self.tickets_db.len() as u64;
         self.stats.steps = ending.steps;

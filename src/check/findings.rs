@@ -3,7 +3,7 @@
 //! one-word outcome. Plain data, serialized with stable field names into every report.
 
 use crate::model::decisions::Refusal;
-use crate::model::documents::{OrderId, Price, TicketId};
+use crate::model::documents::{ChargeId, OrderId, OrderStatus, Price, TicketId};
 use crate::model::events::Subject;
 use crate::model::node::Node;
 use crate::model::store::WriteError;
@@ -114,6 +114,57 @@ pub enum Violation {
         /// Version after.
         to: u64,
         /// When.
+        t_us: u64,
+    },
+    /// A second order of one ticket was completed: the ticket was sold twice.
+    SoldTwice {
+        /// The ticket.
+        ticket: TicketId,
+        /// The orders completed, by id.
+        orders: Vec<OrderId>,
+        /// When the second one was completed.
+        t_us: u64,
+    },
+    /// A complete order was saved as cancelled.
+    PaidOrderCancelled {
+        /// The ticket.
+        ticket: TicketId,
+        /// The order.
+        order: OrderId,
+        /// When it was cancelled.
+        t_us: u64,
+    },
+    /// At quiescence an order whose payment is recorded (and not refunded) is not complete.
+    PaidOrderNotComplete {
+        /// The ticket.
+        ticket: TicketId,
+        /// The order.
+        order: OrderId,
+        /// Its status at quiescence.
+        status: OrderStatus,
+        /// When its payment was recorded.
+        paid_us: u64,
+    },
+    /// The tickets service released a ticket held by one order on the cancellation of another.
+    ReleasedByAnotherOrder {
+        /// The ticket.
+        ticket: TicketId,
+        /// The order that held it.
+        held_by: OrderId,
+        /// The order whose `order:cancelled` released it.
+        cancelled: OrderId,
+        /// When the release was saved.
+        t_us: u64,
+    },
+    /// At quiescence, a charge at the card processor has no payment record and no refund.
+    UnrecordedCharge {
+        /// The ticket.
+        ticket: TicketId,
+        /// The order charged for.
+        order: OrderId,
+        /// The charge.
+        charge: ChargeId,
+        /// When the buyer was charged.
         t_us: u64,
     },
     /// The simulated time limit passed with work left.
@@ -236,6 +287,19 @@ pub struct Stats {
     /// Timers set (every latency, wait and deadline).
     #[serde(default)]
     pub timers: u64,
+    /// Charges at the card processor (the payments service).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub charges: u64,
+    /// Payments recorded.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub payments: u64,
+    /// Expiration jobs the expiration service's worker ran.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub expirations: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Stats {
@@ -271,6 +335,9 @@ impl Stats {
             unsent_requests,
             steps,
             timers,
+            charges,
+            payments,
+            expirations,
         } = other;
         self.tickets += tickets;
         self.http_requests += http_requests;
@@ -305,6 +372,9 @@ impl Stats {
         self.unsent_requests += unsent_requests;
         self.steps += steps;
         self.timers += timers;
+        self.charges += charges;
+        self.payments += payments;
+        self.expirations += expirations;
     }
 }
 
@@ -317,6 +387,14 @@ impl Violation {
             Violation::StaleReservation { .. } => Some(Invariant::OrderIdNamesActiveOrder),
             Violation::ReservedTicketEdited { .. } => Some(Invariant::NoEditOfReservedTicket),
             Violation::VersionRegressed { .. } => Some(Invariant::VersionsNeverGoBack),
+            Violation::SoldTwice { .. } => Some(Invariant::TicketSoldAtMostOnce),
+            Violation::PaidOrderCancelled { .. } | Violation::PaidOrderNotComplete { .. } => {
+                Some(Invariant::PaidOrderNeverCancelled)
+            }
+            Violation::ReleasedByAnotherOrder { .. } => {
+                Some(Invariant::CancellationReleasesOnlyItsOrder)
+            }
+            Violation::UnrecordedCharge { .. } => Some(Invariant::EveryChargeRecorded),
             Violation::RedeliveryLoop { .. }
             | Violation::TimeLimit { .. }
             | Violation::StepLimit { .. } => None,
@@ -330,7 +408,12 @@ impl Violation {
             | Violation::DoubleReservation { ticket, .. }
             | Violation::StaleReservation { ticket, .. }
             | Violation::ReservedTicketEdited { ticket, .. }
-            | Violation::VersionRegressed { ticket, .. } => Some(*ticket),
+            | Violation::VersionRegressed { ticket, .. }
+            | Violation::SoldTwice { ticket, .. }
+            | Violation::PaidOrderCancelled { ticket, .. }
+            | Violation::PaidOrderNotComplete { ticket, .. }
+            | Violation::ReleasedByAnotherOrder { ticket, .. }
+            | Violation::UnrecordedCharge { ticket, .. } => Some(*ticket),
             Violation::TimeLimit { .. } | Violation::StepLimit { .. } => None,
         }
     }

@@ -82,7 +82,7 @@ struct Streams {
     tickets: ById<Stream>,
     orders: ById<Stream>,
     /// By channel and seq: (is an order stream, stream id, position in the stream).
-    position: [ById<(bool, u32, usize)>; 4],
+    position: [ById<(bool, u32, usize)>; Subject::ALL.len()],
 }
 
 #[derive(Default)]
@@ -114,6 +114,9 @@ impl Streams {
             } => {
                 let (is_order, id) = match (subject, order) {
                     (Subject::OrderCreated | Subject::OrderCancelled, Some(o)) => (true, *o),
+                    // The later services' events are not ordered by anyone: an order's
+                    // expiration and payment race by design, and are judged by the invariants.
+                    (Subject::ExpirationComplete | Subject::PaymentCreated, _) => return false,
                     _ => (false, *ticket),
                 };
                 let stream = self.stream(is_order, id);
@@ -155,6 +158,10 @@ fn exercises(property: Property, watch: &mut Watch, record: &Record) -> bool {
                 ..
             }
             | Event::OrderWrite {
+                by: Cause::Message(subject, seq),
+                ..
+            }
+            | Event::PaymentsOrderWrite {
                 by: Cause::Message(subject, seq),
                 ..
             } => {

@@ -16,7 +16,9 @@
 //! ObjectIds: a stated simplification (nothing in the course compares ids by value).
 
 use crate::model::by_id::ById;
-use crate::model::documents::{Order, OrderId, ReplicaTicket, Ticket, TicketId};
+use crate::model::documents::{
+    Order, OrderId, Payment, PaymentId, PaymentsOrder, ReplicaTicket, Ticket, TicketId,
+};
 use crate::model::store::{Collection, Db, Save, Saved, WriteError};
 use std::cell::{Cell, RefCell};
 
@@ -28,6 +30,10 @@ pub struct Databases {
     pub orders_db: RefCell<Collection<ReplicaTicket>>,
     /// The orders service's `orders` collection, in the same database.
     pub orders: RefCell<Collection<Order>>,
+    /// The payments service's `orders` collection: its replica of the orders.
+    pub payments_orders: RefCell<Collection<PaymentsOrder>>,
+    /// The payments service's `payments` collection.
+    pub payments: RefCell<Collection<Payment>>,
     /// The ids of each ticket's orders, in the order they were inserted: the index the
     /// is-reserved query reads instead of scanning every order (MongoDB would use one too).
     orders_by_ticket: RefCell<ById<Vec<OrderId>>>,
@@ -36,6 +42,7 @@ pub struct Databases {
     unique_active_order: bool,
     next_ticket_id: Cell<TicketId>,
     next_order_id: Cell<OrderId>,
+    next_payment_id: Cell<PaymentId>,
 }
 
 /// A document as the trace describes it: which kind it is, and its fields.
@@ -47,6 +54,10 @@ pub enum Doc<'a> {
     Replica(&'a ReplicaTicket),
     /// An order.
     Order(&'a Order),
+    /// The payments service's copy of an order.
+    PaymentsOrder(&'a PaymentsOrder),
+    /// A payment.
+    Payment(&'a Payment),
 }
 
 /// Which collection a document lives in, as a name (the explorer tells documents apart by it).
@@ -58,6 +69,10 @@ pub enum DocKind {
     Replica,
     /// The orders service's `orders`.
     Order,
+    /// The payments service's `orders`.
+    PaymentsOrder,
+    /// The payments service's `payments`.
+    Payment,
 }
 
 /// A document type and the one collection it is stored in.
@@ -132,16 +147,39 @@ impl Stored for Order {
     }
 }
 
+impl Stored for PaymentsOrder {
+    const KIND: DocKind = DocKind::PaymentsOrder;
+    fn collection(dbs: &Databases) -> &RefCell<Collection<Self>> {
+        &dbs.payments_orders
+    }
+    fn doc(&self) -> Doc<'_> {
+        Doc::PaymentsOrder(self)
+    }
+}
+
+impl Stored for Payment {
+    const KIND: DocKind = DocKind::Payment;
+    fn collection(dbs: &Databases) -> &RefCell<Collection<Self>> {
+        &dbs.payments
+    }
+    fn doc(&self) -> Doc<'_> {
+        Doc::Payment(self)
+    }
+}
+
 impl Default for Databases {
     fn default() -> Self {
         Databases {
             tickets_db: RefCell::new(Collection::new(Db::Tickets)),
             orders_db: RefCell::new(Collection::new(Db::Orders)),
             orders: RefCell::new(Collection::new(Db::Orders)),
+            payments_orders: RefCell::new(Collection::new(Db::Payments)),
+            payments: RefCell::new(Collection::new(Db::Payments)),
             orders_by_ticket: RefCell::new(ById::default()),
             unique_active_order: false,
             next_ticket_id: Cell::new(1),
             next_order_id: Cell::new(1),
+            next_payment_id: Cell::new(1),
         }
     }
 }
@@ -168,6 +206,13 @@ impl Databases {
     pub fn next_order_id(&self) -> OrderId {
         let id = self.next_order_id.get();
         self.next_order_id.set(id + 1);
+        id
+    }
+
+    /// The id the payments service gives its next payment.
+    pub fn next_payment_id(&self) -> PaymentId {
+        let id = self.next_payment_id.get();
+        self.next_payment_id.set(id + 1);
         id
     }
 

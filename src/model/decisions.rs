@@ -137,6 +137,11 @@ pub enum DropReason {
     /// has named last, `order:cancelled` of the order it has released (`[cures]
     /// ordered-order-events`).
     AlreadyApplied,
+    /// `expiration:complete` for a complete order: the course's one status check
+    /// (`expiration-complete-listener.ts` 24-26).
+    OrderComplete,
+    /// An order not in the status the step expects (`[cures] status-guards`).
+    StatusGuard,
 }
 
 /// What the tickets service's order listeners do between their read and their write.

@@ -21,8 +21,16 @@ pub type UserId = u32;
 /// Identifier of an order (MongoDB's `_id`), assigned by the orders service in creation order.
 pub type OrderId = u32;
 
-/// How long a new order holds its ticket (the course's `EXPIRATION_WINDOW_SECONDS`), in ms.
-pub const ORDER_EXPIRATION_MS: u64 = 60_000;
+/// Identifier of a payment (MongoDB's `_id` in the payments service), in creation order.
+pub type PaymentId = u32;
+
+/// Identifier of a charge at the card processor (Stripe's `ch_...`), in creation order.
+pub type ChargeId = u32;
+
+/// How long a new order holds its ticket by default (the course's `EXPIRATION_WINDOW_SECONDS`,
+/// `1 * 60` in SG `orders/src/routes/new.ts` 18; section 19's code had `15 * 60`), in ms. A
+/// scenario sets it with `[topology] expiration-window-ms`.
+pub const EXPIRATION_WINDOW_MS: u64 = 60_000;
 
 /// The status of an order (the course's `OrderStatus`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -124,6 +132,40 @@ pub struct ReplicaTicket {
     pub price: Price,
 }
 
+/// The payments service's replica of an order (SG `payments/src/models/order.ts` 5-60): built
+/// from `order:created`, cancelled by `order:cancelled`, versioned by the update-if-current
+/// plugin. It has no ticket, and its status has no enum.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentsOrder {
+    /// `_id`, the orders service's order id.
+    pub id: OrderId,
+    /// Version (0 on insert: mongoose resets it, whatever `build` was given).
+    pub version: u64,
+    /// Status, as the events said.
+    pub status: OrderStatus,
+    /// Who ordered.
+    pub user_id: UserId,
+    /// The price to charge (`ticket.price` of `order:created`).
+    pub price: Price,
+    /// The order's ticket (`ticket.id` of `order:created`). Not a field of the course's model:
+    /// kept for the trace and the checks, and read by no handler.
+    pub ticket: TicketId,
+}
+
+/// A payment record (SG `payments/src/models/payment.ts` 17-27): no version plugin, no unique
+/// index on `orderId`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payment {
+    /// `_id`.
+    pub id: PaymentId,
+    /// Version (mongoose's `__v`; never incremented, payments are never saved again).
+    pub version: u64,
+    /// The order paid.
+    pub order_id: OrderId,
+    /// The charge's id at the card processor.
+    pub stripe_id: ChargeId,
+}
+
 macro_rules! impl_document {
     ($ty:ty { $($field:ident),* }) => {
         impl Document for $ty {
@@ -137,6 +179,7 @@ macro_rules! impl_document {
                 self.version = version;
             }
             fn set_modified(&mut self, read: &Self, doc: &Self) {
+                let _ = (&read, &doc); // a document no handler changes has no field to copy
                 $(
                     if doc.$field != read.$field {
                         self.$field = doc.$field.clone();
@@ -158,6 +201,8 @@ impl_document!(Order {
     status,
     expires_at_ms
 });
+impl_document!(PaymentsOrder { status });
+impl_document!(Payment {});
 
 #[cfg(test)]
 mod tests {

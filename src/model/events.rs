@@ -1,7 +1,9 @@
 //! The events the services publish, as the course's `common/src/events/*-event.ts` define them,
 //! and a message as NATS Streaming stores it: an event with its channel's sequence number.
 
-use crate::model::documents::{Order, OrderId, OrderStatus, Price, Ticket, TicketId, UserId};
+use crate::model::documents::{
+    ChargeId, Order, OrderId, OrderStatus, PaymentId, Price, Ticket, TicketId, UserId,
+};
 use crate::model::occ::Occ;
 use serde::Serialize;
 use std::fmt;
@@ -22,15 +24,23 @@ pub enum Subject {
     /// `order:cancelled`
     #[serde(rename = "order:cancelled")]
     OrderCancelled,
+    /// `expiration:complete`
+    #[serde(rename = "expiration:complete")]
+    ExpirationComplete,
+    /// `payment:created`
+    #[serde(rename = "payment:created")]
+    PaymentCreated,
 }
 
 impl Subject {
     /// Every subject, in declaration order.
-    pub const ALL: [Subject; 4] = [
+    pub const ALL: [Subject; 6] = [
         Subject::TicketCreated,
         Subject::TicketUpdated,
         Subject::OrderCreated,
         Subject::OrderCancelled,
+        Subject::ExpirationComplete,
+        Subject::PaymentCreated,
     ];
 
     /// The subject's position in [`Subject::ALL`], for tables indexed by channel.
@@ -45,6 +55,8 @@ impl Subject {
             Subject::TicketUpdated => "ticket:updated",
             Subject::OrderCreated => "order:created",
             Subject::OrderCancelled => "order:cancelled",
+            Subject::ExpirationComplete => "expiration:complete",
+            Subject::PaymentCreated => "payment:created",
         }
     }
 }
@@ -93,6 +105,31 @@ pub struct OrderData {
     pub price: Option<Price>,
 }
 
+/// The data of `expiration:complete` (common `expiration-complete-event.ts` 5-7: `{ orderId }`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ExpirationData {
+    /// The order whose reservation ran out.
+    pub order_id: OrderId,
+    /// The order's ticket, for the trace only: the course's event does not carry it, and no
+    /// listener reads it.
+    pub ticket: TicketId,
+}
+
+/// The data of `payment:created` (common `payment-created-event.ts` 5-9: `{ id, orderId,
+/// stripeId }`, no version).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PaymentData {
+    /// The payment's id.
+    pub id: PaymentId,
+    /// The order paid.
+    pub order_id: OrderId,
+    /// The charge's id at the card processor.
+    pub stripe_id: ChargeId,
+    /// The order's ticket, for the trace only: the course's event does not carry it, and no
+    /// listener reads it.
+    pub ticket: TicketId,
+}
+
 /// A message's payload on the bus.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Event {
@@ -104,6 +141,10 @@ pub enum Event {
     OrderCreated(OrderData),
     /// Published by the orders service after cancelling an order.
     OrderCancelled(OrderData),
+    /// Published by the expiration service's Bull processor when an order's delay is over.
+    ExpirationComplete(ExpirationData),
+    /// Published by the payments service after saving a payment.
+    PaymentCreated(PaymentData),
 }
 
 impl Event {
@@ -114,6 +155,8 @@ impl Event {
             Event::TicketUpdated(_) => Subject::TicketUpdated,
             Event::OrderCreated(_) => Subject::OrderCreated,
             Event::OrderCancelled(_) => Subject::OrderCancelled,
+            Event::ExpirationComplete(_) => Subject::ExpirationComplete,
+            Event::PaymentCreated(_) => Subject::PaymentCreated,
         }
     }
 
@@ -122,6 +165,8 @@ impl Event {
         match self {
             Event::TicketCreated(t) | Event::TicketUpdated(t) => t.id,
             Event::OrderCreated(o) | Event::OrderCancelled(o) => o.ticket,
+            Event::ExpirationComplete(e) => e.ticket,
+            Event::PaymentCreated(p) => p.ticket,
         }
     }
 
@@ -130,6 +175,7 @@ impl Event {
         match self {
             Event::TicketCreated(t) | Event::TicketUpdated(t) => t.version,
             Event::OrderCreated(o) | Event::OrderCancelled(o) => o.version,
+            Event::ExpirationComplete(_) | Event::PaymentCreated(_) => None,
         }
     }
 
@@ -139,6 +185,8 @@ impl Event {
         match self {
             Event::TicketCreated(t) | Event::TicketUpdated(t) => t.order_id,
             Event::OrderCreated(o) | Event::OrderCancelled(o) => Some(o.id),
+            Event::ExpirationComplete(e) => Some(e.order_id),
+            Event::PaymentCreated(p) => Some(p.order_id),
         }
     }
 }

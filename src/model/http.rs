@@ -22,6 +22,9 @@ pub enum Route {
     /// Cancel an order.
     #[serde(rename = "DELETE /api/orders/:id")]
     CancelOrder,
+    /// Pay for an order (the payments service).
+    #[serde(rename = "POST /api/payments")]
+    CreatePayment,
 }
 
 impl Route {
@@ -32,12 +35,19 @@ impl Route {
             Route::UpdateTicket => "PUT /api/tickets/:id",
             Route::CreateOrder => "POST /api/orders",
             Route::CancelOrder => "DELETE /api/orders/:id",
+            Route::CreatePayment => "POST /api/payments",
         }
     }
 
-    /// Whether the orders service serves this route (the tickets service serves the others).
+    /// Whether the orders service serves this route.
     pub fn is_orders(self) -> bool {
         matches!(self, Route::CreateOrder | Route::CancelOrder)
+    }
+
+    /// Whether the payments service serves this route (the tickets service serves the ones
+    /// neither the orders nor the payments service serves).
+    pub fn is_payments(self) -> bool {
+        self == Route::CreatePayment
     }
 }
 
@@ -98,6 +108,11 @@ pub enum Request {
         /// Which order.
         order: OrderId,
     },
+    /// `POST /api/payments` with a card token (every token is a fresh one).
+    CreatePayment {
+        /// Which order.
+        order: OrderId,
+    },
 }
 
 impl Request {
@@ -108,6 +123,7 @@ impl Request {
             Request::UpdateTicket { .. } => Route::UpdateTicket,
             Request::CreateOrder { .. } => Route::CreateOrder,
             Request::CancelOrder { .. } => Route::CancelOrder,
+            Request::CreatePayment { .. } => Route::CreatePayment,
         }
     }
 
@@ -117,7 +133,9 @@ impl Request {
             Request::CreateTicket { price, .. } | Request::UpdateTicket { price, .. } => {
                 Some(*price)
             }
-            Request::CreateOrder { .. } | Request::CancelOrder { .. } => None,
+            Request::CreateOrder { .. }
+            | Request::CancelOrder { .. }
+            | Request::CreatePayment { .. } => None,
         }
     }
 }

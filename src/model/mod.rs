@@ -12,8 +12,10 @@
 //!   [`http`] (routes, requests, responses), [`occ`] (the concurrency-control mode), [`node`]
 //!   (the processes).
 //! - The decisions, pure: [`decisions`].
-//! - The handlers, async: [`tickets`] and [`orders`], written against [`service::Service`],
-//!   the narrow interface of what a handler can do; [`services`] wires them up.
+//! - The handlers, async: [`tickets`] and [`orders`], and the services the course adds after
+//!   section 19, [`expiration`] (with its Bull queue, [`bull`]) and [`payments`], written
+//!   against [`service::Service`], the narrow interface of what a handler can do; their
+//!   decisions about an order's life are in [`lifecycle`]; [`services`] wires them up.
 //! - The infrastructure's state: [`store`] (a MongoDB collection with the version plugin),
 //!   [`databases`] (both services' collections), [`nats`] (the NATS Streaming server),
 //!   [`by_id`] (the dense-id map they keep documents and messages in).
@@ -22,16 +24,20 @@
 //! harness: a test (`tests/it/layers.rs`) holds that. `docs/model.md` is the model card: the
 //! course's code each handler follows, file and line, and every stated difference from it.
 
+pub mod bull;
 pub mod by_id;
 pub mod databases;
 pub mod decisions;
 pub mod documents;
 pub mod events;
+pub mod expiration;
 pub mod http;
+pub mod lifecycle;
 pub mod nats;
 pub mod node;
 pub mod occ;
 pub mod orders;
+pub mod payments;
 pub mod service;
 pub mod services;
 pub mod store;

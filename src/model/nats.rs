@@ -103,8 +103,8 @@ pub enum Expired {
 pub struct Bus {
     groups: RefCell<Vec<Group>>,
     /// Per channel (by [`Subject::index`]): the groups subscribed, and the last sequence number.
-    subscribed: [Vec<usize>; 4],
-    last_seq: [Cell<u64>; 4],
+    subscribed: [Vec<usize>; Subject::ALL.len()],
+    last_seq: [Cell<u64>; Subject::ALL.len()],
     max_deliveries: u32,
 }
 
@@ -465,7 +465,11 @@ mod tests {
     /// A bus with two orders replicas, an ack wait of 5 s, and no bound that matters.
     fn two_members() -> Bus {
         let replicas = [Node::Orders(1), Node::Orders(2)];
-        Bus::new(subscriptions(&replicas, false), 5_000_000, 100)
+        Bus::new(
+            subscriptions(&replicas, false, Default::default()),
+            5_000_000,
+            100,
+        )
     }
 
     fn created(id: u32) -> Event {

@@ -1,8 +1,10 @@
 //! The orders service (StephenGrider/ticketing `orders/`), every replica of it: its routes
 //! `POST /api/orders` (`src/routes/new.ts`) and `DELETE /api/orders/:id`
-//! (`src/routes/delete.ts`), and its listeners for `ticket:created` and `ticket:updated`
+//! (`src/routes/delete.ts`), its listeners for `ticket:created` and `ticket:updated`
 //! (`src/events/listeners/ticket-created-listener.ts`, `ticket-updated-listener.ts`), which
-//! keep its own copy of every ticket.
+//! keep its own copy of every ticket, and, from section 20 on, its listeners for
+//! `expiration:complete` and `payment:created` (`expiration-complete-listener.ts`,
+//! `payment-created-listener.ts`), which end an order's life.
 //!
 //! Each `.await` below is one of the course's: a database call or a publish. The decision
 //! between a listener's read and its write is a call into [`crate::model::decisions`].
@@ -11,11 +13,12 @@ use crate::model::decisions::{
     decide_ticket_updated, on_duplicate_created, replica_from_created, DropReason, Handled,
     Refusal, UpdateDecision,
 };
-use crate::model::documents::{
-    Order, OrderId, OrderStatus, ReplicaTicket, TicketId, UserId, ORDER_EXPIRATION_MS,
-};
-use crate::model::events::{Event, TicketData};
+use crate::model::documents::{Order, OrderId, OrderStatus, ReplicaTicket, TicketId, UserId};
+use crate::model::events::{Event, ExpirationData, PaymentData, TicketData};
 use crate::model::http::{Cause, Response, Route};
+use crate::model::lifecycle::{
+    decide_expiration, decide_payment_created, may_cancel, OrderDecision,
+};
 use crate::model::service::{Note, Service};
 use crate::model::store::Save;
 
@@ -40,7 +43,7 @@ pub async fn create_order<S: Service>(svc: &S, ticket: TicketId, user_id: UserId
         version: 0,
         status: OrderStatus::Created,
         user_id,
-        expires_at_ms: svc.now_ms() + ORDER_EXPIRATION_MS,
+        expires_at_ms: svc.now_ms() + svc.expiration_window_ms(),
         ticket,
     };
     let id = order.id;
@@ -64,6 +67,10 @@ pub async fn cancel_order<S: Service>(svc: &S, id: OrderId) -> Response {
         return Response::order(404, None, id);
     };
     let populated = svc.find::<ReplicaTicket>(read.ticket).await;
+    if !may_cancel(svc.status_guards(), &read) {
+        // `[cures] status-guards`: only a created order can be cancelled.
+        return Response::order(400, Some(read.ticket), id);
+    }
     let order = Order {
         status: OrderStatus::Cancelled,
         ..read.clone()
@@ -116,5 +123,63 @@ pub async fn ticket_updated<S: Service>(svc: &S, by: Cause, data: &TicketData) -
         }
         UpdateDecision::Drop => Handled::Drop(DropReason::Stale),
         UpdateDecision::Refuse(refusal) => Handled::Nack(refusal),
+    }
+}
+
+/// `ExpirationCompleteListener` (SG lines 18-41): `Order.findById(orderId).populate('ticket')`
+/// (the order, then its ticket), throw if none, ack a complete order, otherwise set cancelled,
+/// save, `await` the publish of `order:cancelled` (unlike DELETE's), ack.
+pub async fn expiration_complete<S: Service>(svc: &S, by: Cause, data: &ExpirationData) -> Handled {
+    let Some(read) = svc.find::<Order>(data.order_id).await else {
+        return Handled::Nack(Refusal::NotFound);
+    };
+    let populated = svc.find::<ReplicaTicket>(read.ticket).await;
+    svc.stall().await;
+    let doc = match decide_expiration(svc.occ(), svc.status_guards(), &read) {
+        OrderDecision::Set(status) => Order {
+            status,
+            ..read.clone()
+        },
+        OrderDecision::Drop(reason) => return Handled::Drop(reason),
+        OrderDecision::Refuse(refusal) => return Handled::Nack(refusal),
+        OrderDecision::Refund => unreachable!("an expiry never refunds"),
+    };
+    let Ok(saved) = svc.save(by, &read, doc).await else {
+        return Handled::Nack(Refusal::VersionConflict);
+    };
+    if populated.is_none() {
+        // `ticket: { id: order.ticket.id }` of a null ticket throws after the save.
+        return Handled::Nack(Refusal::NotFound);
+    }
+    let event = Event::OrderCancelled(saved.event_data(svc.occ(), None));
+    if svc.publish(event).await.is_err() {
+        return Handled::Nack(Refusal::PublishFailed);
+    }
+    Handled::Ack
+}
+
+/// `PaymentCreatedListener` (SG lines 15-28): `Order.findById(orderId)` (no version: the event
+/// carries none), throw if none, set complete with no status check, save, ack. It publishes
+/// nothing, so the order's new version reaches no other service.
+pub async fn payment_created<S: Service>(svc: &S, by: Cause, data: &PaymentData) -> Handled {
+    let Some(read) = svc.find::<Order>(data.order_id).await else {
+        return Handled::Nack(Refusal::NotFound);
+    };
+    svc.stall().await;
+    let doc = match decide_payment_created(svc.occ(), svc.status_guards(), &read) {
+        OrderDecision::Set(status) => Order {
+            status,
+            ..read.clone()
+        },
+        OrderDecision::Drop(reason) => return Handled::Drop(reason),
+        OrderDecision::Refuse(refusal) => return Handled::Nack(refusal),
+        OrderDecision::Refund => {
+            svc.refund(data.stripe_id, data.order_id, read.ticket).await;
+            return Handled::Drop(DropReason::StatusGuard);
+        }
+    };
+    match svc.save(by, &read, doc).await {
+        Ok(_) => Handled::Ack,
+        Err(_) => Handled::Nack(Refusal::VersionConflict),
     }
 }

@@ -15,7 +15,7 @@
 //! real broker and database through another implementation.
 
 use crate::model::databases::Stored;
-use crate::model::documents::{OrderId, TicketId};
+use crate::model::documents::{ChargeId, OrderId, PaymentId, Price, TicketId};
 use crate::model::events::Event;
 use crate::model::http::Cause;
 use crate::model::occ::Occ;
@@ -56,6 +56,16 @@ pub trait Service {
 
     /// The `_id` of the orders service's next order.
     fn next_order_id(&self) -> OrderId;
+
+    /// The `_id` of the payments service's next payment.
+    fn next_payment_id(&self) -> PaymentId;
+
+    /// How long a new order holds its ticket (`EXPIRATION_WINDOW_SECONDS`), in ms.
+    fn expiration_window_ms(&self) -> u64;
+
+    /// Whether the routes and listeners of the later services check an order's status before
+    /// changing it (`[cures] status-guards`).
+    fn status_guards(&self) -> bool;
 
     /// Whether the tickets service's reservation listener publishes `ticket:updated` after
     /// saving (as taught; a scenario may turn it off to show what follows).
@@ -107,6 +117,20 @@ pub trait Service {
     /// `new Publisher(client).publish(data)` without `await`: the event is written to the
     /// connection now and the handler goes on at once, whatever becomes of it.
     fn publish_unawaited(&self, event: Event);
+
+    /// The expiration service's `expirationQueue.add({ orderId }, { delay })`: a round trip to
+    /// Redis that adds a job falling due at `due_ms` (the order's `expiresAt`).
+    async fn add_expiration_job(&self, order: OrderId, ticket: TicketId, due_ms: u64);
+
+    /// The payments service's `stripe.charges.create(...)`: a round trip to the card processor
+    /// that charges `amount` for `order` (of `ticket`, for the trace) and answers the charge's
+    /// id.
+    async fn charge(&self, order: OrderId, ticket: TicketId, amount: Price) -> ChargeId;
+
+    /// A refund of `charge` (for `order` of `ticket`) at the card processor
+    /// (`stripe.refunds.create({ charge })`): a round trip. Only `[cures] status-guards` asks
+    /// for one; the course never refunds.
+    async fn refund(&self, charge: ChargeId, order: OrderId, ticket: TicketId);
 
     /// Report a step of the handler.
     fn note(&self, note: Note);

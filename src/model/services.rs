@@ -1,4 +1,4 @@
-//! How the two services are wired, as each service's `app.ts` and `index.ts` wire them: which
+//! How the services are wired, as each service's `app.ts` and `index.ts` wire them: which
 //! handler serves a request, which queue groups listen on which channels, and which listener
 //! runs for a delivered message.
 
@@ -7,7 +7,7 @@ use crate::model::events::{Event, Message, Subject};
 use crate::model::http::{Cause, Request, Response};
 use crate::model::node::Node;
 use crate::model::service::Service;
-use crate::model::{orders, tickets};
+use crate::model::{expiration, orders, payments, tickets};
 use std::future::Future;
 
 /// Which listener a queue group runs.
@@ -21,6 +21,27 @@ pub enum Listener {
     TicketsOrderCreated,
     /// The tickets service's `order:cancelled` listener.
     TicketsOrderCancelled,
+    /// The expiration service's `order:created` listener.
+    ExpirationOrderCreated,
+    /// The payments service's `order:created` listener.
+    PaymentsOrderCreated,
+    /// The payments service's `order:cancelled` listener.
+    PaymentsOrderCancelled,
+    /// The orders service's `expiration:complete` listener.
+    OrdersExpirationComplete,
+    /// The orders service's `payment:created` listener.
+    OrdersPaymentCreated,
+}
+
+/// Which of the services the course adds after section 19 run (each only when a scenario
+/// asks for it, so that a scenario without them makes exactly the draws it made before they
+/// existed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Later {
+    /// The expiration service (section 20).
+    pub expiration: bool,
+    /// The payments service (section 21).
+    pub payments: bool,
 }
 
 /// A durable queue subscription: a queue group on a channel, its listener and its members.
@@ -39,8 +60,12 @@ pub struct Subscription {
 /// The subscriptions of the system: the orders service's `replicas` listen for ticket events in
 /// queue group `orders-service`; the tickets service listens for order events in
 /// `tickets-service` when `orders_placed` (only then: an idle subscription's ack-wait timer
-/// would change the random draws of the scenarios without orders).
-pub fn subscriptions(replicas: &[Node], orders_placed: bool) -> Vec<Subscription> {
+/// would change the random draws of the scenarios without orders). The `later` services add
+/// their groups after those, in the order their `index.ts` files start their listeners:
+/// `expiration-service` on `order:created`; `payments-service` on `order:created` and
+/// `order:cancelled` (SG `payments/src/index.ts` 39-40); and the orders service's
+/// `expiration:complete` and `payment:created` listeners (SG `orders/src/index.ts` 43-44).
+pub fn subscriptions(replicas: &[Node], orders_placed: bool, later: Later) -> Vec<Subscription> {
     let group = |queue_group, subject, listener, members: &[Node]| Subscription {
         queue_group,
         subject,
@@ -75,6 +100,44 @@ pub fn subscriptions(replicas: &[Node], orders_placed: bool) -> Vec<Subscription
             &[Node::Tickets],
         ));
     }
+    if later.expiration {
+        all.push(group(
+            "expiration-service",
+            Subject::OrderCreated,
+            Listener::ExpirationOrderCreated,
+            &[Node::Expiration],
+        ));
+    }
+    if later.payments {
+        all.push(group(
+            "payments-service",
+            Subject::OrderCreated,
+            Listener::PaymentsOrderCreated,
+            &[Node::Payments],
+        ));
+        all.push(group(
+            "payments-service",
+            Subject::OrderCancelled,
+            Listener::PaymentsOrderCancelled,
+            &[Node::Payments],
+        ));
+    }
+    if later.expiration {
+        all.push(group(
+            "orders-service",
+            Subject::ExpirationComplete,
+            Listener::OrdersExpirationComplete,
+            replicas,
+        ));
+    }
+    if later.payments {
+        all.push(group(
+            "orders-service",
+            Subject::PaymentCreated,
+            Listener::OrdersPaymentCreated,
+            replicas,
+        ));
+    }
     all
 }
 
@@ -98,6 +161,7 @@ pub fn serve<S: Service>(svc: &S, request: Request) -> impl Future<Output = Resp
                 orders::create_order(svc, ticket, user_id).await
             }
             Request::CancelOrder { order } => orders::cancel_order(svc, order).await,
+            Request::CreatePayment { order } => payments::create_payment(svc, order).await,
         }
     }
 }
@@ -123,6 +187,21 @@ pub fn listen<'a, S: Service>(
             }
             (Listener::TicketsOrderCancelled, Event::OrderCancelled(data)) => {
                 tickets::order_cancelled(svc, by, data).await
+            }
+            (Listener::ExpirationOrderCreated, Event::OrderCreated(data)) => {
+                expiration::order_created(svc, data).await
+            }
+            (Listener::PaymentsOrderCreated, Event::OrderCreated(data)) => {
+                payments::order_created(svc, by, data).await
+            }
+            (Listener::PaymentsOrderCancelled, Event::OrderCancelled(data)) => {
+                payments::order_cancelled(svc, by, data).await
+            }
+            (Listener::OrdersExpirationComplete, Event::ExpirationComplete(data)) => {
+                orders::expiration_complete(svc, by, data).await
+            }
+            (Listener::OrdersPaymentCreated, Event::PaymentCreated(data)) => {
+                orders::payment_created(svc, by, data).await
             }
             (listener, event) => unreachable!(
                 "the bus routes by subject: {listener:?} never receives {:?}",

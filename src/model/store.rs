@@ -23,6 +23,8 @@ pub enum Db {
     Tickets,
     /// The orders service's database, shared by all its replicas.
     Orders,
+    /// The payments service's database: its replica of orders, and its payments.
+    Payments,
 }
 
 impl fmt::Display for Db {
@@ -30,6 +32,7 @@ impl fmt::Display for Db {
         f.write_str(match self {
             Db::Tickets => "tickets",
             Db::Orders => "orders",
+            Db::Payments => "payments",
         })
     }
 }

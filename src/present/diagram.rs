@@ -14,6 +14,16 @@ fn lanes(story: &Story) -> Vec<Lane> {
     let mut lanes = vec![Lane::Tickets, Lane::Bus];
     lanes.extend((1..=story.replicas).map(Lane::Replica));
     lanes.push(Lane::OrdersDb);
+    // The later services' lanes only when the story has a step of theirs.
+    for later in [Lane::Expiration, Lane::Payments] {
+        let acts = story.steps.iter().any(|s| {
+            s.actor == later
+                || matches!(s.arrow, Arrow::Message { from, to, .. } if from == later || to == later)
+        });
+        if acts {
+            lanes.push(later);
+        }
+    }
     lanes
 }
 
@@ -23,6 +33,8 @@ fn mermaid_id(lane: Lane) -> String {
         Lane::Bus => "N".to_owned(),
         Lane::Replica(n) => format!("O{n}"),
         Lane::OrdersDb => "DB".to_owned(),
+        Lane::Expiration => "X".to_owned(),
+        Lane::Payments => "P".to_owned(),
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::check::findings::{Outcome, Violation};
 use crate::present::report::{Report, Verdict};
 use crate::scenario::expect::Claim;
-use crate::scenario::schema::{Faults, Pace, Scenario, UnhandledRejection};
+use crate::scenario::schema::{Faults, Pace, Scenario, Topology, UnhandledRejection};
 use crate::sim::run::Hold;
 use std::fmt::Write as _;
 use tabled::builder::Builder;
@@ -33,16 +33,26 @@ impl Report {
         params.push_record([
             "topology".to_owned(),
             format!(
-                "{} orders replicas in queue group orders-service, ack wait {} ms",
-                t.orders_replicas, t.ack_wait_ms
+                "{} orders replicas in queue group orders-service, ack wait {} ms{}",
+                t.orders_replicas,
+                t.ack_wait_ms,
+                later_services(t)
             ),
         ]);
         let l = &scenario.latency;
         params.push_record([
             "latency".to_owned(),
             format!(
-                "http {} · db {} · publish {} · delivery {}",
-                l.http, l.db, l.publish, l.delivery
+                "http {} · db {} · publish {} · delivery {}{}",
+                l.http,
+                l.db,
+                l.publish,
+                l.delivery,
+                if t.payments_service {
+                    format!(" · charge {}", l.charge)
+                } else {
+                    String::new()
+                }
             ),
         ]);
         if !scenario.tickets_service.publish_on_reserve {
@@ -115,6 +125,15 @@ impl Report {
             counts.push_record([
                 "orders".to_owned(),
                 format!("{} placed · {} cancelled", s.orders, s.cancellations),
+            ]);
+        }
+        if s.charges > 0 || s.expirations > 0 {
+            counts.push_record([
+                "later".to_owned(),
+                format!(
+                    "{} charges · {} payments recorded · {} expiration jobs run",
+                    s.charges, s.payments, s.expirations
+                ),
             ]);
         }
         if s.exits > 0 || s.clients_closed > 0 {
@@ -354,9 +373,37 @@ fn describe_workload(scenario: &Scenario) -> Vec<String> {
                 ", each placed order cancelled {after} ms after its response"
             );
         }
+        if let Some(after) = r.pay_after_ms {
+            let _ = write!(
+                line,
+                ", each placed order paid {after} ms after its response"
+            );
+        }
+        if let Some(after) = r.reorder_after_ms {
+            let _ = write!(
+                line,
+                ", and {after} ms after the orders one more user orders the ticket"
+            );
+        }
         line
     });
     creates.chain(chains).chain(reserves).collect()
+}
+
+/// The services after section 19 that run, as the topology line ends: "" when none does.
+fn later_services(t: &Topology) -> String {
+    let mut out = String::new();
+    if t.expiration_service {
+        let _ = write!(
+            out,
+            " · expiration service (orders expire after {} ms)",
+            t.expiration_window_ms
+        );
+    }
+    if t.payments_service {
+        out += " · payments service";
+    }
+    out
 }
 
 fn describe_faults(f: &Faults) -> Vec<String> {
@@ -435,7 +482,7 @@ pub fn describe_violation(v: &Violation) -> String {
             orders,
             t_us,
         } => format!(
-            "ticket {ticket} reserved by {} orders at once ({}) at {} ms: their is-reserved checks ran before either insert",
+            "ticket {ticket} reserved by {} orders at once ({}) at {} ms",
             orders.len(),
             list(orders),
             t_us / 1000
@@ -471,6 +518,52 @@ pub fn describe_violation(v: &Violation) -> String {
             t_us,
         } => format!(
             "ticket {ticket}'s version went from {from} back to {to} in the orders db ({node}, at {} ms)",
+            t_us / 1000
+        ),
+        Violation::SoldTwice {
+            ticket,
+            orders,
+            t_us,
+        } => format!(
+            "ticket {ticket} sold {} times: orders {} completed (the last at {} ms)",
+            orders.len(),
+            list(orders),
+            t_us / 1000
+        ),
+        Violation::PaidOrderCancelled {
+            ticket,
+            order,
+            t_us,
+        } => format!(
+            "order {order} (ticket {ticket}) was complete (paid) and was cancelled at {} ms",
+            t_us / 1000
+        ),
+        Violation::PaidOrderNotComplete {
+            ticket,
+            order,
+            status,
+            paid_us,
+        } => format!(
+            "order {order} (ticket {ticket}) was paid at {} ms, but at quiescence it is {}",
+            paid_us / 1000,
+            status.as_str()
+        ),
+        Violation::ReleasedByAnotherOrder {
+            ticket,
+            held_by,
+            cancelled,
+            t_us,
+        } => format!(
+            "ticket {ticket} was released at {} ms by the cancellation of order {cancelled} while order {held_by} held it",
+            t_us / 1000
+        ),
+        Violation::UnrecordedCharge {
+            ticket,
+            order,
+            charge,
+            t_us,
+        } => format!(
+            "charge {charge} for order {order} (ticket {ticket}, at {} ms) has no payment record",
             t_us / 1000
         ),
         Violation::TimeLimit {

@@ -1,7 +1,8 @@
-//! `[cure]`: what cures a scenario's race, as the scenario declares it. Exactly one of a mode
-//! of the course's design (`mode`), switches of `[cures]` (`switches`), or why no cure is
-//! modelled (`none`). The declaration changes no run: the demo reads it to show the cure
-//! beside the race, and the catalogue's tests check it against the scenario's expectations.
+//! `[cures]`, the design switches beyond the course that cure a race, and `[cure]`, what cures
+//! a scenario's race as the scenario declares it: exactly one of a mode of the course's design
+//! (`mode`), switches of `[cures]` (`switches`), or why no cure is modelled (`none`). The
+//! declaration changes no run: the demo reads it to show the cure beside the race, and the
+//! catalogue's tests check it against the scenario's expectations.
 
 use crate::model::occ::Occ;
 use serde::{Deserialize, Serialize};
@@ -38,17 +39,24 @@ pub enum Switch {
     UniqueActiveOrder,
     /// `cures.ordered-order-events`.
     OrderedOrderEvents,
+    /// `cures.status-guards`.
+    StatusGuards,
 }
 
 impl Switch {
     /// Every switch, in the order `[cures]` lists them.
-    pub const ALL: [Switch; 2] = [Switch::UniqueActiveOrder, Switch::OrderedOrderEvents];
+    pub const ALL: [Switch; 3] = [
+        Switch::UniqueActiveOrder,
+        Switch::OrderedOrderEvents,
+        Switch::StatusGuards,
+    ];
 
     /// Its key in `[cures]`.
     pub fn key(self) -> &'static str {
         match self {
             Switch::UniqueActiveOrder => "unique-active-order",
             Switch::OrderedOrderEvents => "ordered-order-events",
+            Switch::StatusGuards => "status-guards",
         }
     }
 
@@ -57,6 +65,63 @@ impl Switch {
         match self {
             Switch::UniqueActiveOrder => "a unique partial index on active orders",
             Switch::OrderedOrderEvents => "order listeners that take an order's events in order",
+            Switch::StatusGuards => "status guards on expiry, payment and cancellation",
         }
+    }
+}
+
+/// `[cures]`: design changes beyond the course that cure a race, each off by default (the
+/// course's design). Left out, a scenario serializes (and hashes) as it did before the table
+/// existed.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Cures {
+    /// A unique partial index on the orders service's `orders` collection: at most one order
+    /// per ticket in a status that reserves it, enforced by MongoDB (default false). It cures
+    /// the double reservation (catalogue #5): the second insert fails with a duplicate key.
+    #[serde(default)]
+    pub unique_active_order: bool,
+    /// The tickets service's order listeners take an order's events in order and clear only
+    /// the reservation of the order cancelled (default false). It cures the cancellation
+    /// handled before the creation (catalogue #6): an `order:cancelled` for an order the
+    /// ticket has not named yet is not acked, and comes back after the ack wait.
+    #[serde(default)]
+    pub ordered_order_events: bool,
+    /// The later services change an order only from the status they expect (default false):
+    /// an expiry or a cancellation only of a created order, a payment only of a created order
+    /// (the payments service's replica says) and never of a cancelled one (the orders service
+    /// says). It cures the stale expiration and the payment after expiry.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub status_guards: bool,
+}
+
+impl Cures {
+    /// Whether no cure is on: the course's design.
+    pub fn is_none(&self) -> bool {
+        *self == Cures::default()
+    }
+
+    /// These cures with `switch` on as well.
+    pub fn with(mut self, switch: Switch) -> Cures {
+        match switch {
+            Switch::UniqueActiveOrder => self.unique_active_order = true,
+            Switch::OrderedOrderEvents => self.ordered_order_events = true,
+            Switch::StatusGuards => self.status_guards = true,
+        }
+        self
+    }
+
+    /// Whether `switch` is on.
+    pub fn is_on(self, switch: Switch) -> bool {
+        match switch {
+            Switch::UniqueActiveOrder => self.unique_active_order,
+            Switch::OrderedOrderEvents => self.ordered_order_events,
+            Switch::StatusGuards => self.status_guards,
+        }
+    }
+
+    /// The switches that are on, in the order the table lists them.
+    pub fn on(self) -> Vec<Switch> {
+        Switch::ALL.into_iter().filter(|&s| self.is_on(s)).collect()
     }
 }

@@ -20,15 +20,28 @@ pub enum Invariant {
     NoEditOfReservedTicket,
     /// A replica's version of a ticket never goes backwards.
     VersionsNeverGoBack,
+    /// At most one order of a ticket is ever completed (paid).
+    TicketSoldAtMostOnce,
+    /// A complete order is never cancelled, and at quiescence every order paid (and not
+    /// refunded) is complete.
+    PaidOrderNeverCancelled,
+    /// The tickets service releases a ticket only on the cancellation of the order holding it.
+    CancellationReleasesOnlyItsOrder,
+    /// At quiescence every charge at the card processor has a payment record or was refunded.
+    EveryChargeRecorded,
 }
 
 impl Invariant {
     /// Every invariant.
-    pub const ALL: [Invariant; 4] = [
+    pub const ALL: [Invariant; 8] = [
         Invariant::AtMostOneActiveOrder,
         Invariant::OrderIdNamesActiveOrder,
         Invariant::NoEditOfReservedTicket,
         Invariant::VersionsNeverGoBack,
+        Invariant::TicketSoldAtMostOnce,
+        Invariant::PaidOrderNeverCancelled,
+        Invariant::CancellationReleasesOnlyItsOrder,
+        Invariant::EveryChargeRecorded,
     ];
 
     /// The name scenario files and reports use.
@@ -38,6 +51,10 @@ impl Invariant {
             Invariant::OrderIdNamesActiveOrder => "order-id-names-active-order",
             Invariant::NoEditOfReservedTicket => "no-edit-of-reserved-ticket",
             Invariant::VersionsNeverGoBack => "versions-never-go-back",
+            Invariant::TicketSoldAtMostOnce => "ticket-sold-at-most-once",
+            Invariant::PaidOrderNeverCancelled => "paid-order-never-cancelled",
+            Invariant::CancellationReleasesOnlyItsOrder => "cancellation-releases-only-its-order",
+            Invariant::EveryChargeRecorded => "every-charge-recorded",
         }
     }
 }

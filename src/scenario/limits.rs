@@ -100,6 +100,12 @@ impl Scenario {
                 (ack / 1000 + 1) * 1000
             ),
         )?;
+        let window = self.topology.expiration_window_ms;
+        check(
+            (1000..=86_400_000).contains(&window),
+            &[Key("topology"), Key("expiration-window-ms")],
+            format!("must be between 1000 ms and 86400000 ms (a day), not {window}"),
+        )?;
         let startup = self.services.startup_ms;
         check(
             startup <= 600_000,
@@ -111,6 +117,7 @@ impl Scenario {
             ("db", &self.latency.db),
             ("publish", &self.latency.publish),
             ("delivery", &self.latency.delivery),
+            ("charge", &self.latency.charge),
         ];
         for (name, l) in latencies {
             let at = |field| [Key("latency"), Key(name), Key(field)];
@@ -185,9 +192,16 @@ impl Scenario {
                 ("wait-ms", r.wait_ms),
                 ("update-delay-ms", r.update_delay_ms),
                 ("cancel-after-ms", r.cancel_after_ms.unwrap_or(0)),
+                ("pay-after-ms", r.pay_after_ms.unwrap_or(0)),
+                ("reorder-after-ms", r.reorder_after_ms.unwrap_or(0)),
             ] {
                 check_at(ms, limit, &at(key))?;
             }
+            check(
+                r.pay_after_ms.is_none() || self.topology.payments_service,
+                &at("pay-after-ms"),
+                "pays through the payments service, which does not run: set topology.payments-service = true".into(),
+            )?;
         }
         for (i, c) in w.create_tickets.iter().enumerate() {
             let at = |field| [Key("workload"), Key("create-tickets"), Idx(i), Key(field)];
@@ -486,12 +500,23 @@ impl Scenario {
             at_most_a_day(r.restart_after_ms, at("restart-after-ms"))?;
         }
         let replicas = self.topology.orders_replicas;
-        let node_ok = |n: NodeName, path: Vec<Seg>| match n.0 {
+        let topology = &self.topology;
+        let node_ok = |n: NodeName, path: Vec<Seg>| {
+            match n.0 {
             Node::Orders(k) if u32::from(k) > replicas => fail(
                 path,
                 format!("names {n}, but topology.orders-replicas is {replicas}"),
             ),
+            Node::Expiration if !topology.expiration_service => fail(
+                path,
+                "names expiration, but the expiration service does not run: set topology.expiration-service = true".into(),
+            ),
+            Node::Payments if !topology.payments_service => fail(
+                path,
+                "names payments, but the payments service does not run: set topology.payments-service = true".into(),
+            ),
             _ => Ok(()),
+        }
         };
         let start_ok = |at_ms: u64, path: Vec<Seg>| match heal {
             Some(h) if at_ms >= h => fail(

@@ -8,9 +8,11 @@
 //! test keeps the two in step). Ranges are checked in [`crate::scenario::limits`]; reading and
 //! error messages are [`crate::scenario::parse`]'s.
 
-use crate::model::documents::Price;
+use crate::model::documents::{Price, EXPIRATION_WINDOW_MS};
 use crate::model::node::Node;
-use crate::scenario::cure::{CureTable, Switch};
+use crate::model::services::Later;
+use crate::scenario::cure::CureTable;
+pub use crate::scenario::cure::Cures;
 use crate::scenario::expect::Expectations;
 use crate::scenario::explore::ExploreTable;
 use serde::{Deserialize, Serialize};
@@ -117,6 +119,41 @@ pub struct Topology {
     /// NATS Streaming ack wait in milliseconds (default 5000, as the course sets it).
     #[serde(default = "default_ack_wait_ms")]
     pub ack_wait_ms: u64,
+    /// Whether the expiration service (section 20) runs: it expires every order
+    /// `expiration-window-ms` after its creation (default false: section 19's system).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub expiration_service: bool,
+    /// Whether the payments service (section 21) runs; a `pay-after-ms` step needs it
+    /// (default false).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub payments_service: bool,
+    /// How long a new order holds its ticket, in milliseconds (default 60000, the course's
+    /// `EXPIRATION_WINDOW_SECONDS` from section 20 on).
+    #[serde(
+        default = "default_expiration_window_ms",
+        skip_serializing_if = "is_default_expiration_window"
+    )]
+    pub expiration_window_ms: u64,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+fn default_expiration_window_ms() -> u64 {
+    EXPIRATION_WINDOW_MS
+}
+fn is_default_expiration_window(ms: &u64) -> bool {
+    *ms == EXPIRATION_WINDOW_MS
+}
+
+impl Topology {
+    /// Which of the later services run.
+    pub fn later(&self) -> Later {
+        Later {
+            expiration: self.expiration_service,
+            payments: self.payments_service,
+        }
+    }
 }
 
 fn default_replicas() -> u32 {
@@ -131,6 +168,9 @@ impl Default for Topology {
         Self {
             orders_replicas: default_replicas(),
             ack_wait_ms: default_ack_wait_ms(),
+            expiration_service: false,
+            payments_service: false,
+            expiration_window_ms: EXPIRATION_WINDOW_MS,
         }
     }
 }
@@ -155,54 +195,6 @@ impl Default for TicketsService {
         Self {
             publish_on_reserve: true,
         }
-    }
-}
-
-/// `[cures]`: design changes beyond the course that cure a race, each off by default (the
-/// course's design). Left out, a scenario serializes (and hashes) as it did before the table
-/// existed.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct Cures {
-    /// A unique partial index on the orders service's `orders` collection: at most one order
-    /// per ticket in a status that reserves it, enforced by MongoDB (default false). It cures
-    /// the double reservation (catalogue #5): the second insert fails with a duplicate key.
-    #[serde(default)]
-    pub unique_active_order: bool,
-    /// The tickets service's order listeners take an order's events in order and clear only
-    /// the reservation of the order cancelled (default false). It cures the cancellation
-    /// handled before the creation (catalogue #6): an `order:cancelled` for an order the
-    /// ticket has not named yet is not acked, and comes back after the ack wait.
-    #[serde(default)]
-    pub ordered_order_events: bool,
-}
-
-impl Cures {
-    /// Whether no cure is on: the course's design.
-    pub fn is_none(&self) -> bool {
-        *self == Cures::default()
-    }
-
-    /// These cures with `switch` on as well.
-    pub fn with(mut self, switch: Switch) -> Cures {
-        match switch {
-            Switch::UniqueActiveOrder => self.unique_active_order = true,
-            Switch::OrderedOrderEvents => self.ordered_order_events = true,
-        }
-        self
-    }
-
-    /// Whether `switch` is on.
-    pub fn is_on(self, switch: Switch) -> bool {
-        match switch {
-            Switch::UniqueActiveOrder => self.unique_active_order,
-            Switch::OrderedOrderEvents => self.ordered_order_events,
-        }
-    }
-
-    /// The switches that are on, in the order the table lists them.
-    pub fn on(self) -> Vec<Switch> {
-        Switch::ALL.into_iter().filter(|&s| self.is_on(s)).collect()
     }
 }
 
@@ -313,6 +305,9 @@ pub struct Latencies {
     /// From the bus sending a message to the listener starting (default 0.5–3 ms).
     #[serde(default = "default_delivery")]
     pub delivery: Latency,
+    /// The payments service's charge at the card processor, a round trip (default 200–600 ms).
+    #[serde(default = "default_charge", skip_serializing_if = "is_default_charge")]
+    pub charge: Latency,
 }
 
 fn default_http() -> Latency {
@@ -327,6 +322,12 @@ fn default_publish() -> Latency {
 fn default_delivery() -> Latency {
     Latency::uniform(500, 3000)
 }
+fn default_charge() -> Latency {
+    Latency::uniform(200_000, 600_000)
+}
+fn is_default_charge(l: &Latency) -> bool {
+    *l == default_charge()
+}
 
 impl Default for Latencies {
     fn default() -> Self {
@@ -335,6 +336,7 @@ impl Default for Latencies {
             db: default_db(),
             publish: default_publish(),
             delivery: default_delivery(),
+            charge: default_charge(),
         }
     }
 }
@@ -479,15 +481,21 @@ impl fmt::Display for NodeName {
 impl std::str::FromStr for NodeName {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        if s == "tickets" {
-            return Ok(NodeName(Node::Tickets));
+        match s {
+            "tickets" => return Ok(NodeName(Node::Tickets)),
+            "expiration" => return Ok(NodeName(Node::Expiration)),
+            "payments" => return Ok(NodeName(Node::Payments)),
+            _ => {}
         }
         s.strip_prefix("orders-")
             .and_then(|n| n.parse::<u8>().ok())
             .filter(|&n| n >= 1)
             .map(|n| NodeName(Node::Orders(n)))
             .ok_or_else(|| {
-                format!("`{s}` is not a node: write \"tickets\" or \"orders-N\" (N from 1)")
+                format!(
+                    "`{s}` is not a node: write \"tickets\", \"orders-N\" (N from 1), \
+                     \"expiration\" or \"payments\""
+                )
             })
     }
 }
@@ -544,6 +552,14 @@ pub struct Reserve {
     /// Cancel each placed order this long after its response (default: never).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_after_ms: Option<u64>,
+    /// Pay for each placed order this long after its response (default: never; needs
+    /// `[topology] payments-service = true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay_after_ms: Option<u64>,
+    /// This long after the ticket's orders are sent, one more user orders it (default:
+    /// nobody); that order is paid as `pay-after-ms` says, and never cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_after_ms: Option<u64>,
 }
 
 fn one() -> u32 {
@@ -634,13 +650,12 @@ impl Scenario {
             .reserve
             .iter()
             .map(|r| {
-                let cancels = if r.cancel_after_ms.is_some() {
-                    r.orders
-                } else {
-                    0
-                };
+                let per_order = |on: Option<u64>| u64::from(on.is_some());
+                let orders = u64::from(r.orders) + per_order(r.reorder_after_ms);
+                let cancels = u64::from(r.orders) * per_order(r.cancel_after_ms);
+                let payments = orders * per_order(r.pay_after_ms);
                 u64::from(r.tickets)
-                    * (1 + u64::from(r.orders) + r.price_updates.len() as u64 + u64::from(cancels))
+                    * (1 + orders + r.price_updates.len() as u64 + cancels + payments)
             })
             .sum();
         creates + chains + reserves

@@ -16,7 +16,7 @@
 
 use crate::model::databases::Stored;
 use crate::model::decisions::Handled;
-use crate::model::documents::{OrderId, TicketId};
+use crate::model::documents::{ChargeId, OrderId, PaymentId, Price, TicketId};
 use crate::model::events::{Event as Payload, Message, Subject};
 use crate::model::http::Cause;
 use crate::model::nats::{Expired, Sent};
@@ -57,6 +57,46 @@ impl Service for Handler<'_> {
 
     fn next_order_id(&self) -> OrderId {
         self.world.next_order_id()
+    }
+
+    fn next_payment_id(&self) -> PaymentId {
+        self.world.next_payment_id()
+    }
+
+    fn expiration_window_ms(&self) -> u64 {
+        self.world.expiration_window_ms
+    }
+
+    fn status_guards(&self) -> bool {
+        self.world.status_guards
+    }
+
+    fn add_expiration_job(
+        &self,
+        order: OrderId,
+        ticket: TicketId,
+        due_ms: u64,
+    ) -> impl Future<Output = ()> {
+        self.world
+            .add_expiration_job(self.node, order, ticket, due_ms)
+    }
+
+    fn charge(
+        &self,
+        order: OrderId,
+        ticket: TicketId,
+        amount: Price,
+    ) -> impl Future<Output = ChargeId> {
+        self.world.charge(self.node, order, ticket, amount)
+    }
+
+    fn refund(
+        &self,
+        charge: ChargeId,
+        order: OrderId,
+        ticket: TicketId,
+    ) -> impl Future<Output = ()> {
+        self.world.refund(self.node, charge, order, ticket)
     }
 
     fn publish_on_reserve(&self) -> bool {
@@ -251,6 +291,7 @@ fn store(world: &World, node: Node, event: Payload) -> Result<(), PublishFailed>
             (Some(t.title.clone()), Some(t.price))
         }
         Payload::OrderCreated(o) | Payload::OrderCancelled(o) => (None, o.price),
+        Payload::ExpirationComplete(_) | Payload::PaymentCreated(_) => (None, None),
     };
     world.record(
         node,

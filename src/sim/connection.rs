@@ -25,6 +25,7 @@
 use crate::model::nats::TRANSFER_REDELIVERY_US;
 use crate::model::node::Node;
 use crate::sim::bus;
+use crate::sim::expiration;
 use crate::sim::process;
 use crate::sim::record::Event;
 use crate::sim::session::{next_tick, Conn, ExitReason, SessionEvent};
@@ -48,7 +49,12 @@ pub fn follow(world: &World, node: Node, event: SessionEvent) {
     // every task it starts, counts as touching everything (`sim::footprint`).
     world.exec.touch_everything();
     match event {
-        SessionEvent::Died => died(world, node),
+        SessionEvent::Died => {
+            died(world, node);
+            if node == Node::Expiration {
+                expiration::died(world);
+            }
+        }
         SessionEvent::Restarted => restarted(world, node),
     }
 }
@@ -224,6 +230,10 @@ pub fn restarted(world: &World, node: Node) {
         // its HTTP server.
         w.exec.restart(node);
         w.record(node, Event::Restart { target: node });
+        if node == Node::Expiration {
+            // Bull's worker starts with the process (the model starts it once connected).
+            expiration::started(&w);
+        }
         w.record(Node::Bus, Event::ClientConnected { target: node });
         for (group, sent) in w.nats().join(node, now) {
             bus::send_to_member(&w, group, sent);

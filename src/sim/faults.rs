@@ -222,7 +222,7 @@ fn end_partition(world: &World, node: Node) {
 fn heal(world: &World) {
     world.healed.set(true);
     world.record(Node::Faults, Event::Heal);
-    for &node in [Node::Tickets].iter().chain(world.replicas()) {
+    for node in world.processes() {
         restart(world, node);
         resume(world, node);
         end_partition(world, node);

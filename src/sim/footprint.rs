@@ -66,6 +66,10 @@ pub enum Resource {
     Task(TaskId),
     /// The timers set for one instant, in microseconds.
     Timers(u64),
+    /// The expiration service's Bull queue in Redis.
+    Queue,
+    /// The card processor's charges.
+    Charges,
 }
 
 /// What one step touched.

@@ -19,8 +19,11 @@ pub async fn request(world: &World, request: Request) -> Option<Response> {
     world.request_sent();
     let (reply, response) = Oneshot::channel(&world.exec);
     let w = world.handle();
-    let node = if request.route().is_orders() {
+    let route = request.route();
+    let node = if route.is_orders() {
         world.next_orders_replica()
+    } else if route.is_payments() {
+        Node::Payments
     } else {
         Node::Tickets
     };

@@ -8,9 +8,9 @@
 //! by `"collection": "orders"`, `order`, `version`, `status`, `ticket`. Each write also names
 //! what caused it (`by`): an HTTP route, or a message as `subject#seq`.
 
-use crate::model::databases::{Doc, Stored};
+use crate::model::bull::JobId;
 use crate::model::decisions::{DropReason, Refusal};
-use crate::model::documents::{OrderId, OrderStatus, Price, TicketId, UserId};
+use crate::model::documents::{ChargeId, OrderId, OrderStatus, PaymentId, Price, TicketId, UserId};
 use crate::model::events::Subject;
 use crate::model::http::{Cause, Route};
 use crate::model::node::Node;
@@ -416,6 +416,146 @@ pub enum Event {
         /// How many times it was delivered.
         deliveries: u32,
     },
+    /// The payments service's copy of an order was written (payments database, `orders`
+    /// collection); the fields are its whole stored state afterwards.
+    #[serde(rename = "db.write")]
+    PaymentsOrderWrite {
+        /// Always the payments database.
+        db: Db,
+        /// Always `orders`.
+        collection: OrdersCollection,
+        /// What wrote it.
+        by: Cause,
+        /// Order id.
+        order: OrderId,
+        /// Stored version.
+        version: u64,
+        /// Stored status.
+        status: OrderStatus,
+        /// The order's ticket (kept for the trace; the course's document has no ticket).
+        ticket: TicketId,
+    },
+    /// A write of the payments service's copy of an order failed; the fields are what the
+    /// writer tried to store.
+    #[serde(rename = "db.conflict")]
+    PaymentsOrderConflict {
+        /// Always the payments database.
+        db: Db,
+        /// Always `orders`.
+        collection: OrdersCollection,
+        /// What tried to write it.
+        by: Cause,
+        /// Order id.
+        order: OrderId,
+        /// The version the writer had read.
+        version: u64,
+        /// The status it tried to store.
+        status: OrderStatus,
+        /// The order's ticket.
+        ticket: TicketId,
+        /// Why the write failed.
+        error: WriteError,
+    },
+    /// A payment was saved (payments database, `payments` collection).
+    #[serde(rename = "db.write")]
+    PaymentWrite {
+        /// Always the payments database.
+        db: Db,
+        /// Always `payments`.
+        collection: PaymentsCollection,
+        /// What wrote it.
+        by: Cause,
+        /// Payment id.
+        payment: PaymentId,
+        /// The order paid.
+        order: OrderId,
+        /// The charge it records.
+        charge: ChargeId,
+    },
+    /// A payment could not be saved.
+    #[serde(rename = "db.conflict")]
+    PaymentConflict {
+        /// Always the payments database.
+        db: Db,
+        /// Always `payments`.
+        collection: PaymentsCollection,
+        /// What tried to write it.
+        by: Cause,
+        /// Payment id.
+        payment: PaymentId,
+        /// The order paid.
+        order: OrderId,
+        /// The charge it records.
+        charge: ChargeId,
+        /// Why the write failed.
+        error: WriteError,
+    },
+    /// The card processor charged the buyer of an order (`stripe.charges.create`).
+    #[serde(rename = "charge")]
+    Charge {
+        /// The charge's id.
+        charge: ChargeId,
+        /// The order charged for.
+        order: OrderId,
+        /// The order's ticket.
+        ticket: TicketId,
+        /// How much, in whole currency units.
+        amount: Price,
+    },
+    /// The card processor refunded a charge (`[cures] status-guards` only).
+    #[serde(rename = "refund")]
+    Refund {
+        /// The charge refunded.
+        charge: ChargeId,
+        /// The order it was for.
+        order: OrderId,
+        /// The order's ticket.
+        ticket: TicketId,
+    },
+    /// The expiration service added a job to its Bull queue (in Redis).
+    #[serde(rename = "job.added")]
+    JobAdded {
+        /// The job's id.
+        job: JobId,
+        /// The order it expires.
+        order: OrderId,
+        /// The order's ticket.
+        ticket: TicketId,
+        /// When it falls due, in simulated ms.
+        due_ms: u64,
+    },
+    /// The Bull worker took a job that fell due, and runs its processor.
+    #[serde(rename = "job.active")]
+    JobActive {
+        /// The job.
+        job: JobId,
+        /// Its order.
+        order: OrderId,
+        /// Its order's ticket.
+        ticket: TicketId,
+        /// Which run of the job this is (2 after a stall).
+        run: u32,
+    },
+    /// The worker moved a job to `completed`.
+    #[serde(rename = "job.completed")]
+    JobCompleted {
+        /// The job.
+        job: JobId,
+        /// Its order.
+        order: OrderId,
+    },
+    /// A job was active when its worker's process died: it will run again once its lock
+    /// lapses, or, stalled once too often, never.
+    #[serde(rename = "job.stalled")]
+    JobStalled {
+        /// The job.
+        job: JobId,
+        /// Its order.
+        order: OrderId,
+        /// When it runs again, in simulated ms; absent when it failed for good.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry_at_ms: Option<u64>,
+    },
 }
 
 /// One line of the trace.
@@ -440,81 +580,19 @@ impl Serialize for OrdersCollection {
     }
 }
 
-/// How a document describes itself on `db.write` and `db.conflict` lines.
-pub trait Traced {
-    /// The `db.write` line after this document was stored in `db` because of `by`.
-    fn write_line(&self, db: Db, by: Cause) -> Event;
-    /// The `db.conflict` line of a failed attempt to store this document.
-    fn conflict_line(&self, db: Db, by: Cause, error: WriteError) -> Event;
-}
+/// The `"collection": "payments"` of payment lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PaymentsCollection;
 
-impl<D: Stored> Traced for D {
-    fn write_line(&self, db: Db, by: Cause) -> Event {
-        line(self.doc(), db, by, None)
-    }
-    fn conflict_line(&self, db: Db, by: Cause, error: WriteError) -> Event {
-        line(self.doc(), db, by, Some(error))
-    }
-}
-
-/// The line of a write of `doc` to `db`: `db.write`, or `db.conflict` when it failed.
-fn line(doc: Doc<'_>, db: Db, by: Cause, error: Option<WriteError>) -> Event {
-    let ticket = |(ticket, version, title, price, order_id): (_, _, &Rc<str>, _, _)| {
-        let title = title.clone();
-        match error {
-            None => Event::DbWrite {
-                db,
-                by,
-                ticket,
-                version,
-                title,
-                price,
-                order_id,
-            },
-            Some(error) => Event::DbConflict {
-                db,
-                by,
-                ticket,
-                version,
-                title,
-                price,
-                order_id,
-                error,
-            },
-        }
-    };
-    match doc {
-        Doc::Ticket(t) => ticket((t.id, t.version, &t.title, t.price, t.order_id)),
-        Doc::Replica(t) => ticket((t.id, t.version, &t.title, t.price, None)),
-        Doc::Order(o) => match error {
-            None => Event::OrderWrite {
-                db,
-                collection: OrdersCollection,
-                by,
-                order: o.id,
-                version: o.version,
-                status: o.status,
-                ticket: o.ticket,
-                user_id: o.user_id,
-            },
-            Some(error) => Event::OrderConflict {
-                db,
-                collection: OrdersCollection,
-                by,
-                order: o.id,
-                version: o.version,
-                status: o.status,
-                ticket: o.ticket,
-                error,
-            },
-        },
+impl Serialize for PaymentsCollection {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("payments")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::documents::Order;
 
     #[test]
     fn a_trace_line_has_time_node_and_kind_first() {
@@ -532,26 +610,6 @@ mod tests {
         assert_eq!(
             line,
             r#"{"t_us":1500,"node":"orders-2","kind":"deliver","subject":"ticket:updated","seq":4,"replica":"orders-2","redelivered":true}"#
-        );
-    }
-
-    #[test]
-    fn order_lines_say_their_collection_and_writes_their_cause() {
-        let order = Order {
-            id: 2,
-            version: 0,
-            status: OrderStatus::Created,
-            user_id: 5,
-            expires_at_ms: 60_000,
-            ticket: 1,
-        };
-        let line = serde_json::to_string(
-            &order.write_line(Db::Orders, Cause::Message(Subject::OrderCreated, 3)),
-        )
-        .unwrap();
-        assert_eq!(
-            line,
-            r#"{"kind":"db.write","db":"orders","collection":"orders","by":"order:created#3","order":2,"version":0,"status":"created","ticket":1,"user_id":5}"#
         );
     }
 }

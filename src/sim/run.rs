@@ -9,7 +9,7 @@ use crate::scenario::schema::Scenario;
 use crate::sim::exec::Halt;
 use crate::sim::trace::Trace;
 use crate::sim::world::World;
-use crate::sim::{bus, connection, faults, workload};
+use crate::sim::{bus, connection, expiration, faults, workload};
 use serde::Serialize;
 
 /// Task polls after which a run is abandoned as runaway. Far above any valid scenario's need
@@ -59,6 +59,9 @@ const WAITING_SHOWN: usize = 8;
 pub fn start(world: &World, scenario: &Scenario) {
     world.set_session(connection::follow);
     bus::start(world);
+    if world.later.expiration {
+        expiration::started(world);
+    }
     faults::start(world);
     workload::start(world, scenario);
 }
@@ -70,10 +73,10 @@ pub fn simulate(world: &World, scenario: &Scenario) -> (Ending, Trace) {
     start(world, scenario);
     let limit_us = scenario.limits.sim_time_ms * 1000;
     let halt = world.exec.run(limit_us, MAX_STEPS);
-    let held = [Node::Tickets]
-        .iter()
-        .chain(world.replicas())
-        .filter_map(|&node| {
+    let held = world
+        .processes()
+        .into_iter()
+        .filter_map(|node| {
             let hold = if world.exec.is_down(node) {
                 Hold::Down
             } else if world.exec.is_paused(node) {

@@ -3,7 +3,7 @@
 //! [`crate::sim::process`]'s and [`crate::sim::connection`]'s business; this file holds only
 //! the state and the arithmetic, so that the world can own it.
 
-use crate::model::node::Node;
+use crate::model::node::{Node, PROCESS_SLOTS};
 use serde::Serialize;
 use std::cell::RefCell;
 
@@ -84,6 +84,16 @@ pub struct Connections {
     conns: RefCell<Vec<Conn>>,
 }
 
+impl Default for Connections {
+    /// A session for every process a run can have (the tickets service, the orders replicas,
+    /// the later services), all connected at 0.
+    fn default() -> Self {
+        Self {
+            conns: RefCell::new(vec![Conn::default(); PROCESS_SLOTS]),
+        }
+    }
+}
+
 /// One process's session.
 #[derive(Clone, Copy, Default)]
 pub struct Conn {
@@ -104,13 +114,6 @@ pub struct Conn {
 }
 
 impl Connections {
-    /// Sessions for the tickets service and `replicas` orders replicas, all connected at 0.
-    pub fn new(replicas: usize) -> Self {
-        Self {
-            conns: RefCell::new(vec![Conn::default(); replicas + 1]),
-        }
-    }
-
     fn slot(node: Node) -> usize {
         node.process_index()
             .unwrap_or_else(|| unreachable!("{node} has no NATS client"))

@@ -101,6 +101,8 @@ pub enum ChoiceOf {
     /// With faults anchored to events: whether `faults.crash-rate` crashes this orders replica
     /// at this await.
     RandomCrash(Node),
+    /// A charge at the card processor (the payments service).
+    Charge,
 }
 
 impl ChoiceOf {
@@ -118,6 +120,7 @@ impl ChoiceOf {
             ChoiceOf::CrashRate => "a random crash",
             ChoiceOf::Crash(node) => return format!("the crash of {node}").into(),
             ChoiceOf::RandomCrash(node) => return format!("a random crash of {node}").into(),
+            ChoiceOf::Charge => "a charge",
         };
         name.into()
     }
@@ -135,6 +138,7 @@ impl ChoiceOf {
             ChoiceOf::CrashRate => 9,
             ChoiceOf::Crash(node) => 16 + node.process_index().map_or(0, |i| i as u64 + 1),
             ChoiceOf::RandomCrash(node) => 48 + node.process_index().map_or(0, |i| i as u64 + 1),
+            ChoiceOf::Charge => 10,
         }
     }
 }

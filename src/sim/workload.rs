@@ -62,7 +62,7 @@ pub fn start(world: &World, scenario: &Scenario) {
     }
     for step in &scenario.workload.reserve {
         let script = Rc::new(ReserveScript::new(step, user));
-        user += step.tickets * (1 + step.orders);
+        user += step.tickets * script.users_per_ticket();
         let handle = world.handle();
         world.exec.spawn(Node::Client, async move {
             let world = handle;
@@ -185,6 +185,8 @@ struct ReserveScript {
     updates: Vec<Price>,
     update_delay_ms: u64,
     cancel_after_ms: Option<u64>,
+    pay_after_ms: Option<u64>,
+    reorder_after_ms: Option<u64>,
     first_user: UserId,
 }
 
@@ -200,13 +202,20 @@ impl ReserveScript {
             updates: step.price_updates.clone(),
             update_delay_ms: step.update_delay_ms,
             cancel_after_ms: step.cancel_after_ms,
+            pay_after_ms: step.pay_after_ms,
+            reorder_after_ms: step.reorder_after_ms,
             first_user,
         }
     }
 
+    /// The users of one ticket: its owner, one per order, and one who orders it later.
+    fn users_per_ticket(&self) -> u32 {
+        1 + self.orders + u32::from(self.reorder_after_ms.is_some())
+    }
+
     /// The script of the `i`th ticket. Its owner is one user, each of its orders another.
     async fn run(self: Rc<Self>, world: &World, i: u32) {
-        let owner = self.first_user + 1 + i * (1 + self.orders);
+        let owner = self.first_user + 1 + i * self.users_per_ticket();
         let id = match create_ticket(world, &self.title, self.price, owner).await {
             Ok(id) => id,
             Err(failed) => {
@@ -216,25 +225,15 @@ impl ReserveScript {
         };
         world.exec.sleep(self.wait_ms * 1000).await;
         for n in 0..self.orders {
-            let (w, cancel_after_ms) = (world.handle(), self.cancel_after_ms);
-            let order = Request::CreateOrder {
-                ticket: id,
-                user_id: owner + 1 + n,
-            };
+            let user_id = owner + 1 + n;
+            place_order(world, id, user_id, self.cancel_after_ms, self.pay_after_ms);
+        }
+        if let Some(after) = self.reorder_after_ms {
+            let (w, user_id, pay_after_ms) =
+                (world.handle(), owner + 1 + self.orders, self.pay_after_ms);
             world.exec.spawn(Node::Client, async move {
-                let response = http::request(&w, order).await;
-                if let (
-                    Some(Response {
-                        status: 201,
-                        order: Some(order),
-                        ..
-                    }),
-                    Some(after),
-                ) = (response, cancel_after_ms)
-                {
-                    w.exec.sleep(after * 1000).await;
-                    http::request(&w, Request::CancelOrder { order }).await;
-                }
+                w.exec.sleep(after * 1000).await;
+                place_order(&w, id, user_id, None, pay_after_ms);
             });
         }
         for &price in &self.updates {
@@ -250,4 +249,39 @@ impl ReserveScript {
             });
         }
     }
+}
+
+/// A client orders `ticket` as `user_id`; once the order is placed (201) it pays for it
+/// `pay_after_ms` after the response and cancels it `cancel_after_ms` after, each if set, each
+/// on its own clock.
+fn place_order(
+    world: &World,
+    ticket: TicketId,
+    user_id: UserId,
+    cancel_after_ms: Option<u64>,
+    pay_after_ms: Option<u64>,
+) {
+    let w = world.handle();
+    world.exec.spawn(Node::Client, async move {
+        let response = http::request(&w, Request::CreateOrder { ticket, user_id }).await;
+        let Some(Response {
+            status: 201,
+            order: Some(order),
+            ..
+        }) = response
+        else {
+            return;
+        };
+        if let Some(after) = pay_after_ms {
+            let p = w.clone();
+            w.exec.spawn(Node::Client, async move {
+                p.exec.sleep(after * 1000).await;
+                http::request(&p, Request::CreatePayment { order }).await;
+            });
+        }
+        if let Some(after) = cancel_after_ms {
+            w.exec.sleep(after * 1000).await;
+            http::request(&w, Request::CancelOrder { order }).await;
+        }
+    });
 }

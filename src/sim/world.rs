@@ -8,23 +8,25 @@
 //! the end, so a caller can die between its write and hearing of it. Who runs when is
 //! [`crate::sim::exec`]'s business; what travels over NATS is [`crate::sim::bus`]'s.
 
+use crate::model::bull::{Job, JobId, Queue, Stalled};
 use crate::model::databases::{Databases, DocKind, Stored};
-use crate::model::documents::{OrderId, TicketId};
+use crate::model::documents::{ChargeId, OrderId, PaymentId, Price, TicketId};
 use crate::model::http::Cause;
 use crate::model::nats::Bus;
-use crate::model::node::Node;
+use crate::model::node::{Node, PROCESS_SLOTS};
 use crate::model::occ::Occ;
-use crate::model::services::subscriptions;
+use crate::model::services::{subscriptions, Later};
 use crate::model::store::{Save, WriteError};
 use crate::scenario::schema::{Faults, Latencies, Latency, Scenario, Services};
 use crate::sim::exec::Executor;
 use crate::sim::footprint::Resource;
 use crate::sim::nats::Nats;
-use crate::sim::record::{Event, Record, Traced};
+use crate::sim::record::{Event, Record};
 use crate::sim::session::{Conn, Connections, Lives, SessionEvent};
 use crate::sim::sync::Signal;
 use crate::sim::tape::{ChoiceKind, ChoiceOf};
 use crate::sim::trace::{Observer, Trace};
+use crate::sim::traced::Traced;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::{Rc, Weak};
@@ -44,6 +46,18 @@ pub struct World {
     /// Whether the tickets service's order listeners take an order's events in order
     /// (`[cures] ordered-order-events`).
     pub ordered_order_events: bool,
+    /// Which of the later services run.
+    pub later: Later,
+    /// Whether the later services check an order's status (`[cures] status-guards`).
+    pub status_guards: bool,
+    /// How long a new order holds its ticket, in ms.
+    pub expiration_window_ms: u64,
+    /// The expiration service's Bull queue, in its Redis.
+    queue: RefCell<Queue>,
+    /// The wake-up of the expiration service's Bull worker (a job fell due).
+    queue_wake: Signal,
+    /// The card processor's next charge id.
+    next_charge_id: Cell<ChargeId>,
     /// The NATS Streaming server: reached through [`World::nats`].
     bus: Bus,
     /// Per queue group, the wake-up of its ack-wait sweeper (when its first deadline appears).
@@ -125,13 +139,13 @@ impl World {
             .map(|n| Node::Orders(n as u8))
             .collect();
         let orders_placed = !scenario.workload.reserve.is_empty();
+        let later = scenario.topology.later();
         let bus = Bus::new(
-            subscriptions(&replicas, orders_placed),
+            subscriptions(&replicas, orders_placed, later),
             scenario.topology.ack_wait_ms * 1000,
             scenario.limits.deliveries_per_message,
         );
         let sweepers = (0..bus.group_count()).map(|_| Signal::default()).collect();
-        let replicas_len = replicas.len();
         let heal_us = scenario.faults.heal_at_ms.map_or(u64::MAX, |h| h * 1000);
         let partition_windows = scenario
             .faults
@@ -150,6 +164,12 @@ impl World {
             dbs: Databases::with_unique_active_order(scenario.cures.unique_active_order),
             publish_on_reserve: scenario.tickets_service.publish_on_reserve,
             ordered_order_events: scenario.cures.ordered_order_events,
+            later,
+            status_guards: scenario.cures.status_guards,
+            expiration_window_ms: scenario.topology.expiration_window_ms,
+            queue: RefCell::new(Queue::default()),
+            queue_wake: Signal::default(),
+            next_charge_id: Cell::new(1),
             bus,
             sweepers,
             trace: RefCell::new(trace),
@@ -157,7 +177,7 @@ impl World {
             faults: scenario.faults.clone(),
             services: scenario.services.clone(),
             lives: Lives::default(),
-            conns: Connections::new(replicas_len),
+            conns: Connections::default(),
             session: Cell::new(None),
             partition_windows,
             partitioned: RefCell::new(Vec::new()),
@@ -165,8 +185,8 @@ impl World {
             replicas,
             open_requests: Cell::new(0),
             next_replica: Cell::new(0),
-            publish_wire: RefCell::new(vec![0; replicas_len + 2]),
-            delivery_wire: RefCell::new(vec![0; replicas_len + 2]),
+            publish_wire: RefCell::new(vec![0; PROCESS_SLOTS + 1]),
+            delivery_wire: RefCell::new(vec![0; PROCESS_SLOTS + 1]),
             me: me.clone(),
         })
     }
@@ -198,6 +218,12 @@ impl World {
     pub fn next_order_id(&self) -> OrderId {
         self.exec.touch(Resource::NextId(DocKind::Order), true);
         self.dbs.next_order_id()
+    }
+
+    /// The `_id` of the payments service's next payment.
+    pub fn next_payment_id(&self) -> PaymentId {
+        self.exec.touch(Resource::NextId(DocKind::Payment), true);
+        self.dbs.next_payment_id()
     }
 
     /// The latency distributions.
@@ -366,6 +392,20 @@ impl World {
         &self.replicas
     }
 
+    /// Every service process of the run: the tickets service, the orders replicas, and the
+    /// later services that run.
+    pub fn processes(&self) -> Vec<Node> {
+        let mut all = vec![Node::Tickets];
+        all.extend_from_slice(&self.replicas);
+        if self.later.expiration {
+            all.push(Node::Expiration);
+        }
+        if self.later.payments {
+            all.push(Node::Payments);
+        }
+        all
+    }
+
     /// Requests sent and not yet answered.
     pub fn open_requests(&self) -> u64 {
         self.open_requests.get()
@@ -472,6 +512,152 @@ impl World {
                 }
             }
         })
+    }
+
+    /// `expirationQueue.add(...)` from `node`: a round trip to Redis (a database call's
+    /// latency) that adds a job for `order` falling due at `due_ms`, and wakes the worker at
+    /// that time.
+    pub fn add_expiration_job(
+        &self,
+        node: Node,
+        order: OrderId,
+        ticket: TicketId,
+        due_ms: u64,
+    ) -> impl Future<Output = ()> + use<'_> {
+        self.round_trip(move || {
+            self.exec.touch(Resource::Queue, true);
+            let job = self.queue.borrow_mut().add(order, ticket, due_ms * 1000);
+            self.record(
+                node,
+                Event::JobAdded {
+                    job,
+                    order,
+                    ticket,
+                    due_ms,
+                },
+            );
+            self.arm_job_timer(due_ms * 1000);
+        })
+    }
+
+    /// Wake the Bull worker at `due_us` (the worker's own timer, re-armed on every add: Bull
+    /// is woken by the add's PUBLISH, `lib/queue.js` 399-418). The timer is the expiration
+    /// process's: a crash drops it, and the process's next start arms one per waiting job.
+    pub fn arm_job_timer(&self, due_us: u64) {
+        let w = self.handle();
+        self.exec.spawn(Node::Expiration, async move {
+            w.exec.sleep_until(due_us).await;
+            w.queue_wake.notify(&w.exec);
+        });
+    }
+
+    /// The job that falls due first, if it has fallen due at `now_us`.
+    pub fn due_job(&self, now_us: u64) -> Option<JobId> {
+        self.exec.touch(Resource::Queue, false);
+        let queue = self.queue.borrow();
+        queue
+            .next_due()
+            .filter(|j| j.due_us <= now_us)
+            .map(|j| j.id)
+    }
+
+    /// When every job still waiting falls due.
+    pub fn waiting_jobs(&self) -> Vec<u64> {
+        self.exec.touch(Resource::Queue, false);
+        self.queue.borrow().waiting_due()
+    }
+
+    /// The Bull worker's wake-up.
+    pub fn queue_wake(&self) -> &Signal {
+        &self.queue_wake
+    }
+
+    /// The worker takes `job`.
+    pub fn activate_job(&self, job: JobId) -> Job {
+        self.exec.touch(Resource::Queue, true);
+        self.queue.borrow_mut().activate(job)
+    }
+
+    /// `moveToCompleted` of `job`: a round trip to Redis, applied there.
+    pub fn complete_job(&self, job: JobId, order: OrderId) -> impl Future<Output = ()> + use<'_> {
+        self.round_trip(move || {
+            self.exec.touch(Resource::Queue, true);
+            if self.queue.borrow_mut().complete(job) {
+                self.record(Node::Expiration, Event::JobCompleted { job, order });
+            }
+        })
+    }
+
+    /// The expiration process died: every job its worker held stalls.
+    pub fn stall_jobs(&self) -> Vec<Stalled> {
+        self.exec.touch(Resource::Queue, true);
+        let now = self.exec.now_us();
+        self.queue.borrow_mut().stall_active(now)
+    }
+
+    /// The job `job`, as Redis holds it.
+    pub fn job(&self, job: JobId) -> Job {
+        self.exec.touch(Resource::Queue, false);
+        self.queue.borrow().job(job).clone()
+    }
+
+    /// `stripe.charges.create(...)` from `node`: a round trip to the card processor (the
+    /// `charge` latency), which charges at its halfway point. A crash of `node` on the way back
+    /// leaves the buyer charged and the route never hearing of it.
+    #[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice
+    pub fn charge(
+        &self,
+        node: Node,
+        order: OrderId,
+        ticket: TicketId,
+        amount: Price,
+    ) -> impl Future<Output = ChargeId> + use<'_> {
+        async move {
+            let latency = self.draw(&self.latency.charge, ChoiceOf::Charge);
+            let there = latency / 2;
+            self.exec.sleep(there).await;
+            self.exec.touch(Resource::Charges, true);
+            let charge = self.next_charge_id.get();
+            self.next_charge_id.set(charge + 1);
+            self.record(
+                node,
+                Event::Charge {
+                    charge,
+                    order,
+                    ticket,
+                    amount,
+                },
+            );
+            self.exec.sleep(latency - there).await;
+            charge
+        }
+    }
+
+    /// `stripe.refunds.create({ charge })` from `node`: a round trip to the card processor,
+    /// which refunds at its halfway point.
+    #[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice
+    pub fn refund(
+        &self,
+        node: Node,
+        charge: ChargeId,
+        order: OrderId,
+        ticket: TicketId,
+    ) -> impl Future<Output = ()> + use<'_> {
+        async move {
+            let latency = self.draw(&self.latency.charge, ChoiceOf::Charge);
+            let there = latency / 2;
+            self.exec.sleep(there).await;
+            self.exec.touch(Resource::Charges, true);
+            self.record(
+                node,
+                Event::Refund {
+                    charge,
+                    order,
+                    ticket,
+                },
+            );
+            self.exec.sleep(latency - there).await;
+        }
     }
 
     /// A write of `doc`: the document, and the index of orders it is under, if any. Writing

@@ -267,8 +267,9 @@ fn a_bad_cures_table_is_refused_with_its_file_line_and_key() {
     assert_eq!(e.position.map(|p| p.0), Some(4), "{e}");
     assert_eq!(e.key.as_deref(), Some("cures.unique-active-orders"), "{e}");
     assert!(
-        e.message
-            .contains("unknown field `unique-active-orders`, expected `unique-active-order`"),
+        e.message.contains(
+            "unknown field `unique-active-orders`, expected one of `unique-active-order`"
+        ),
         "{e}"
     );
     let e = with("unique-active-order = 1");
@@ -280,7 +281,7 @@ fn a_bad_cures_table_is_refused_with_its_file_line_and_key() {
     let e = with("ordered-events = true");
     assert!(
         e.message.contains(
-            "unknown field `ordered-events`, expected `unique-active-order` or `ordered-order-events`"
+            "unknown field `ordered-events`, expected one of `unique-active-order`, `ordered-order-events`, `status-guards`"
         ),
         "{e}"
     );

@@ -11,6 +11,7 @@ mod explore;
 mod faults;
 mod fidelity;
 mod fuzz;
+mod later;
 mod layers;
 mod listeners;
 mod pinned;

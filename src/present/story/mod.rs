@@ -12,6 +12,7 @@
 //! ends and why. This file puts them together into a [`Story`] and renders it as text.
 
 mod ending;
+mod later;
 mod reader;
 mod step;
 mod wording;

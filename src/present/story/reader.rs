@@ -17,6 +17,7 @@ use crate::model::node::Node;
 use crate::model::occ::Occ;
 use crate::model::store::Db;
 use crate::present::story::ending::{self, End, Race, Written};
+use crate::present::story::later;
 use crate::present::story::step::{Arrow, Lane, Line, Mark, Step};
 use crate::present::story::wording::{self, Payload, Save, Voice};
 use crate::sim::record::Event;
@@ -74,6 +75,9 @@ pub(super) struct Reader {
     /// Whether the tickets service refused an order's event until the one before it was
     /// applied (`[cures] ordered-order-events`), which `refused` leaves out.
     waited: bool,
+    /// The orders of the ticket (from their `order:created`), whose later steps (payment,
+    /// expiry) the story follows.
+    mine: Vec<OrderId>,
     steps: Vec<Step>,
 }
 
@@ -94,6 +98,7 @@ impl Reader {
             stale: None,
             refused: false,
             waited: false,
+            mine: Vec::new(),
             steps: Vec::new(),
         }
     }
@@ -147,6 +152,11 @@ impl Reader {
                     price: *price,
                     order: *order,
                 };
+                if let (Subject::OrderCreated, Some(o)) = (subject, order) {
+                    if !self.mine.contains(o) {
+                        self.mine.push(*o);
+                    }
+                }
                 self.messages
                     .insert((*subject, *seq), Published { payload, rank });
                 let said = self.voice.publish(*subject, *seq, payload);
@@ -215,9 +225,13 @@ impl Reader {
             } => {
                 if let Some(m) = self.message(*subject, *seq) {
                     let copy_version = self.copy.map(|c| c.version);
-                    let said = self
-                        .voice
-                        .nack(*subject, *seq, m.payload, *reason, copy_version);
+                    let (order, version) = (m.payload.order, m.payload.version);
+                    let said = if later::tells(*subject, *replica) {
+                        later::nack(*subject, *seq, order, version, *reason)
+                    } else {
+                        self.voice
+                            .nack(*subject, *seq, m.payload, *reason, copy_version)
+                    };
                     match reason {
                         Refusal::OrderNotApplied | Refusal::ReservedByAnotherOrder => {
                             self.waited = true;
@@ -235,8 +249,11 @@ impl Reader {
             } => {
                 if let Some(m) = self.message(*subject, *seq) {
                     let copy_version = self.copy.map(|c| c.version);
-                    let said =
-                        wording::not_applied(*subject, *seq, *reason, m.payload, copy_version);
+                    let said = if later::tells(*subject, *replica) {
+                        later::not_applied(*subject, *seq, m.payload.order, *reason)
+                    } else {
+                        wording::not_applied(*subject, *seq, *reason, m.payload, copy_version)
+                    };
                     self.reply(t_us, *replica, Line::Dashed, said, Mark::Plain);
                 }
             }
@@ -282,7 +299,7 @@ impl Reader {
                 ..
             } if *ticket == me => {
                 let (actor, arrow) = match db {
-                    Db::Tickets => (Lane::Tickets, Arrow::Note(Lane::Tickets)),
+                    Db::Tickets | Db::Payments => (Lane::Tickets, Arrow::Note(Lane::Tickets)),
                     Db::Orders => (
                         at,
                         Arrow::Message {
@@ -307,7 +324,10 @@ impl Reader {
                     to: Lane::OrdersDb,
                     style: Line::Solid,
                 };
-                let said = self.voice.order_write(*by, *order, *status);
+                let said = match later::order_life(*by, *order, *status) {
+                    Some(text) => (text, format!("save order {order}")),
+                    None => self.voice.order_write(*by, *order, *status),
+                };
                 self.push(t_us, at, said, arrow, Mark::Plain);
             }
             Event::OrderConflict {
@@ -348,8 +368,11 @@ impl Reader {
                 order,
                 price,
                 status,
-            } if *ticket == me && (request.is_orders() || *status >= 400) => {
-                let what = wording::http(*request, *status, *order, *price);
+            } if *ticket == me
+                && (request.is_orders() || request.is_payments() || *status >= 400) =>
+            {
+                let what = later::http(*request, *status, *order)
+                    .unwrap_or_else(|| wording::http(*request, *status, *order, *price));
                 let mark = if *status >= 400 {
                     Mark::Refused
                 } else {
@@ -421,7 +444,11 @@ impl Reader {
             Event::PartitionHealed { target } => {
                 self.fault(t_us, *target, wording::partition_healed())
             }
-            _ => {}
+            _ => {
+                if let Some((lane, said, arrow, mark)) = later::read(event, me, &self.mine) {
+                    self.push(t_us, lane, said, arrow, mark);
+                }
+            }
         }
     }
 
@@ -459,6 +486,8 @@ impl Reader {
         order_id: Option<OrderId>,
     ) {
         match db {
+            // The payments service keeps no ticket documents.
+            Db::Payments => {}
             Db::Tickets => {
                 let said = self.voice.tickets_write(by, version, price, order_id);
                 self.source = Some((price, version));

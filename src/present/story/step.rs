@@ -18,6 +18,10 @@ pub enum Lane {
     Replica(u8),
     /// The orders service's database, shared by the replicas.
     OrdersDb,
+    /// The expiration service, with its Bull queue in Redis.
+    Expiration,
+    /// The payments service, with its database.
+    Payments,
 }
 
 impl Lane {
@@ -27,6 +31,8 @@ impl Lane {
         match node {
             Node::Orders(n) => Lane::Replica(n),
             Node::Bus => Lane::Bus,
+            Node::Expiration => Lane::Expiration,
+            Node::Payments => Lane::Payments,
             Node::Tickets | Node::Client | Node::Faults => Lane::Tickets,
         }
     }
@@ -36,6 +42,8 @@ impl Lane {
         match self {
             Lane::Replica(n) => Node::Orders(n),
             Lane::Bus => Node::Bus,
+            Lane::Expiration => Node::Expiration,
+            Lane::Payments => Node::Payments,
             Lane::Tickets | Lane::OrdersDb => Node::Tickets,
         }
     }
@@ -47,6 +55,8 @@ impl Lane {
             Lane::Bus => "NATS".to_owned(),
             Lane::Replica(n) => format!("orders-{n}"),
             Lane::OrdersDb => "orders db".to_owned(),
+            Lane::Expiration => "expiration".to_owned(),
+            Lane::Payments => "payments".to_owned(),
         }
     }
 
@@ -57,6 +67,8 @@ impl Lane {
             Lane::Bus => "NATS Streaming".to_owned(),
             Lane::Replica(n) => format!("orders-{n}"),
             Lane::OrdersDb => "orders database".to_owned(),
+            Lane::Expiration => "expiration service".to_owned(),
+            Lane::Payments => "payments service".to_owned(),
         }
     }
 }

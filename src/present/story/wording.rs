@@ -90,6 +90,11 @@ impl Voice {
                     parts.push(format!("version {v}"));
                 }
             }
+            Subject::ExpirationComplete | Subject::PaymentCreated => {
+                if let Some(o) = m.order {
+                    parts.push(format!("order {o}"));
+                }
+            }
         }
         if parts.is_empty() {
             format!("{subject} #{seq}")
@@ -104,7 +109,10 @@ impl Voice {
             Subject::TicketCreated | Subject::TicketUpdated => {
                 m.price.map(|p| format!(" · price {p}")).unwrap_or_default()
             }
-            Subject::OrderCreated | Subject::OrderCancelled => {
+            Subject::OrderCreated
+            | Subject::OrderCancelled
+            | Subject::ExpirationComplete
+            | Subject::PaymentCreated => {
                 m.order.map(|o| format!(" · order {o}")).unwrap_or_default()
             }
         };
@@ -384,6 +392,8 @@ pub(super) fn not_applied(
         (DropReason::Stale, None) => "it is not newer than its copy".to_owned(),
         (DropReason::Duplicate, _) => "it has the ticket already".to_owned(),
         (DropReason::AlreadyApplied, _) => format!("order {order}'s event is applied already"),
+        (DropReason::OrderComplete, _) => format!("order {order} is complete"),
+        (DropReason::StatusGuard, _) => format!("order {order} is not in the status it changes"),
     };
     (
         format!("acks {subject} #{seq} without applying it: {why}"),
@@ -573,6 +583,8 @@ fn short(subject: Subject) -> &'static str {
         Subject::TicketUpdated => "updated",
         Subject::OrderCreated => "order:created",
         Subject::OrderCancelled => "order:cancelled",
+        Subject::ExpirationComplete => "expiration:complete",
+        Subject::PaymentCreated => "payment:created",
     }
 }
 
