@@ -12,6 +12,7 @@ use crate::check::findings::{Findings, HeldNode, Stats, Violation, WaitingMessag
 use crate::check::invariants::{stale_reservations, Invariants};
 use crate::check::properties::Properties;
 use crate::model::by_id::ById;
+use crate::model::decisions::DropReason;
 use crate::model::documents::OrderId;
 use crate::model::events::Subject;
 use crate::model::http::{Cause, Route};
@@ -226,7 +227,10 @@ impl Checker {
                 s.redelivered += u64::from(*redelivered);
             }
             Event::Ack { .. } => s.acked += 1,
-            Event::Drop { .. } => s.dropped += 1,
+            Event::Drop { reason, .. } => {
+                s.dropped += 1;
+                s.guarded += u64::from(*reason == DropReason::StatusGuard);
+            }
             Event::Nack { reason, .. } => {
                 s.failed_handlers += 1;
                 *s.failed_handlers_by_reason.entry(*reason).or_default() += 1;
@@ -283,7 +287,9 @@ impl Checker {
             Event::JobAdded { .. }
             | Event::JobCompleted { .. }
             | Event::JobStalled { .. }
+            // A refund follows a guarded payment:created, counted with its drop.
             | Event::Refund { .. } => {}
+            Event::Guarded { .. } => s.guarded += 1,
         }
     }
 

@@ -296,6 +296,10 @@ pub struct Stats {
     /// Expiration jobs the expiration service's worker ran.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub expirations: u64,
+    /// Steps `[cures] status-guards` stopped: a request refused, an event acked without a
+    /// change, a payment refunded.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub guarded: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -338,6 +342,7 @@ impl Stats {
             charges,
             payments,
             expirations,
+            guarded,
         } = other;
         self.tickets += tickets;
         self.http_requests += http_requests;
@@ -375,6 +380,7 @@ impl Stats {
         self.charges += charges;
         self.payments += payments;
         self.expirations += expirations;
+        self.guarded += guarded;
     }
 }
 

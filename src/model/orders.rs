@@ -69,6 +69,10 @@ pub async fn cancel_order<S: Service>(svc: &S, id: OrderId) -> Response {
     let populated = svc.find::<ReplicaTicket>(read.ticket).await;
     if !may_cancel(svc.status_guards(), &read) {
         // `[cures] status-guards`: only a created order can be cancelled.
+        svc.note(Note::Guarded {
+            order: id,
+            ticket: read.ticket,
+        });
         return Response::order(400, Some(read.ticket), id);
     }
     let order = Order {

@@ -11,7 +11,7 @@ use crate::model::documents::{OrderId, Payment, PaymentsOrder};
 use crate::model::events::{Event, OrderData, PaymentData};
 use crate::model::http::{Cause, Response, Route};
 use crate::model::lifecycle::{decide_payments_cancelled, may_pay, OrderDecision};
-use crate::model::service::Service;
+use crate::model::service::{Note, Service};
 
 /// `OrderCreatedListener` (SG lines 10-21): build the replica from the event, insert it, ack.
 /// mongoose stores version 0 whatever `build` is given (course-later-services.md §3.1), which
@@ -69,6 +69,13 @@ pub async fn create_payment<S: Service>(svc: &S, order_id: OrderId) -> Response 
     };
     let ticket = Some(order.ticket);
     if !may_pay(svc.status_guards(), &order) {
+        if may_pay(false, &order) {
+            // Payable as taught: refused by `[cures] status-guards`.
+            svc.note(Note::Guarded {
+                order: order_id,
+                ticket: order.ticket,
+            });
+        }
         // BadRequestError('Cannot pay for an cancelled order').
         return Response::order(400, ticket, order_id);
     }

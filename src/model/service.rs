@@ -38,6 +38,14 @@ pub enum Note {
         /// The order found reserving it.
         order: Option<OrderId>,
     },
+    /// A route refused a request because of `[cures] status-guards`: the order was not in the
+    /// status the step expects (the course's code would have gone on).
+    Guarded {
+        /// The order.
+        order: OrderId,
+        /// Its ticket.
+        ticket: TicketId,
+    },
 }
 
 /// What a handler on one node of the system can do.

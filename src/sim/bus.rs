@@ -147,6 +147,9 @@ impl Service for Handler<'_> {
                     order,
                 },
             ),
+            Note::Guarded { order, ticket } => self
+                .world
+                .record(self.node, Event::Guarded { order, ticket }),
         }
     }
 

@@ -512,6 +512,15 @@ pub enum Event {
         /// The order's ticket.
         ticket: TicketId,
     },
+    /// A route refused to change an order not in the status it expects (`[cures]
+    /// status-guards`).
+    #[serde(rename = "guarded")]
+    Guarded {
+        /// The order.
+        order: OrderId,
+        /// Its ticket.
+        ticket: TicketId,
+    },
     /// The expiration service added a job to its Bull queue (in Redis).
     #[serde(rename = "job.added")]
     JobAdded {

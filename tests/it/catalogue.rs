@@ -54,6 +54,9 @@ fn classes(name: &str, occ: Occ, seeds: std::ops::Range<u64>) -> String {
 #[test]
 fn catalogue_outcomes_of_seeds_0_to_20_are_pinned() {
     let pinned = [
+        ("cancel-completed-order", Occ::Off, "cccccccccccccccccccc"),
+        ("cancel-completed-order", Occ::On, "ssssssssssssssssssss"),
+        ("cancel-completed-order", Occ::Dedup, "ssssssssssssssssssss"),
         ("cancelled-before-created", Occ::Off, "cccCcccccCcCcccccccc"),
         ("cancelled-before-created", Occ::On, "cccCCccccCcCCccccccc"),
         (
@@ -61,6 +64,9 @@ fn catalogue_outcomes_of_seeds_0_to_20_are_pinned() {
             Occ::Dedup,
             "cccCCccccCcCCccccccc",
         ),
+        ("charge-without-record", Occ::Off, "cccccccccccccccccccc"),
+        ("charge-without-record", Occ::On, "cccccccccccccccccccc"),
+        ("charge-without-record", Occ::Dedup, "cccccccccccccccccccc"),
         ("crash-after-save", Occ::Off, "SSCDDCDCCCDDCCSSCCCD"),
         ("crash-after-save", Occ::On, "SSSSSCSCCCSSCCSSCCCS"),
         ("crash-after-save", Occ::Dedup, "CCCCCCCCCCCCCCCCCCCC"),
@@ -70,6 +76,21 @@ fn catalogue_outcomes_of_seeds_0_to_20_are_pinned() {
         ("double-reservation", Occ::Off, "cccccccccccccccccccc"),
         ("double-reservation", Occ::On, "cccccccccccccccccccc"),
         ("double-reservation", Occ::Dedup, "cccccccccccccccccccc"),
+        (
+            "duplicate-order-in-payments",
+            Occ::Off,
+            "CCSCCCCSCCSCCCSCCSCC",
+        ),
+        (
+            "duplicate-order-in-payments",
+            Occ::On,
+            "CCSCCCCSCCSCCCSCCSCC",
+        ),
+        (
+            "duplicate-order-in-payments",
+            Occ::Dedup,
+            "CCCCCCCCCCCCCCCCCCCC",
+        ),
         ("duplicate-update", Occ::Off, "CSCSCCSSCCCSCCSSCCSS"),
         ("duplicate-update", Occ::On, "CSSSSCSSSCSSCCSSSSSS"),
         ("duplicate-update", Occ::Dedup, "CCCCCCCCCCCCCCCCCCCC"),
@@ -79,9 +100,19 @@ fn catalogue_outcomes_of_seeds_0_to_20_are_pinned() {
         ("missing-update-event", Occ::Off, "CCCCCCCCCCCCCCCCCCCC"),
         ("missing-update-event", Occ::On, "SSSSSSSSSSSSSSSSSSSS"),
         ("missing-update-event", Occ::Dedup, "SSSSSSSSSSSSSSSSSSSS"),
+        ("payment-after-expiration", Occ::Off, "cccccccccccccccccccc"),
+        ("payment-after-expiration", Occ::On, "cccccccccccccccccccc"),
+        (
+            "payment-after-expiration",
+            Occ::Dedup,
+            "cccccccccccccccccccc",
+        ),
         ("refusal-exits-replica", Occ::Off, "SSDDSDSDSSDDSCCDSSSD"),
         ("refusal-exits-replica", Occ::On, "SSSSSSSSSSSSSCCSSSSS"),
         ("refusal-exits-replica", Occ::Dedup, "SSSSSCSSSSSSSCCSSSSC"),
+        ("stale-expiration", Occ::Off, "cccccccccccccccccccc"),
+        ("stale-expiration", Occ::On, "cccccccccccccccccccc"),
+        ("stale-expiration", Occ::Dedup, "CCCCCCCCCCCCCCCCCCCC"),
         ("updated-before-created", Occ::Off, "CCCCCCCCCCCCCCCCCCCC"),
         ("updated-before-created", Occ::On, "CCCCCCCCCCCCCCCCCCCC"),
         ("updated-before-created", Occ::Dedup, "CCCCCCCCCCCCCCCCCCCC"),

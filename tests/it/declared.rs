@@ -149,12 +149,13 @@ fn every_race_of_the_catalogue_declares_its_cure_and_the_cure_holds() {
                 .unwrap();
             assert_eq!(twin.cures, cures, "{name}");
             assert_eq!(twin.workload, s.workload, "{name}");
-            for occ in Occ::ALL {
-                assert!(
-                    twin.expect.get(occ).contains(&Claim::Converges),
-                    "{name} {occ}"
-                );
-            }
+            // The demo runs a switch cure with OCC as taught: there the twin converges. (A
+            // status guard without OCC can lose its check to an overwrite: what the twin
+            // expects in the other modes is its own, and the catalogue's sweep holds it.)
+            assert!(
+                twin.expect.get(Occ::On).contains(&Claim::Converges),
+                "{name}: its cured twin does not converge with --occ on"
+            );
         }
     }
     let twin_of = |name: &str| {

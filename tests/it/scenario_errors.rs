@@ -64,18 +64,26 @@ fn every_bundled_scenario_is_valid_and_declares_what_it_expects() {
     assert_eq!(
         names,
         [
+            "cancel-completed-order",
+            "cancel-completed-order-cured",
             "cancelled-before-created",
             "cancelled-before-created-cured",
+            "charge-without-record",
             "crash-after-save",
             "crash-before-publish",
             "did-it-work",
             "double-reservation",
             "double-reservation-cured",
+            "duplicate-order-in-payments",
             "duplicate-update",
             "edit-races-reservation",
             "missing-update-event",
+            "payment-after-expiration",
+            "payment-after-expiration-cured",
             "price-burst",
             "refusal-exits-replica",
+            "stale-expiration",
+            "stale-expiration-cured",
             "updated-before-created",
         ]
     );

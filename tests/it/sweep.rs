@@ -349,7 +349,7 @@ fn sweep_and_merge_usage_errors_exit_2() {
         (&["sweep", "--jobs", "0"], "--jobs"),
         (
             &["sweep", "--check", "--reports", "no/such/dir"],
-            "no/such/dir/cancelled-before-created-cured.baseline.toml: cannot read the baseline",
+            "no/such/dir/cancel-completed-order-cured.baseline.toml: cannot read the baseline",
         ),
         (&["sweep", "scenarios/nope.toml"], "scenarios/nope.toml"),
         (

@@ -107,7 +107,16 @@ impl Cure {
     /// How often the cure acted in `report`: the deliveries it refused, and for switches also
     /// the writes it refused.
     pub fn acted(self, report: &Report) -> u64 {
-        self.refused_deliveries(report) + self.refused_writes(report)
+        self.refused_deliveries(report) + self.refused_writes(report) + self.guarded(report)
+    }
+
+    /// The steps status guards stopped (`[cures] status-guards`): requests refused, events
+    /// acked without a change, payments refunded. None for a mode.
+    pub fn guarded(self, report: &Report) -> u64 {
+        match self {
+            Cure::Mode(_) => 0,
+            Cure::Switches(_) => report.stats.guarded,
+        }
     }
 
     /// The deliveries the cure refused (not acked). For a mode, every refusal: OCC's are the
@@ -159,10 +168,26 @@ impl Cure {
                     "{writes} refused write{}",
                     if writes == 1 { "" } else { "s" }
                 );
-                match (refused, writes) {
-                    (0, _) => format!("after {written}"),
-                    (_, 0) => format!("after {deliveries}"),
-                    _ => format!("after {deliveries} and {written}"),
+                let guarded = self.guarded(report);
+                let parts: Vec<String> = [
+                    (refused, deliveries),
+                    (writes, written.clone()),
+                    (
+                        guarded,
+                        format!(
+                            "{guarded} step{} stopped by a status guard",
+                            if guarded == 1 { "" } else { "s" }
+                        ),
+                    ),
+                ]
+                .into_iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(_, words)| words)
+                .collect();
+                match parts.as_slice() {
+                    [] => format!("after {written}"),
+                    [one] => format!("after {one}"),
+                    [first @ .., last] => format!("after {} and {last}", first.join(", ")),
                 }
             }
         }

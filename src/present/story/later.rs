@@ -17,9 +17,14 @@ use crate::sim::record::Event;
 /// A step of the later services: who acts, what is said, how it is drawn, its mark.
 pub(super) type LaterStep = (Lane, Said, Arrow, Mark);
 
-/// The step `event` makes in the story of `ticket`, whose orders are `mine`; `None` when it is
-/// not about them, or not one of the later services' records.
-pub(super) fn read(event: &Event, ticket: TicketId, mine: &[OrderId]) -> Option<LaterStep> {
+/// The step `event`, recorded on the lane `at`, makes in the story of `ticket`, whose orders
+/// are `mine`; `None` when it is not about them, or not one of the later services' records.
+pub(super) fn read(
+    event: &Event,
+    at: Lane,
+    ticket: TicketId,
+    mine: &[OrderId],
+) -> Option<LaterStep> {
     let note = |lane: Lane, said: Said, mark: Mark| Some((lane, said, Arrow::Note(lane), mark));
     match event {
         Event::JobAdded {
@@ -141,6 +146,26 @@ pub(super) fn read(event: &Event, ticket: TicketId, mine: &[OrderId]) -> Option<
                 Mark::Refused,
             )
         }
+        Event::Guarded { order, ticket: t } if *t == ticket => note(
+            at,
+            (
+                format!("a status guard refuses the request for order {order}: it is not in the status the step changes"),
+                format!("order {order}: guarded"),
+            ),
+            Mark::Refused,
+        ),
+        Event::Refund {
+            charge,
+            order,
+            ticket: t,
+        } if *t == ticket => note(
+            Lane::Payments,
+            (
+                format!("refunds charge {charge}: order {order} was cancelled before its payment arrived (status guard)"),
+                format!("refund {charge}"),
+            ),
+            Mark::Applied,
+        ),
         _ => None,
     }
 }

@@ -445,7 +445,7 @@ impl Reader {
                 self.fault(t_us, *target, wording::partition_healed())
             }
             _ => {
-                if let Some((lane, said, arrow, mark)) = later::read(event, me, &self.mine) {
+                if let Some((lane, said, arrow, mark)) = later::read(event, at, me, &self.mine) {
                     self.push(t_us, lane, said, arrow, mark);
                 }
             }
