@@ -156,11 +156,20 @@ pub enum ReservationDecision {
 }
 
 /// `OrderCreatedListener` for `order`, given the ticket it found. As taught (`ordered` false)
-/// it reserves whatever the ticket holds. With `[cures] ordered-order-events` it acks an order
+/// it reserves whatever the ticket holds; with `dedup` it acks without a write a ticket that
+/// names the order already (a redelivery). With `[cures] ordered-order-events` it acks an order
 /// it has applied already (a redelivery, or a creation after its own cancellation), and throws
 /// while another order holds the ticket, until that order's cancellation is applied.
-pub fn decide_order_created(ordered: bool, ticket: &Ticket, order: OrderId) -> ReservationDecision {
+pub fn decide_order_created(
+    ordered: bool,
+    dedup: bool,
+    ticket: &Ticket,
+    order: OrderId,
+) -> ReservationDecision {
     if !ordered {
+        if dedup && ticket.order_id == Some(order) {
+            return ReservationDecision::Drop(DropReason::AlreadyApplied);
+        }
         return ReservationDecision::Apply(Some(order));
     }
     if ticket.applied_orders.contains(&order) {
@@ -173,16 +182,22 @@ pub fn decide_order_created(ordered: bool, ticket: &Ticket, order: OrderId) -> R
 }
 
 /// `OrderCancelledListener` for `order`, given the ticket it found. As taught (`ordered` false)
-/// it frees the ticket whatever it holds. With `[cures] ordered-order-events` it frees only a
+/// it frees the ticket whatever it holds; with `dedup` it acks without a write a ticket another
+/// order holds: the cancellation's effect, "not held by this order", is there already. (A
+/// free ticket is freed again, as taught: "free" may only mean that the order's creation is
+/// not applied yet, and a cancellation dropped then is lost for good, catalogue #6.) With `[cures] ordered-order-events` it frees only a
 /// ticket that names `order`; it acks a cancellation the ticket has applied already, and
 /// throws for an order whose `order:created` is not applied yet (an order's events are taken
 /// in version order: created, version 0, before cancelled).
 pub fn decide_order_cancelled(
     ordered: bool,
+    dedup: bool,
     ticket: &Ticket,
     order: OrderId,
 ) -> ReservationDecision {
-    if !ordered || ticket.order_id == Some(order) {
+    if !ordered && dedup && ticket.order_id.is_some_and(|held| held != order) {
+        ReservationDecision::Drop(DropReason::AlreadyApplied)
+    } else if !ordered || ticket.order_id == Some(order) {
         ReservationDecision::Apply(None)
     } else if ticket.applied_orders.contains(&order) {
         ReservationDecision::Drop(DropReason::AlreadyApplied)
@@ -298,12 +313,12 @@ mod tests {
             ticket(None, Some(3)),
         ] {
             assert_eq!(
-                decide_order_created(false, &held, 3),
+                decide_order_created(false, false, &held, 3),
                 ReservationDecision::Apply(Some(3))
             );
             // Even a cancellation of an order the ticket never named frees it.
             assert_eq!(
-                decide_order_cancelled(false, &held, 3),
+                decide_order_cancelled(false, false, &held, 3),
                 ReservationDecision::Apply(None)
             );
         }
@@ -312,16 +327,16 @@ mod tests {
     #[test]
     fn ordered_created_reserves_a_free_ticket_and_waits_for_another_orders_cancellation() {
         assert_eq!(
-            decide_order_created(true, &ticket(None, None), 3),
+            decide_order_created(true, false, &ticket(None, None), 3),
             ReservationDecision::Apply(Some(3))
         );
         // Free again after order 2's cancellation: order 3 may reserve it.
         assert_eq!(
-            decide_order_created(true, &ticket(None, Some(2)), 3),
+            decide_order_created(true, false, &ticket(None, Some(2)), 3),
             ReservationDecision::Apply(Some(3))
         );
         assert_eq!(
-            decide_order_created(true, &ticket(Some(2), Some(2)), 3),
+            decide_order_created(true, false, &ticket(Some(2), Some(2)), 3),
             ReservationDecision::Refuse(Refusal::ReservedByAnotherOrder)
         );
     }
@@ -331,7 +346,7 @@ mod tests {
         // A redelivery while the ticket holds the order, and one after its cancellation.
         for held in [ticket(Some(3), Some(3)), ticket(None, Some(3))] {
             assert_eq!(
-                decide_order_created(true, &held, 3),
+                decide_order_created(true, false, &held, 3),
                 ReservationDecision::Drop(DropReason::AlreadyApplied)
             );
         }
@@ -353,12 +368,12 @@ mod tests {
         };
         for held in [held_by_b, freed_by_b] {
             assert_eq!(
-                decide_order_created(true, &held, 1),
+                decide_order_created(true, false, &held, 1),
                 ReservationDecision::Drop(DropReason::AlreadyApplied)
             );
             // And A's cancellation, again: applied already.
             assert_eq!(
-                decide_order_cancelled(true, &held, 1),
+                decide_order_cancelled(true, false, &held, 1),
                 ReservationDecision::Drop(DropReason::AlreadyApplied)
             );
         }
@@ -367,7 +382,7 @@ mod tests {
     #[test]
     fn ordered_cancelled_frees_only_the_order_it_names() {
         assert_eq!(
-            decide_order_cancelled(true, &ticket(Some(3), Some(3)), 3),
+            decide_order_cancelled(true, false, &ticket(Some(3), Some(3)), 3),
             ReservationDecision::Apply(None)
         );
         // Cancelled before created: the ticket never named order 3, so it waits (no ack).
@@ -377,14 +392,40 @@ mod tests {
             ticket(Some(2), Some(2)),
         ] {
             assert_eq!(
-                decide_order_cancelled(true, &held, 3),
+                decide_order_cancelled(true, false, &held, 3),
                 ReservationDecision::Refuse(Refusal::OrderNotApplied)
             );
         }
         // Applied already: a duplicate is acked without a change.
         assert_eq!(
-            decide_order_cancelled(true, &ticket(None, Some(3)), 3),
+            decide_order_cancelled(true, false, &ticket(None, Some(3)), 3),
             ReservationDecision::Drop(DropReason::AlreadyApplied)
+        );
+    }
+
+    #[test]
+    fn dedup_acks_an_order_event_whose_effect_is_there_already() {
+        let dedup = |f: fn(bool, bool, &Ticket, OrderId) -> ReservationDecision, held| {
+            f(false, true, &ticket(held, None), 3)
+        };
+        let applied = ReservationDecision::Drop(DropReason::AlreadyApplied);
+        // A redelivered creation of the order the ticket names: no second write.
+        assert_eq!(dedup(decide_order_created, Some(3)), applied);
+        assert_eq!(
+            dedup(decide_order_created, Some(2)),
+            ReservationDecision::Apply(Some(3))
+        );
+        // A cancellation of an order while the next one holds the ticket leaves it held (the
+        // stale expiration's second order:cancelled).
+        assert_eq!(dedup(decide_order_cancelled, Some(2)), applied);
+        // A free ticket is freed as taught: its order's creation may still be on its way.
+        assert_eq!(
+            dedup(decide_order_cancelled, None),
+            ReservationDecision::Apply(None)
+        );
+        assert_eq!(
+            dedup(decide_order_cancelled, Some(3)),
+            ReservationDecision::Apply(None)
         );
     }
 

@@ -14,6 +14,7 @@ use crate::model::decisions::{
 use crate::model::documents::{OrderId, Price, Ticket, TicketId, UserId};
 use crate::model::events::{Event, OrderData};
 use crate::model::http::{Cause, Response, Route};
+use crate::model::occ::Occ;
 use crate::model::service::Service;
 use crate::model::store::WriteError;
 use std::future::Future;
@@ -121,9 +122,10 @@ async fn reserve<S: Service>(
     };
     svc.stall().await;
     let ordered = svc.ordered_order_events();
+    let dedup = svc.occ() == Occ::Dedup;
     let decision = match order_id {
-        Some(_) => decide_order_created(ordered, &read, data.id),
-        None => decide_order_cancelled(ordered, &read, data.id),
+        Some(_) => decide_order_created(ordered, dedup, &read, data.id),
+        None => decide_order_cancelled(ordered, dedup, &read, data.id),
     };
     let ticket = match decision {
         ReservationDecision::Apply(order_id) => {
