@@ -405,3 +405,54 @@ fn the_later_services_must_run_to_be_named() {
     assert_eq!(e.key.as_deref(), Some("faults.crash[0].node"), "{e}");
     assert!(e.message.contains("expiration-service = true"), "{e}");
 }
+
+/// The cure of the late payment, seed for seed: on the first seed where the course's design
+/// sells the ticket to both buyers, status guards refund each payment that lands after its
+/// order expired (here both buyers paid late), leave those orders cancelled and sell nothing
+/// twice: every charge is recorded and refunded, and no invariant breaks.
+#[test]
+fn status_guards_refund_a_late_payment_instead_of_reviving_its_order() {
+    let topology = "expiration-service = true\npayments-service = true";
+    let step = "pay-after-ms = 59800\nreorder-after-ms = 60100";
+    let course = one_ticket(topology, step, "");
+    let cured = one_ticket(topology, step, "status-guards = true");
+    let seed = (0..20)
+        .find(|&seed| {
+            run(&course, seed, Occ::On)
+                .report
+                .violations
+                .iter()
+                .any(|v| matches!(v, Violation::SoldTwice { .. }))
+        })
+        .expect("a seed of 0..20 sells the ticket twice");
+    assert_eq!(seed, 0);
+    let course_run = run(&course, seed, Occ::On);
+    let last = |records: &[Record], order| {
+        order_writes(records)
+            .iter()
+            .rev()
+            .find(|w| w.0 == order)
+            .map(|w| w.1)
+    };
+    // As taught, both late payments revive their expired orders.
+    let complete = Some(OrderStatus::Complete);
+    assert_eq!(last(course_run.trace.records(), 1), complete);
+    assert_eq!(last(course_run.trace.records(), 2), complete);
+
+    let result = run(&cured, seed, Occ::On);
+    let records = result.trace.records();
+    let refunds: Vec<(u32, u32)> = records
+        .iter()
+        .filter_map(|r| match r.event {
+            T::Refund { charge, order, .. } => Some((charge, order)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refunds, [(1, 1), (2, 2)]);
+    let cancelled = Some(OrderStatus::Cancelled);
+    assert_eq!(last(records, 1), cancelled);
+    assert_eq!(last(records, 2), cancelled);
+    assert_eq!(result.report.violations, []);
+    assert_eq!(result.report.stats.guarded, 2);
+    assert_eq!(result.report.stats.charges, 2);
+}
