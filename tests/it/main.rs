@@ -6,6 +6,7 @@ mod cli;
 mod cures;
 mod declared;
 mod demo;
+mod demos;
 mod determinism;
 mod explore;
 mod faults;
