@@ -290,6 +290,9 @@ impl Checker {
             // A refund follows a guarded payment:created, counted with its drop.
             | Event::Refund { .. } => {}
             Event::Guarded { .. } => s.guarded += 1,
+            Event::OutboxAdd { .. } => s.outbox_added += 1,
+            Event::OutboxFound { .. } => s.outbox_found += 1,
+            Event::OutboxRemove { .. } => s.outbox_removed += 1,
         }
     }
 

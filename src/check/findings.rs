@@ -300,8 +300,20 @@ pub struct Stats {
     /// change, a payment refunded.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub guarded: u64,
+    /// Events stored with their ticket in its outbox (`[cures] transactional-outbox`; absent
+    /// from the JSON when none, as in the course's design).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub outbox_added: u64,
+    /// Pending events a relay found when its process started again: what a crash or an exit
+    /// left in the outbox.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub outbox_found: u64,
+    /// Pending events the relay removed, their publish acked.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub outbox_removed: u64,
 }
 
+/// Whether a count is zero (serde leaves such counts out).
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
@@ -343,6 +355,9 @@ impl Stats {
             payments,
             expirations,
             guarded,
+            outbox_added,
+            outbox_found,
+            outbox_removed,
         } = other;
         self.tickets += tickets;
         self.http_requests += http_requests;
@@ -381,6 +396,9 @@ impl Stats {
         self.payments += payments;
         self.expirations += expirations;
         self.guarded += guarded;
+        self.outbox_added += outbox_added;
+        self.outbox_found += outbox_found;
+        self.outbox_removed += outbox_removed;
     }
 }
 

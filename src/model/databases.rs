@@ -12,6 +12,10 @@
 //! reserves it fails with a duplicate key, as MongoDB's unique index with a
 //! `partialFilterExpression` refuses it, in the same atomic step as the write.
 //!
+//! With a transactional outbox ([`Outbox`], a cure beyond the course), the tickets database
+//! also keeps every ticket's pending events: an event is stored in the same atomic write as the
+//! ticket it describes, and removed once the relay has published it.
+//!
 //! Ids are dense counters from 1 in creation order, where the course's services generate
 //! ObjectIds: a stated simplification (nothing in the course compares ids by value).
 
@@ -19,6 +23,7 @@ use crate::model::by_id::ById;
 use crate::model::documents::{
     Order, OrderId, Payment, PaymentId, PaymentsOrder, ReplicaTicket, Ticket, TicketId,
 };
+use crate::model::events::Event;
 use crate::model::store::{Collection, Db, Save, Saved, WriteError};
 use std::cell::{Cell, RefCell};
 
@@ -34,6 +39,9 @@ pub struct Databases {
     pub payments_orders: RefCell<Collection<PaymentsOrder>>,
     /// The payments service's `payments` collection.
     pub payments: RefCell<Collection<Payment>>,
+    /// Every ticket's pending events, in the order they were stored (`[cures]
+    /// transactional-outbox`; always empty in the course's design).
+    pub outbox: RefCell<Outbox>,
     /// The ids of each ticket's orders, in the order they were inserted: the index the
     /// is-reserved query reads instead of scanning every order (MongoDB would use one too).
     orders_by_ticket: RefCell<ById<Vec<OrderId>>>,
@@ -175,6 +183,7 @@ impl Default for Databases {
             orders: RefCell::new(Collection::new(Db::Orders)),
             payments_orders: RefCell::new(Collection::new(Db::Payments)),
             payments: RefCell::new(Collection::new(Db::Payments)),
+            outbox: RefCell::new(Outbox::default()),
             orders_by_ticket: RefCell::new(ById::default()),
             unique_active_order: false,
             next_ticket_id: Cell::new(1),
@@ -271,10 +280,75 @@ impl Databases {
     }
 }
 
+/// The id of a pending event. Ids grow in the order events are stored, as a MongoDB
+/// ObjectId's do, so sorting by id is sorting by when each was stored.
+pub type PendingId = u64;
+
+/// An event stored with its ticket, in the same write, waiting for the relay to publish it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// Its id.
+    pub id: PendingId,
+    /// The event, as the write made it.
+    pub event: Event,
+}
+
+/// Every ticket's outbox at once: each ticket's pending events, as `outbox` arrays on the
+/// ticket documents hold them (`[cures] transactional-outbox`). Adding one is part of its
+/// ticket's write, `$push` beside the `$set`, so a concurrent save of another field never loses
+/// it; removing one is `$pull` by id, which leaves the ticket's version alone (an `updateOne`,
+/// not a `save`, so the version plugin does not see it).
+#[derive(Debug)]
+pub struct Outbox {
+    pending: Vec<Pending>,
+    next_id: PendingId,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Outbox {
+            pending: Vec::new(),
+            next_id: 1,
+        }
+    }
+}
+
+impl Outbox {
+    /// Store `event` as pending: its id.
+    pub fn add(&mut self, event: Event) -> PendingId {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.pending.push(Pending { id, event });
+        id
+    }
+
+    /// Remove the pending event `id`: it, if it was still there.
+    pub fn remove(&mut self, id: PendingId) -> Option<Pending> {
+        let at = self.pending.iter().position(|p| p.id == id)?;
+        Some(self.pending.remove(at))
+    }
+
+    /// Every pending event, oldest first: what the relay's query returns.
+    pub fn pending(&self) -> Vec<Pending> {
+        self.pending.clone()
+    }
+
+    /// How many events are pending.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether no event is pending.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::documents::OrderStatus;
+    use crate::model::events::TicketData;
 
     fn order(id: OrderId, status: OrderStatus) -> Order {
         Order {
@@ -372,5 +446,39 @@ mod tests {
         assert!(dbs.insert(order(2, OrderStatus::Created)).is_ok());
         set_status(&dbs, 1, OrderStatus::Cancelled).unwrap();
         assert!(set_status(&dbs, 1, OrderStatus::Created).is_ok());
+    }
+
+    fn updated(id: TicketId, price: u32) -> Event {
+        Event::TicketUpdated(TicketData {
+            id,
+            version: None,
+            title: "concert".into(),
+            price,
+            user_id: 1,
+            order_id: None,
+        })
+    }
+
+    // The relay reads the pending events oldest first, whichever ticket each is of, and
+    // removing one (after its publish) leaves the others in their order.
+    #[test]
+    fn the_outbox_keeps_events_in_the_order_stored_until_each_is_removed() {
+        let mut outbox = Outbox::default();
+        let ids: Vec<PendingId> = [(1, 10), (2, 10), (1, 15)]
+            .into_iter()
+            .map(|(t, p)| outbox.add(updated(t, p)))
+            .collect();
+        assert_eq!(ids, [1, 2, 3]);
+        assert_eq!(outbox.remove(2).map(|p| p.event), Some(updated(2, 10)));
+        assert_eq!(outbox.remove(2), None, "removed already");
+        let left: Vec<(PendingId, Event)> = outbox
+            .pending()
+            .into_iter()
+            .map(|p| (p.id, p.event))
+            .collect();
+        assert_eq!(left, [(1, updated(1, 10)), (3, updated(1, 15))]);
+        // A later event gets a later id, even after removals.
+        assert_eq!(outbox.add(updated(2, 20)), 4);
+        assert_eq!(outbox.len(), 3);
     }
 }

@@ -16,6 +16,8 @@
 //!   section 19, [`expiration`] (with its Bull queue, [`bull`]) and [`payments`], written
 //!   against [`service::Service`], the narrow interface of what a handler can do; their
 //!   decisions about an order's life are in [`lifecycle`]; [`services`] wires them up.
+//!   [`outbox`] is the tickets service's relay of a transactional outbox (a cure, off unless
+//!   asked for).
 //! - The infrastructure's state: [`store`] (a MongoDB collection with the version plugin),
 //!   [`databases`] (both services' collections), [`nats`] (the NATS Streaming server),
 //!   [`by_id`] (the dense-id map they keep documents and messages in).
@@ -37,6 +39,7 @@ pub mod nats;
 pub mod node;
 pub mod occ;
 pub mod orders;
+pub mod outbox;
 pub mod payments;
 pub mod service;
 pub mod services;

@@ -15,8 +15,8 @@
 //! real broker and database through another implementation.
 
 use crate::model::databases::Stored;
-use crate::model::documents::{ChargeId, OrderId, PaymentId, Price, TicketId};
-use crate::model::events::Event;
+use crate::model::documents::{ChargeId, OrderId, PaymentId, Price, Ticket, TicketId};
+use crate::model::events::{Event, Subject};
 use crate::model::http::Cause;
 use crate::model::occ::Occ;
 use crate::model::store::{Save, WriteError};
@@ -83,6 +83,10 @@ pub trait Service {
     /// only the reservation of the cancelled order (`[cures] ordered-order-events`).
     fn ordered_order_events(&self) -> bool;
 
+    /// Whether the tickets service stores each event with its ticket, in the same write, for
+    /// its relay to publish (`[cures] transactional-outbox`), rather than publishing it itself.
+    fn transactional_outbox(&self) -> bool;
+
     /// `Model.findById(id)`: a copy of the stored document, if any.
     async fn find<D: Stored>(&self, id: u32) -> Option<D>;
 
@@ -117,6 +121,28 @@ pub trait Service {
         };
         self.save_with(by, read, doc, mode)
     }
+
+    /// With `[cures] transactional-outbox`: `ticket.outbox.push(event)` and `await
+    /// ticket.save()` of a new ticket, the event of `subject` made from the ticket as saved,
+    /// in the same single-document write; the tickets service's relay is woken to publish it.
+    async fn insert_with_event(
+        &self,
+        by: Cause,
+        doc: Ticket,
+        subject: Subject,
+    ) -> Result<Ticket, WriteError>;
+
+    /// With `[cures] transactional-outbox`: `ticket.outbox.push(event)` and `await
+    /// ticket.save()` of a ticket loaded as `read` and changed into `doc`, as [`Service::save`]
+    /// saves it, the event of `subject` made from the ticket as saved (its version the one the
+    /// save stores), in the same single-document write; the relay is woken to publish it.
+    async fn save_with_event(
+        &self,
+        by: Cause,
+        read: &Ticket,
+        doc: Ticket,
+        subject: Subject,
+    ) -> Result<Ticket, WriteError>;
 
     /// `await new Publisher(client).publish(data)`: the event reaches the bus and the server's
     /// ack comes back, or the publish fails.

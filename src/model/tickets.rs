@@ -7,12 +7,16 @@
 //! their publishes as the section-19 code does (chesterheng/microservices-node-react
 //! `section-19/ticketing/tickets/src/routes/new.ts` 29, `update.ts` 45); StephenGrider's final
 //! code does not.
+//!
+//! With `[cures] transactional-outbox` (beyond the course) each of them stores its event with
+//! the ticket, in the same write, and publishes nothing: a route answers, a listener acks, as
+//! soon as that write is done, and the relay of [`crate::model::outbox`] publishes the event.
 
 use crate::model::decisions::{
     decide_order_cancelled, decide_order_created, Handled, Refusal, ReservationDecision,
 };
 use crate::model::documents::{OrderId, Price, Ticket, TicketId, UserId};
-use crate::model::events::{Event, OrderData};
+use crate::model::events::{Event, OrderData, Subject};
 use crate::model::http::{Cause, Response, Route};
 use crate::model::occ::Occ;
 use crate::model::service::Service;
@@ -38,6 +42,16 @@ pub async fn create_ticket<S: Service>(
     };
     let id = ticket.id;
     let by = Cause::Request(Route::CreateTicket);
+    if svc.transactional_outbox() {
+        // The ticket and its `ticket:created` in one write; the relay publishes it.
+        return match svc
+            .insert_with_event(by, ticket, Subject::TicketCreated)
+            .await
+        {
+            Ok(_) => Response::ticket(201, id),
+            Err(_) => Response::ticket(400, id),
+        };
+    }
     let saved = match svc.insert(by, ticket).await {
         Ok(saved) => saved,
         Err(_) => return Response::ticket(400, id),
@@ -72,6 +86,16 @@ pub async fn update_ticket<S: Service>(
         ..read.clone()
     };
     let by = Cause::Request(Route::UpdateTicket);
+    if svc.transactional_outbox() {
+        // The change and its `ticket:updated` in one write (a VersionError still answers 400).
+        return match svc
+            .save_with_event(by, &read, ticket, Subject::TicketUpdated)
+            .await
+        {
+            Ok(_) => Response::ticket(200, id),
+            Err(_) => Response::ticket(400, id),
+        };
+    }
     let saved = match svc.save(by, &read, ticket).await {
         Ok(saved) => saved,
         // A concurrent write saved first: mongoose throws a VersionError and the course's
@@ -110,7 +134,8 @@ pub fn order_cancelled<'a, S: Service>(
 /// cancellation is for the order that holds the ticket; with `[cures] ordered-order-events`
 /// they decide between the read and the write ([`decide_order_created`],
 /// [`decide_order_cancelled`]), and a creation adds its order to the ticket's
-/// `applied_orders`.
+/// `applied_orders`. With `[cures] transactional-outbox` the save stores `ticket:updated` with
+/// the ticket and the listener acks once it is done.
 async fn reserve<S: Service>(
     svc: &S,
     by: Cause,
@@ -142,12 +167,22 @@ async fn reserve<S: Service>(
         ReservationDecision::Drop(reason) => return Handled::Drop(reason),
         ReservationDecision::Refuse(reason) => return Handled::Nack(reason),
     };
+    // The course publishes after reserving; `publish-on-reserve = false` shows what follows
+    // when that line is missing. A cancellation always publishes.
+    let publishes = order_id.is_none() || svc.publish_on_reserve();
+    if publishes && svc.transactional_outbox() {
+        return match svc
+            .save_with_event(by, &read, ticket, Subject::TicketUpdated)
+            .await
+        {
+            Ok(_) => Handled::Ack,
+            Err(_) => Handled::Nack(Refusal::VersionConflict),
+        };
+    }
     let Ok(saved) = svc.save(by, &read, ticket).await else {
         return Handled::Nack(Refusal::VersionConflict);
     };
-    // The course publishes after reserving; `publish-on-reserve = false` shows what follows
-    // when that line is missing. A cancellation always publishes.
-    if order_id.is_none() || svc.publish_on_reserve() {
+    if publishes {
         let event = Event::TicketUpdated(saved.event_data(svc.occ()));
         if svc.publish(event).await.is_err() {
             return Handled::Nack(Refusal::PublishFailed);

@@ -136,6 +136,15 @@ impl Report {
                 ),
             ]);
         }
+        if scenario.cures.transactional_outbox {
+            counts.push_record([
+                "outbox".to_owned(),
+                format!(
+                    "{} events stored with their ticket · {} published and removed · {} found pending by a restarted relay",
+                    s.outbox_added, s.outbox_removed, s.outbox_found
+                ),
+            ]);
+        }
         if s.exits > 0 || s.clients_closed > 0 {
             counts.push_record([
                 "processes".to_owned(),

@@ -41,14 +41,17 @@ pub enum Switch {
     OrderedOrderEvents,
     /// `cures.status-guards`.
     StatusGuards,
+    /// `cures.transactional-outbox`.
+    TransactionalOutbox,
 }
 
 impl Switch {
     /// Every switch, in the order `[cures]` lists them.
-    pub const ALL: [Switch; 3] = [
+    pub const ALL: [Switch; 4] = [
         Switch::UniqueActiveOrder,
         Switch::OrderedOrderEvents,
         Switch::StatusGuards,
+        Switch::TransactionalOutbox,
     ];
 
     /// Its key in `[cures]`.
@@ -57,6 +60,7 @@ impl Switch {
             Switch::UniqueActiveOrder => "unique-active-order",
             Switch::OrderedOrderEvents => "ordered-order-events",
             Switch::StatusGuards => "status-guards",
+            Switch::TransactionalOutbox => "transactional-outbox",
         }
     }
 
@@ -66,6 +70,7 @@ impl Switch {
             Switch::UniqueActiveOrder => "a unique partial index on active orders",
             Switch::OrderedOrderEvents => "order listeners that take an order's events in order",
             Switch::StatusGuards => "status guards on expiry, payment and cancellation",
+            Switch::TransactionalOutbox => "a transactional outbox",
         }
     }
 }
@@ -93,6 +98,12 @@ pub struct Cures {
     /// says). It cures the stale expiration and the payment after expiry.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub status_guards: bool,
+    /// The tickets service stores each event with its ticket, in the same write, and a relay
+    /// publishes the stored events and removes each once NATS has acked it (default false). It
+    /// cures the crash between saving and publishing (catalogue #8): a relay restarted with
+    /// its process publishes what the crash left pending.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub transactional_outbox: bool,
 }
 
 impl Cures {
@@ -107,6 +118,7 @@ impl Cures {
             Switch::UniqueActiveOrder => self.unique_active_order = true,
             Switch::OrderedOrderEvents => self.ordered_order_events = true,
             Switch::StatusGuards => self.status_guards = true,
+            Switch::TransactionalOutbox => self.transactional_outbox = true,
         }
         self
     }
@@ -117,6 +129,7 @@ impl Cures {
             Switch::UniqueActiveOrder => self.unique_active_order,
             Switch::OrderedOrderEvents => self.ordered_order_events,
             Switch::StatusGuards => self.status_guards,
+            Switch::TransactionalOutbox => self.transactional_outbox,
         }
     }
 

@@ -16,7 +16,7 @@
 
 use crate::model::databases::Stored;
 use crate::model::decisions::Handled;
-use crate::model::documents::{ChargeId, OrderId, PaymentId, Price, TicketId};
+use crate::model::documents::{ChargeId, OrderId, PaymentId, Price, Ticket, TicketId};
 use crate::model::events::{Event as Payload, Message, Subject};
 use crate::model::http::Cause;
 use crate::model::nats::{Expired, Sent};
@@ -107,6 +107,10 @@ impl Service for Handler<'_> {
         self.world.ordered_order_events
     }
 
+    fn transactional_outbox(&self) -> bool {
+        self.world.transactional_outbox
+    }
+
     fn find<D: Stored>(&self, id: u32) -> impl Future<Output = Option<D>> {
         self.world.find(id)
     }
@@ -116,7 +120,7 @@ impl Service for Handler<'_> {
     }
 
     fn insert<D: Stored>(&self, by: Cause, doc: D) -> impl Future<Output = Result<D, WriteError>> {
-        self.world.insert(self.node, by, doc)
+        self.world.insert(self.node, by, doc, |_| ())
     }
 
     fn save_with<D: Stored>(
@@ -126,7 +130,32 @@ impl Service for Handler<'_> {
         doc: D,
         mode: Save,
     ) -> impl Future<Output = Result<D, WriteError>> {
-        self.world.save_with(self.node, by, read, doc, mode)
+        self.world.save_with(self.node, by, read, doc, mode, |_| ())
+    }
+
+    fn insert_with_event(
+        &self,
+        by: Cause,
+        doc: Ticket,
+        subject: Subject,
+    ) -> impl Future<Output = Result<Ticket, WriteError>> {
+        self.world.insert_with_event(self.node, by, doc, subject)
+    }
+
+    fn save_with_event(
+        &self,
+        by: Cause,
+        read: &Ticket,
+        doc: Ticket,
+        subject: Subject,
+    ) -> impl Future<Output = Result<Ticket, WriteError>> {
+        let mode = if self.world.occ.versioned() {
+            Save::Conditional
+        } else {
+            Save::Overwrite
+        };
+        self.world
+            .save_with_event(self.node, by, read, doc, mode, subject)
     }
 
     fn publish(&self, event: Payload) -> impl Future<Output = Result<(), PublishFailed>> {

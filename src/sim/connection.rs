@@ -28,6 +28,7 @@ use crate::sim::bus;
 use crate::sim::expiration;
 use crate::sim::process;
 use crate::sim::record::Event;
+use crate::sim::relay;
 use crate::sim::session::{next_tick, Conn, ExitReason, SessionEvent};
 use crate::sim::world::World;
 
@@ -237,6 +238,10 @@ pub fn restarted(world: &World, node: Node) {
         w.record(Node::Bus, Event::ClientConnected { target: node });
         for (group, sent) in w.nats().join(node, now) {
             bus::send_to_member(&w, group, sent);
+        }
+        if node == Node::Tickets {
+            // With a transactional outbox, the process's relay starts with it.
+            relay::start(&w);
         }
     });
 }

@@ -9,7 +9,8 @@
 //! - the trace ([`Resource::Trace`]): every record is written to it, and the order of two
 //!   records is the history, so two steps that both record are dependent;
 //! - a database document by collection and id, and the orders of a ticket as the is-reserved
-//!   query reads them; each service's id counter;
+//!   query reads them; the tickets' outboxes, as the relay reads them; each service's id
+//!   counter;
 //! - at the NATS server: a channel's sequence numbers, a queue group's state (its pending
 //!   messages, members and ack deadlines); a process's session; each direction of a process's
 //!   connection (what was last sent on it);
@@ -47,6 +48,9 @@ pub enum Resource {
     Doc(DocKind, u32),
     /// The orders of a ticket, as the is-reserved query reads them.
     OrdersOf(TicketId),
+    /// Every ticket's pending events (`[cures] transactional-outbox`): a write that adds one,
+    /// the relay's query of them, its removal of one.
+    Outbox,
     /// The id counter of a collection (tickets, orders).
     NextId(DocKind),
     /// A NATS channel's sequence numbers.

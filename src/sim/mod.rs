@@ -12,7 +12,8 @@
 //!   calls), [`nats`] (the NATS server as a step reaches it), [`bus`] (handlers on nodes and the NATS transport between them), [`http`]
 //!   (requests from clients), [`faults`] (the fault injector), [`process`] (a process exiting on
 //!   its own and its restart), [`connection`] (each process's NATS session: heartbeats, pings,
-//!   closing and reconnecting), [`session`] (their state), [`workload`] (the clients).
+//!   closing and reconnecting), [`session`] (their state), [`workload`] (the clients),
+//!   [`relay`] (the tickets service's outbox relay, with `[cures] transactional-outbox`).
 //! - The record: [`record`] (one step of the history, as `--trace` writes it), [`trace`] (the
 //!   history, its digest and what watches it), [`hash`] (the stable hash).
 //! - [`run`]: one run, start to end.
@@ -33,6 +34,7 @@ pub mod http;
 pub mod nats;
 pub mod process;
 pub mod record;
+pub mod relay;
 pub mod rng;
 pub mod run;
 pub mod session;

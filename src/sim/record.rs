@@ -6,9 +6,12 @@
 //! ticket documents (in either database) by `ticket`, `version`, `title`, `price` and
 //! `order_id` when reserved; orders, which live in the orders database's `orders` collection,
 //! by `"collection": "orders"`, `order`, `version`, `status`, `ticket`. Each write also names
-//! what caused it (`by`): an HTTP route, or a message as `subject#seq`.
+//! what caused it (`by`): an HTTP route, or a message as `subject#seq`. With `[cures]
+//! transactional-outbox`, `outbox.add`, `outbox.found` and `outbox.remove` lines follow each
+//! pending event, by its `id`, from the write that stored it to the relay's removal of it.
 
 use crate::model::bull::JobId;
+use crate::model::databases::PendingId;
 use crate::model::decisions::{DropReason, Refusal};
 use crate::model::documents::{ChargeId, OrderId, OrderStatus, PaymentId, Price, TicketId, UserId};
 use crate::model::events::Subject;
@@ -564,6 +567,54 @@ pub enum Event {
         /// When it runs again, in simulated ms; absent when it failed for good.
         #[serde(skip_serializing_if = "Option::is_none")]
         retry_at_ms: Option<u64>,
+    },
+    /// A write stored an event with its ticket, as pending, in the ticket's outbox (`[cures]
+    /// transactional-outbox`): the `db.write` line before it, at the same instant, is that
+    /// write's.
+    #[serde(rename = "outbox.add")]
+    OutboxAdd {
+        /// The pending event's id: ids grow in the order events are stored.
+        id: PendingId,
+        /// Its channel.
+        subject: Subject,
+        /// The ticket.
+        ticket: TicketId,
+        /// The version it carries (absent when OCC is off).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<u64>,
+        /// The price it carries.
+        price: Price,
+    },
+    /// The relay of a process that had just started found this event pending: its process
+    /// before had stored it, and may or may not have published it.
+    #[serde(rename = "outbox.found")]
+    OutboxFound {
+        /// The pending event's id.
+        id: PendingId,
+        /// Its channel.
+        subject: Subject,
+        /// The ticket.
+        ticket: TicketId,
+        /// The version it carries (absent when OCC is off).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<u64>,
+        /// The price it carries.
+        price: Price,
+    },
+    /// The relay removed a pending event from its ticket's outbox, its publish acked.
+    #[serde(rename = "outbox.remove")]
+    OutboxRemove {
+        /// The pending event's id.
+        id: PendingId,
+        /// Its channel.
+        subject: Subject,
+        /// The ticket.
+        ticket: TicketId,
+        /// The version it carries (absent when OCC is off).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<u64>,
+        /// The price it carries.
+        price: Price,
     },
 }
 

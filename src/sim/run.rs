@@ -9,7 +9,7 @@ use crate::scenario::schema::Scenario;
 use crate::sim::exec::Halt;
 use crate::sim::trace::Trace;
 use crate::sim::world::World;
-use crate::sim::{bus, connection, expiration, faults, workload};
+use crate::sim::{bus, connection, expiration, faults, relay, workload};
 use serde::Serialize;
 
 /// Task polls after which a run is abandoned as runaway. Far above any valid scenario's need
@@ -55,7 +55,8 @@ pub enum Hold {
 /// How many unacked messages an [`Ending`] names.
 const WAITING_SHOWN: usize = 8;
 
-/// Spawn the bus's ack-wait sweepers, the fault injector and the workload's clients.
+/// Spawn the bus's ack-wait sweepers, the fault injector and the workload's clients (and, with
+/// `[cures] transactional-outbox`, the tickets service's relay).
 pub fn start(world: &World, scenario: &Scenario) {
     world.set_session(connection::follow);
     bus::start(world);
@@ -64,6 +65,7 @@ pub fn start(world: &World, scenario: &Scenario) {
     }
     faults::start(world);
     workload::start(world, scenario);
+    relay::start(world);
 }
 
 /// Start `world` (new, inside a madsim runtime) and run it to its end: how it ended, and its

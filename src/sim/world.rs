@@ -38,9 +38,9 @@ pub struct World {
     /// The concurrency-control mode.
     pub occ: Occ,
     latency: Latencies,
-    /// Both services' databases: reached through the database calls below, which name what
-    /// they touch (`sim::footprint`), or [`World::databases`].
-    dbs: Databases,
+    /// Both services' databases: reached through the database calls here and in `sim::relay`,
+    /// which name what they touch (`sim::footprint`), or [`World::databases`].
+    pub(super) dbs: Databases,
     /// Whether the tickets service publishes `ticket:updated` after reserving a ticket.
     pub publish_on_reserve: bool,
     /// Whether the tickets service's order listeners take an order's events in order
@@ -58,6 +58,10 @@ pub struct World {
     queue_wake: Signal,
     /// The card processor's next charge id.
     next_charge_id: Cell<ChargeId>,
+    /// `[cures] transactional-outbox`: the tickets service stores its events for a relay.
+    pub transactional_outbox: bool,
+    /// The wake-up of the tickets service's current relay ([`crate::sim::relay`]).
+    pub(super) relay_wake: RefCell<Rc<Signal>>,
     /// The NATS Streaming server: reached through [`World::nats`].
     bus: Bus,
     /// Per queue group, the wake-up of its ack-wait sweeper (when its first deadline appears).
@@ -170,6 +174,8 @@ impl World {
             queue: RefCell::new(Queue::default()),
             queue_wake: Signal::default(),
             next_charge_id: Cell::new(1),
+            transactional_outbox: scenario.cures.transactional_outbox,
+            relay_wake: RefCell::new(Rc::new(Signal::default())),
             bus,
             sweepers,
             trace: RefCell::new(trace),
@@ -432,7 +438,10 @@ impl World {
     /// an `async fn` keeps its arguments twice in its state, and these states sit inside every
     /// handler's, which sit inside every task's.)
     #[allow(clippy::manual_async_fn)] // an `async fn` would keep its arguments twice
-    fn round_trip<T, F: FnOnce() -> T>(&self, apply: F) -> impl Future<Output = T> + use<'_, T, F> {
+    pub(super) fn round_trip<T, F: FnOnce() -> T>(
+        &self,
+        apply: F,
+    ) -> impl Future<Output = T> + use<'_, T, F> {
         async move {
             let latency = self.draw(&self.latency.db, ChoiceOf::Db);
             let there = latency / 2;
@@ -462,13 +471,15 @@ impl World {
         })
     }
 
-    /// `insert`, applied at the server and recorded there as `db.write` or `db.conflict`.
-    pub fn insert<D: Stored>(
+    /// `insert`, applied at the server and recorded there as `db.write` or `db.conflict`; `then`
+    /// runs with the stored document in the same atomic step when it succeeds.
+    pub fn insert<D: Stored, F: FnOnce(&D)>(
         &self,
         node: Node,
         by: Cause,
         doc: D,
-    ) -> impl Future<Output = Result<D, WriteError>> + use<'_, D> {
+        then: F,
+    ) -> impl Future<Output = Result<D, WriteError>> + use<'_, D, F> {
         self.round_trip(move || {
             self.wrote(&doc);
             let db = self.dbs.db::<D>();
@@ -476,6 +487,7 @@ impl World {
             match result {
                 Ok(stored) => {
                     self.record(node, stored.write_line(db, by));
+                    then(&stored);
                     Ok(stored)
                 }
                 Err(error) => {
@@ -486,16 +498,18 @@ impl World {
         })
     }
 
-    /// `save` of `doc`, read as `read`, in the given mode, applied at the server. Returns the
-    /// writer's copy as mongoose's `save()` resolves it.
-    pub fn save_with<'s, 'r, D: Stored>(
+    /// `save` of `doc`, read as `read`, in the given mode, applied at the server, and `then` as
+    /// for [`World::insert`]. Returns the writer's copy as mongoose's `save()` resolves it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn save_with<'s, 'r, D: Stored, F: FnOnce(&D)>(
         &'s self,
         node: Node,
         by: Cause,
         read: &'r D,
         doc: D,
         mode: Save,
-    ) -> impl Future<Output = Result<D, WriteError>> + use<'s, 'r, D> {
+        then: F,
+    ) -> impl Future<Output = Result<D, WriteError>> + use<'s, 'r, D, F> {
         self.round_trip(move || {
             self.wrote(&doc);
             let db = self.dbs.db::<D>();
@@ -504,6 +518,7 @@ impl World {
             match result {
                 Ok(saved) => {
                     self.record(node, saved.stored.write_line(db, by));
+                    then(&saved.doc);
                     Ok(saved.doc)
                 }
                 Err(error) => {

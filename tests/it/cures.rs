@@ -281,10 +281,14 @@ fn a_bad_cures_table_is_refused_with_its_file_line_and_key() {
     let e = with("ordered-events = true");
     assert!(
         e.message.contains(
-            "unknown field `ordered-events`, expected one of `unique-active-order`, `ordered-order-events`, `status-guards`"
+            "unknown field `ordered-events`, expected one of `unique-active-order`, `ordered-order-events`, `status-guards`, `transactional-outbox`"
         ),
         "{e}"
     );
+    let e = with("transactional-outbox = \"yes\"");
+    assert_eq!(e.position, Some((4, 24)), "{e}");
+    assert_eq!(e.key.as_deref(), Some("cures.transactional-outbox"), "{e}");
+    assert!(e.message.contains("expected a boolean"), "{e}");
 }
 
 /// One ticket ordered and the order cancelled at once, deliveries sometimes slow (the

@@ -15,6 +15,7 @@ mod fuzz;
 mod later;
 mod layers;
 mod listeners;
+mod outbox;
 mod pinned;
 mod readme;
 mod reduction;

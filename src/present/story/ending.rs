@@ -50,6 +50,13 @@ pub(super) struct End<'a> {
     /// Whether the tickets service refused an order's event until the one before it was
     /// applied (`[cures] ordered-order-events`).
     pub(super) waited: bool,
+    /// Whether a restarted relay found one of the ticket's events still in the outbox
+    /// (`[cures] transactional-outbox`).
+    pub(super) kept: bool,
+    /// Whether the relay published one of the ticket's events twice.
+    pub(super) twice: bool,
+    /// Whether a replica acked one of the ticket's events without applying it.
+    pub(super) dropped: bool,
     /// The invariants broken on this ticket.
     pub(super) broken: &'a [&'a Violation],
 }
@@ -94,6 +101,22 @@ pub(super) fn tell(voice: Voice, end: &End) -> String {
     if let Some(race) = end.race {
         ending.push_str("\n  ");
         ending.push_str(&why_stale(voice.versioned, race));
+    } else if end.kept && sound && end.outcome == Outcome::Converged {
+        ending.push_str(
+            "\n  Why it worked: the tickets service stores each event with its ticket, in the same \
+             write, and its relay publishes it until NATS acks it. The crash could not lose it: \
+             the relay that restarted with the process found it still in the outbox and \
+             published it.",
+        );
+        if end.twice {
+            ending.push_str(if end.dropped {
+                " It published one a second time, having crashed before removing it; the orders \
+                 service acked the copy without applying it (deduplication)."
+            } else {
+                " It published one a second time, having crashed before removing it; the orders \
+                 service applied the copy again, the same price over itself."
+            });
+        }
     } else if end.waited && !end.refused && sound && end.outcome == Outcome::Converged {
         ending.push_str(
             "\n  Why it worked: the tickets service takes an order's events in order. A \

@@ -9,10 +9,12 @@
 //! The work is split so that each part can change alone: `step` names what a story is made of
 //! (lanes, arrows, marks, steps), `reader` walks the trace and decides which records concern the
 //! ticket and what they are, `wording` says how each step is told and `ending` how the story
-//! ends and why. This file puts them together into a [`Story`] and renders it as text.
+//! ends and why; `outbox` remembers and tells the ticket's outbox (`[cures]
+//! transactional-outbox`). This file puts them together into a [`Story`] and renders it as text.
 
 mod ending;
 mod later;
+mod outbox;
 mod reader;
 mod step;
 mod wording;

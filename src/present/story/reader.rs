@@ -18,6 +18,7 @@ use crate::model::occ::Occ;
 use crate::model::store::Db;
 use crate::present::story::ending::{self, End, Race, Written};
 use crate::present::story::later;
+use crate::present::story::outbox::{self, Outbox};
 use crate::present::story::step::{Arrow, Lane, Line, Mark, Step};
 use crate::present::story::wording::{self, Payload, Save, Voice};
 use crate::sim::record::Event;
@@ -78,6 +79,8 @@ pub(super) struct Reader {
     /// The orders of the ticket (from their `order:created`), whose later steps (payment,
     /// expiry) the story follows.
     mine: Vec<OrderId>,
+    /// The ticket's outbox (`[cures] transactional-outbox`).
+    outbox: Outbox,
     steps: Vec<Step>,
 }
 
@@ -99,6 +102,7 @@ impl Reader {
             refused: false,
             waited: false,
             mine: Vec::new(),
+            outbox: Outbox::default(),
             steps: Vec::new(),
         }
     }
@@ -159,7 +163,14 @@ impl Reader {
                 }
                 self.messages
                     .insert((*subject, *seq), Published { payload, rank });
-                let said = self.voice.publish(*subject, *seq, payload);
+                let relayed = match node {
+                    Node::Tickets => self.outbox.relayed(*subject, *seq, *version, *price),
+                    _ => None,
+                };
+                let said = match relayed {
+                    Some(r) => outbox::relay(self.voice, *subject, *seq, payload, &r),
+                    None => self.voice.publish(*subject, *seq, payload),
+                };
                 let arrow = Arrow::Message {
                     from: at,
                     to: Lane::Bus,
@@ -248,6 +259,7 @@ impl Reader {
                 reason,
             } => {
                 if let Some(m) = self.message(*subject, *seq) {
+                    self.outbox.dropped = true;
                     let copy_version = self.copy.map(|c| c.version);
                     let said = if later::tells(*subject, *replica) {
                         later::not_applied(*subject, *seq, m.payload.order, *reason)
@@ -444,6 +456,49 @@ impl Reader {
             Event::PartitionHealed { target } => {
                 self.fault(t_us, *target, wording::partition_healed())
             }
+            Event::OutboxAdd {
+                id,
+                subject,
+                ticket,
+                version,
+                price,
+            } if *ticket == me => {
+                self.outbox.added(*id, *subject, *version, *price);
+                let (text, label) = outbox::stored(*subject);
+                // Part of the write just told, at the same instant: said with it.
+                match self.steps.last_mut() {
+                    Some(last) if last.t_us == t_us && last.actor == Lane::Tickets => {
+                        last.text.push_str(&text);
+                        last.label.push_str(&label);
+                    }
+                    _ => self.note(t_us, Lane::Tickets, (text, label), Mark::Plain),
+                }
+            }
+            Event::OutboxFound {
+                id,
+                subject,
+                ticket,
+                version,
+                price,
+            } if *ticket == me => {
+                if let Some(published) = self.outbox.found(*id) {
+                    let payload = Payload {
+                        version: *version,
+                        price: Some(*price),
+                        order: None,
+                    };
+                    let said = outbox::found(self.voice, *subject, payload, published);
+                    self.note(t_us, Lane::Tickets, said, Mark::Applied);
+                }
+            }
+            Event::OutboxRemove {
+                id,
+                subject,
+                ticket,
+                ..
+            } if *ticket == me && self.outbox.removed(*id) => {
+                self.note(t_us, Lane::Tickets, outbox::removed(*subject), Mark::Plain);
+            }
             _ => {
                 if let Some((lane, said, arrow, mark)) = later::read(event, at, me, &self.mine) {
                     self.push(t_us, lane, said, arrow, mark);
@@ -569,6 +624,9 @@ impl Reader {
                 race: self.race(),
                 refused: self.refused,
                 waited: self.waited,
+                kept: self.outbox.kept,
+                twice: self.outbox.twice,
+                dropped: self.outbox.dropped,
                 broken,
             },
         )
