@@ -82,7 +82,7 @@ fn every_claimed_scope_of_the_catalogue_loses_no_history_to_the_reduction() {
         }
         scopes += 1;
     }
-    assert_eq!(scopes, 11);
+    assert_eq!(scopes, 12);
 }
 
 #[test]

@@ -129,7 +129,7 @@ fn absurd_knobs_are_refused() {
         // time) are bounded per process; sharding splits a bigger one.
         (
             &["sweep", "--seeds", "0..400000"],
-            "this sweep makes 25200000 runs; one process makes at most 10000000: narrow --seeds, or split the sweep with --shard K/N",
+            "this sweep makes 26400000 runs; one process makes at most 10000000: narrow --seeds, or split the sweep with --shard K/N",
         ),
         (
             &["sweep", "--seeds", "0..18446744073709551615"],

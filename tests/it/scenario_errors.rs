@@ -71,6 +71,7 @@ fn every_bundled_scenario_is_valid_and_declares_what_it_expects() {
             "charge-without-record",
             "crash-after-save",
             "crash-before-publish",
+            "crash-before-publish-cured",
             "did-it-work",
             "double-reservation",
             "double-reservation-cured",
