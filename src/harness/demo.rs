@@ -441,7 +441,7 @@ impl Demo {
             match self.cure {
                 Cure::Mode(Occ::Dedup) => "deduplication's cure".to_owned(),
                 Cure::Mode(_) => "OCC's cure".to_owned(),
-                Cure::Switches(_) => format!("its cure, {}", self.cure.name()),
+                Cure::Switches(..) => format!("its cure, {}", self.cure.name()),
             }
         );
         for line in self.scenario.description.trim().lines() {

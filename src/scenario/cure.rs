@@ -1,20 +1,24 @@
 //! `[cures]`, the design switches beyond the course that cure a race, and `[cure]`, what cures
 //! a scenario's race as the scenario declares it: exactly one of a mode of the course's design
-//! (`mode`), switches of `[cures]` (`switches`), or why no cure is modelled (`none`). The
-//! declaration changes no run: the demo reads it to show the cure beside the race, and the
+//! (`mode`), switches of `[cures]` (`switches`), or why no cure is modelled (`none`);
+//! `switches` may come with a `mode`, the mode they need (OCC as taught when it is left out).
+//! The declaration changes no run: the demo reads it to show the cure beside the race, and the
 //! catalogue's tests check it against the scenario's expectations.
 
 use crate::model::occ::Occ;
 use serde::{Deserialize, Serialize};
 
-/// `[cure]`: exactly one key is set (checked in [`crate::scenario::limits`]).
+/// `[cure]`: exactly one key is set, or `switches` and `mode` (checked in
+/// [`crate::scenario::limits`]).
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct CureTable {
-    /// A mode of the course's design that cures the race: `on` or `dedup`.
+    /// A mode of the course's design that cures the race: `on` or `dedup`. Beside `switches`,
+    /// the mode the switches run in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<Occ>,
-    /// The `[cures]` switches that cure it, run with OCC as taught.
+    /// The `[cures]` switches that cure it, run with OCC as taught unless `mode` says
+    /// otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub switches: Option<Vec<Switch>>,
     /// No cure is modelled, and why, in a sentence.
@@ -23,11 +27,18 @@ pub struct CureTable {
 }
 
 impl CureTable {
-    /// How many of its keys are set (a valid table sets exactly one).
+    /// How many of its keys are set (a valid table sets exactly one, or `switches` and
+    /// `mode`).
     pub fn keys_set(&self) -> usize {
         usize::from(self.mode.is_some())
             + usize::from(self.switches.is_some())
             + usize::from(self.none.is_some())
+    }
+
+    /// Whether the keys set make a declaration: exactly one, or `switches` with the `mode` they
+    /// run in.
+    pub fn keys_fit(&self) -> bool {
+        self.keys_set() == 1 || (self.keys_set() == 2 && self.none.is_none())
     }
 }
 

@@ -315,7 +315,8 @@ fn check_at(at_ms: u64, limit_ms: u64, path: &[Seg]) -> Result<(), Invalid> {
 }
 
 impl Scenario {
-    /// `[cure]` sets exactly one of its keys, and each says something.
+    /// `[cure]` sets exactly one of its keys (or `switches` and `mode`), and each says
+    /// something.
     fn validate_cure(&self) -> Result<(), Invalid> {
         use Seg::{Idx, Key};
         let Some(cure) = &self.cure else {
@@ -327,11 +328,13 @@ impl Scenario {
                 message,
             })
         };
-        let n = cure.keys_set();
-        if n != 1 {
+        if !cure.keys_fit() {
             return invalid(
                 &[Key("cure")],
-                format!("needs exactly one of `mode`, `switches` or `none`, not {n}"),
+                format!(
+                    "needs exactly one of `mode`, `switches` or `none` (or `switches` with the `mode` they run in), not {}",
+                    cure.keys_set()
+                ),
             );
         }
         if cure.mode == Some(Occ::Off) {

@@ -224,11 +224,16 @@ fn demo_list_names_every_catalogue_scenario_with_its_header() {
         let declared = ticketsim::Scenario::load(&file).unwrap().cure;
         match declared.as_ref().map(|c| (&c.mode, &c.switches, &c.none)) {
             None => assert!(cure.is_empty(), "{name}: {cure}"),
-            Some((Some(mode), _, _)) => {
+            Some((Some(mode), None, _)) => {
                 assert!(cure.starts_with("cure: OCC"), "{name}: {cure}");
                 assert!(cure.ends_with(&format!("(--occ {mode})")), "{name}: {cure}");
             }
-            Some((_, Some(switches), _)) => {
+            Some((mode, Some(switches), _)) => {
+                let mode = mode.unwrap_or(ticketsim::Occ::On);
+                assert!(
+                    cure.ends_with(&format!(", --occ {mode})")),
+                    "{name}: {cure}"
+                );
                 for s in switches {
                     assert!(cure.contains(s.words()), "{name}: {cure}");
                     assert!(
@@ -252,6 +257,10 @@ fn demo_list_names_every_catalogue_scenario_with_its_header() {
         (
             "double-reservation",
             "cure: a unique partial index on active orders ([cures] unique-active-order, --occ on)",
+        ),
+        (
+            "crash-before-publish",
+            "cure: a transactional outbox and deduplication ([cures] transactional-outbox, --occ dedup)",
         ),
     ] {
         let at = stdout.find(&format!(" {name} ")).unwrap();

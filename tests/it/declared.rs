@@ -10,6 +10,7 @@ use ticketsim::harness::sweep::report::scenario_hash;
 use ticketsim::present::paint::Paint;
 use ticketsim::scenario::cure::Switch;
 use ticketsim::scenario::expect::Claim;
+use ticketsim::scenario::schema::Cures;
 use ticketsim::scenario::ScenarioError;
 use ticketsim::{Occ, Scenario};
 
@@ -26,7 +27,8 @@ fn a_cure_table_sets_exactly_one_key() {
     for body in [
         "",
         "mode = \"on\"\nnone = \"why\"",
-        "switches = [\"unique-active-order\"]\nmode = \"dedup\"",
+        "switches = [\"unique-active-order\"]\nnone = \"why\"",
+        "switches = [\"unique-active-order\"]\nmode = \"dedup\"\nnone = \"why\"",
     ] {
         let err = with_cure(body).unwrap_err();
         assert_eq!(err.file, Path::new("cure.toml"));
@@ -42,6 +44,11 @@ fn a_cure_table_sets_exactly_one_key() {
             "{err}"
         );
     }
+    assert!(
+        err_of("switches = [\"transactional-outbox\"]\nnone = \"x\"")
+            .contains("or `switches` with the `mode` they run in), not 2"),
+        "says what may go together"
+    );
     assert!(with_cure("mode = \"on\"").is_ok());
     assert!(with_cure("mode = \"dedup\"").is_ok());
     assert!(with_cure("none = \"An outbox would, and is not modelled.\"").is_ok());
@@ -50,6 +57,31 @@ fn a_cure_table_sets_exactly_one_key() {
         two.cure.unwrap().switches.unwrap(),
         vec![Switch::UniqueActiveOrder, Switch::OrderedOrderEvents]
     );
+    // Switches may name the mode they run in; without one they run with OCC as taught.
+    let table = with_cure("switches = [\"transactional-outbox\"]\nmode = \"dedup\"")
+        .unwrap()
+        .cure
+        .unwrap();
+    let cure = Cure::declared(&table).unwrap();
+    let outbox = Cures::default().with(Switch::TransactionalOutbox);
+    assert_eq!(cure, Cure::Switches(outbox, Occ::Dedup));
+    assert_eq!(cure.flags(), "[cures] transactional-outbox, --occ dedup");
+    assert_eq!(cure.name(), "a transactional outbox and deduplication");
+    let table = with_cure("switches = [\"transactional-outbox\"]")
+        .unwrap()
+        .cure
+        .unwrap();
+    assert_eq!(
+        Cure::declared(&table),
+        Some(Cure::Switches(outbox, Occ::On))
+    );
+    let err = with_cure("switches = [\"transactional-outbox\"]\nmode = \"off\"").unwrap_err();
+    assert_eq!(err.key.as_deref(), Some("cure.mode"), "{err}");
+}
+
+/// The message of the error reading a `[cure]` table with `body`.
+fn err_of(body: &str) -> String {
+    with_cure(body).unwrap_err().message
 }
 
 #[test]
@@ -129,14 +161,14 @@ fn every_race_of_the_catalogue_declares_its_cure_and_the_cure_holds() {
             continue;
         };
         assert!(race, "{name} is a cured twin and declares a [cure]");
-        if let Some(mode) = table.mode {
+        if let (Some(mode), None) = (table.mode, &table.switches) {
             assert!(
                 s.expect.get(mode).contains(&Claim::Converges),
                 "{name}'s cure, --occ {mode}, is not expected to converge"
             );
         }
         if let Some(switches) = &table.switches {
-            let Cure::Switches(cures) = Cure::of(s) else {
+            let Cure::Switches(cures, occ) = Cure::of(s) else {
                 panic!("{name}: switches declared, not shown");
             };
             assert_eq!(&cures.on(), switches, "{name}");
@@ -149,12 +181,15 @@ fn every_race_of_the_catalogue_declares_its_cure_and_the_cure_holds() {
                 .unwrap();
             assert_eq!(twin.cures, cures, "{name}");
             assert_eq!(twin.workload, s.workload, "{name}");
-            // The demo runs a switch cure with OCC as taught: there the twin converges. (A
-            // status guard without OCC can lose its check to an overwrite: what the twin
-            // expects in the other modes is its own, and the catalogue's sweep holds it.)
+            assert_eq!(occ, table.mode.unwrap_or(Occ::On), "{name}");
+            // The demo runs a switch cure in its mode (OCC as taught unless the table names
+            // another): there the twin converges. (A status guard without OCC can lose its
+            // check to an overwrite, and the outbox publishes some events twice, which only
+            // dedup drops: what the twin expects in the other modes is its own, and the
+            // catalogue's sweep holds it.)
             assert!(
-                twin.expect.get(Occ::On).contains(&Claim::Converges),
-                "{name}: its cured twin does not converge with --occ on"
+                twin.expect.get(occ).contains(&Claim::Converges),
+                "{name}: its cured twin does not converge with --occ {occ}"
             );
         }
     }
@@ -169,6 +204,10 @@ fn every_race_of_the_catalogue_declares_its_cure_and_the_cure_holds() {
     assert_eq!(
         twin_of("cancelled-before-created").as_deref(),
         Some(Path::new("scenarios/cancelled-before-created-cured.toml"))
+    );
+    assert_eq!(
+        twin_of("crash-before-publish").as_deref(),
+        Some(Path::new("scenarios/crash-before-publish-cured.toml"))
     );
     // A different workload is no twin.
     let mut other = scenario("double-reservation");
@@ -198,7 +237,7 @@ fn the_demo_of_the_double_reservation_shows_the_index_as_its_cure() {
         ..Budget::default()
     };
     let demo = Demo::build(&s, DEFAULT_SEED, budget, &out, &|_| {}).unwrap();
-    assert!(matches!(demo.cure, Cure::Switches(c) if c.unique_active_order));
+    assert!(matches!(demo.cure, Cure::Switches(c, Occ::On) if c.unique_active_order));
     assert_eq!(demo.on.report.occ, Occ::On);
     assert!(demo.on.report.violations.iter().all(|v| !v.is_invariant()));
     assert!(
@@ -307,7 +346,7 @@ fn the_cured_summary_counts_only_what_the_cure_refused() {
         ..Budget::default()
     };
     let demo = Demo::build(&s, DEFAULT_SEED, budget, &out, &|_| {}).unwrap();
-    assert!(matches!(demo.cure, Cure::Switches(c) if c.ordered_order_events));
+    assert!(matches!(demo.cure, Cure::Switches(c, Occ::On) if c.ordered_order_events));
     let told = demo.told.as_ref().unwrap();
     let cured = &told.minimal_on.report.stats;
     let refused = cured

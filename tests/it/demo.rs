@@ -516,7 +516,7 @@ fn the_demo_shows_the_mode_that_cures_the_scenarios_race() {
         ("edit-races-reservation", Occ::On),
         ("duplicate-update", Occ::Dedup),
         ("crash-after-save", Occ::Dedup),
-        ("crash-before-publish", Occ::On),
+        ("refusal-exits-replica", Occ::On),
     ] {
         assert_eq!(Cure::of(&scenario(name)), Cure::Mode(cure), "{name}");
     }

@@ -1,6 +1,7 @@
 //! What the demo shows as a race's cure, and how it names it: a mode of the course's design
-//! (OCC, or OCC with deduplication), or `[cures]` switches run with OCC as taught. A scenario's
-//! `[cure]` table says which; without one, the expectations do.
+//! (OCC, or OCC with deduplication), or `[cures]` switches run with OCC as taught (or with the
+//! mode the table names beside them). A scenario's `[cure]` table says which; without one, the
+//! expectations do.
 
 use crate::harness::error::Error;
 use crate::model::decisions::Refusal;
@@ -17,8 +18,9 @@ use std::path::{Path, PathBuf};
 pub enum Cure {
     /// A mode of the course's design (`on` or `dedup`).
     Mode(Occ),
-    /// These `[cures]` switches on, with OCC as taught (`--occ on`).
-    Switches(Cures),
+    /// These `[cures]` switches on, in this mode: OCC as taught (`--occ on`) unless the
+    /// `[cure]` table names another.
+    Switches(Cures, Occ),
 }
 
 impl Cure {
@@ -37,43 +39,44 @@ impl Cure {
 
     /// The cure `table` declares; `None` when it declares that none is modelled.
     pub fn declared(table: &CureTable) -> Option<Cure> {
-        if let Some(mode) = table.mode {
+        if let (Some(mode), None) = (table.mode, &table.switches) {
             return Some(Cure::Mode(mode));
         }
         let switches = table.switches.as_ref()?;
         let cures = switches.iter().fold(Cures::default(), |c, &s| c.with(s));
-        Some(Cure::Switches(cures))
+        Some(Cure::Switches(cures, table.mode.unwrap_or(Occ::On)))
     }
 
     /// The mode the cure runs in.
     pub fn occ(self) -> Occ {
         match self {
-            Cure::Mode(occ) => occ,
-            Cure::Switches(_) => Occ::On,
+            Cure::Mode(occ) | Cure::Switches(_, occ) => occ,
         }
     }
 
     /// `scenario` with the cure's switches on (itself, for a mode).
     pub fn apply(self, scenario: &Scenario) -> Scenario {
         let mut s = scenario.clone();
-        if let Cure::Switches(cures) = self {
+        if let Cure::Switches(cures, _) = self {
             s.cures = cures.on().into_iter().fold(s.cures, Cures::with);
         }
         s
     }
 
     /// Its name in a sentence: "OCC", "OCC and deduplication", "a unique partial index on
-    /// active orders".
+    /// active orders", "a transactional outbox and deduplication" (switches that need
+    /// `dedup`).
     pub fn name(self) -> String {
         match self {
             Cure::Mode(Occ::Dedup) => "OCC and deduplication".to_owned(),
             Cure::Mode(_) => "OCC".to_owned(),
-            Cure::Switches(cures) => cures
-                .on()
-                .into_iter()
-                .map(Switch::words)
-                .collect::<Vec<_>>()
-                .join(" and "),
+            Cure::Switches(cures, occ) => {
+                let mut words: Vec<&str> = cures.on().into_iter().map(Switch::words).collect();
+                if occ == Occ::Dedup {
+                    words.push("deduplication");
+                }
+                words.join(" and ")
+            }
         }
     }
 
@@ -81,7 +84,7 @@ impl Cure {
     pub fn flags(self) -> String {
         match self {
             Cure::Mode(occ) => format!("--occ {occ}"),
-            Cure::Switches(_) => format!("[cures] {}, --occ on", self.keys()),
+            Cure::Switches(_, occ) => format!("[cures] {}, --occ {occ}", self.keys()),
         }
     }
 
@@ -89,7 +92,7 @@ impl Cure {
     pub fn keys(self) -> String {
         match self {
             Cure::Mode(_) => String::new(),
-            Cure::Switches(cures) => cures
+            Cure::Switches(cures, _) => cures
                 .on()
                 .into_iter()
                 .map(Switch::key)
@@ -105,9 +108,13 @@ impl Cure {
     }
 
     /// How often the cure acted in `report`: the deliveries it refused, and for switches also
-    /// the writes it refused.
+    /// the writes it refused, the steps its status guards stopped and the pending events a
+    /// restarted relay found (what the outbox kept through a crash).
     pub fn acted(self, report: &Report) -> u64 {
-        self.refused_deliveries(report) + self.refused_writes(report) + self.guarded(report)
+        self.refused_deliveries(report)
+            + self.refused_writes(report)
+            + self.guarded(report)
+            + self.kept(report)
     }
 
     /// The steps status guards stopped (`[cures] status-guards`): requests refused, events
@@ -115,20 +122,29 @@ impl Cure {
     pub fn guarded(self, report: &Report) -> u64 {
         match self {
             Cure::Mode(_) => 0,
-            Cure::Switches(_) => report.stats.guarded,
+            Cure::Switches(..) => report.stats.guarded,
+        }
+    }
+
+    /// The events the outbox kept through a crash (`[cures] transactional-outbox`): those the
+    /// relay of a restarted process found pending. None for a mode.
+    pub fn kept(self, report: &Report) -> u64 {
+        match self {
+            Cure::Mode(_) => 0,
+            Cure::Switches(..) => report.stats.outbox_found,
         }
     }
 
     /// The deliveries the cure refused (not acked). For a mode, every refusal: OCC's are the
     /// cure. For switches, only those the ordered order events make (`order-not-applied`,
-    /// `reserved-by-another-order`): the not-found and version conflicts of OCC as taught,
-    /// which runs beside them, are not the switches acting. An already-applied order event is
-    /// acked, not refused, so it is not counted.
+    /// `reserved-by-another-order`): the not-found and version conflicts of the mode they run
+    /// in, beside them, are not the switches acting. An already-applied order event is acked,
+    /// not refused, so it is not counted.
     pub fn refused_deliveries(self, report: &Report) -> u64 {
         let stats = &report.stats;
         match self {
             Cure::Mode(_) => stats.failed_handlers,
-            Cure::Switches(_) => [Refusal::OrderNotApplied, Refusal::ReservedByAnotherOrder]
+            Cure::Switches(..) => [Refusal::OrderNotApplied, Refusal::ReservedByAnotherOrder]
                 .iter()
                 .filter_map(|r| stats.failed_handlers_by_reason.get(r))
                 .sum(),
@@ -141,7 +157,7 @@ impl Cure {
     pub fn refused_writes(self, report: &Report) -> u64 {
         match self {
             Cure::Mode(_) => 0,
-            Cure::Switches(_) => report
+            Cure::Switches(..) => report
                 .stats
                 .order_conflicts_by_error
                 .get(&WriteError::DuplicateKey)
@@ -151,32 +167,38 @@ impl Cure {
     }
 
     /// "after 3 refused deliveries" (a mode); "after 16 refused writes", "after 2 refused
-    /// deliveries", "after 2 refused deliveries and 1 refused write" (switches: a count of zero
-    /// is left out, unless both are). Only what the cure refused is counted
-    /// ([`Cure::refused_deliveries`], [`Cure::refused_writes`]).
+    /// deliveries", "after 2 refused deliveries and 1 refused write", "after 1 event kept
+    /// through a crash" (switches: a count of zero is left out, unless all are). Only what the
+    /// cure did is counted ([`Cure::refused_deliveries`], [`Cure::refused_writes`],
+    /// [`Cure::guarded`], [`Cure::kept`]).
     pub fn after(self, report: &Report) -> String {
+        let count =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         let refused = self.refused_deliveries(report);
-        let deliveries = format!(
-            "{refused} refused deliver{}",
-            if refused == 1 { "y" } else { "ies" }
-        );
+        let deliveries = count(refused, "refused delivery", "refused deliveries");
         match self {
             Cure::Mode(_) => format!("after {deliveries}"),
-            Cure::Switches(_) => {
+            Cure::Switches(..) => {
                 let writes = self.refused_writes(report);
-                let written = format!(
-                    "{writes} refused write{}",
-                    if writes == 1 { "" } else { "s" }
-                );
-                let guarded = self.guarded(report);
+                let written = count(writes, "refused write", "refused writes");
+                let (guarded, kept) = (self.guarded(report), self.kept(report));
                 let parts: Vec<String> = [
                     (refused, deliveries),
                     (writes, written.clone()),
                     (
                         guarded,
-                        format!(
-                            "{guarded} step{} stopped by a status guard",
-                            if guarded == 1 { "" } else { "s" }
+                        count(
+                            guarded,
+                            "step stopped by a status guard",
+                            "steps stopped by a status guard",
+                        ),
+                    ),
+                    (
+                        kept,
+                        count(
+                            kept,
+                            "event kept through a crash",
+                            "events kept through a crash",
                         ),
                     ),
                 ]
@@ -197,7 +219,7 @@ impl Cure {
     /// this cure's switches on: the same settings and workload, its `[cures]` this cure's, its
     /// `[explore]` scope the same; `None` for a mode, or when there is none.
     pub fn twin(self, scenario: &Scenario) -> Option<PathBuf> {
-        let Cure::Switches(_) = self else {
+        let Cure::Switches(..) = self else {
             return None;
         };
         let cured = self.apply(scenario);
@@ -222,12 +244,12 @@ impl Cure {
     pub fn reproduce(self, cured: &Scenario, twin: Option<&Path>, seed: u64) -> String {
         match (self, twin) {
             (Cure::Mode(occ), _) => reproduce(cured, seed, occ),
-            (Cure::Switches(_), Some(twin)) => {
+            (Cure::Switches(_, occ), Some(twin)) => {
                 let mut s = cured.clone();
                 s.source = twin.to_owned();
-                reproduce(&s, seed, Occ::On)
+                reproduce(&s, seed, occ)
             }
-            (Cure::Switches(_), None) => self.unwritten(reproduce(cured, seed, Occ::On)),
+            (Cure::Switches(_, occ), None) => self.unwritten(reproduce(cured, seed, occ)),
         }
     }
 
@@ -236,7 +258,7 @@ impl Cure {
     pub fn settings(self) -> String {
         match self {
             Cure::Mode(_) => String::new(),
-            Cure::Switches(cures) => cures
+            Cure::Switches(cures, _) => cures
                 .on()
                 .into_iter()
                 .map(|switch| format!("{} = true", switch.key()))
@@ -250,7 +272,7 @@ impl Cure {
     pub fn unwritten(self, command: String) -> String {
         match self {
             Cure::Mode(_) => command,
-            Cure::Switches(_) => {
+            Cure::Switches(..) => {
                 format!("{command}  # with {} added to its [cures]", self.settings())
             }
         }
@@ -268,7 +290,7 @@ impl Cure {
         seed: u64,
         path: &Path,
     ) -> Result<Option<String>, Error> {
-        let Cure::Switches(_) = self else {
+        let Cure::Switches(..) = self else {
             return Ok(None);
         };
         let mut cured = self.apply(minimal);

@@ -99,7 +99,7 @@ impl ScopeStory {
         }
         let claim = match cure {
             Cure::Mode(occ) => table.claim(occ),
-            Cure::Switches(_) => Some(ExploreClaim::Converges),
+            Cure::Switches(..) => Some(ExploreClaim::Converges),
         };
         let on = match claim {
             Some(claim) => Some((claim, explore(&cured, cure.occ(), bound, jobs, &|_| {})?)),
