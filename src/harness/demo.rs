@@ -13,8 +13,8 @@ pub mod cure;
 pub mod explored;
 
 use crate::check::findings::{Outcome, PriceCount};
-use crate::harness::demo::cure::none_note;
 pub use crate::harness::demo::cure::Cure;
+use crate::harness::demo::cure::{none_note, race_heading, race_mode, race_words};
 use crate::harness::demo::explored::ScopeStory;
 use crate::harness::error::Error;
 use crate::harness::files::write_file;
@@ -26,7 +26,7 @@ use crate::present::diagram::{self, Panel};
 use crate::present::paint::{has_invariant_violation, Paint};
 use crate::present::report::{reproduce, Report};
 use crate::present::story::{wrap, Mark, Story};
-use crate::present::summary::differ;
+use crate::present::summary::outcome_cell;
 use crate::scenario::schema::Scenario;
 use crate::sim::trace::Trace;
 use std::fmt::Write as _;
@@ -107,7 +107,10 @@ pub struct Demo {
     pub asked_seed: u64,
     /// The seed shown: the asked one, or the first after it that fails without OCC.
     pub seed: u64,
-    /// The run without OCC.
+    /// The mode the race is shown in ([`race_mode`]): without OCC, unless the scenario
+    /// expects that to converge.
+    pub race: Occ,
+    /// The run in the race's mode (without OCC, for most races).
     pub off: Shown,
     /// The mode shown as the cure.
     pub cure: Cure,
@@ -172,22 +175,35 @@ impl Demo {
             )));
         }
         let files = Files::new(out, scenario);
+        let race = race_mode(scenario);
         let mut shown_seed = seed;
-        let mut off = Shown::run(scenario, seed, Occ::Off);
+        let mut off = Shown::run(scenario, seed, race);
         if Failure::of(&off.report).is_none() {
             let later = (seed.saturating_add(1)..seed.saturating_add(SEED_SEARCH))
-                .find(|&s| Failure::of(&run_report(scenario, s, Occ::Off)).is_some());
+                .find(|&s| Failure::of(&run_report(scenario, s, race)).is_some());
             if let Some(s) = later {
                 shown_seed = s;
-                off = Shown::run(scenario, s, Occ::Off);
+                off = Shown::run(scenario, s, race);
             }
         }
-        let cure = Cure::of(scenario);
+        let cure = match Cure::of(scenario) {
+            // A race OCC makes, with no cure: beside it, the run without OCC.
+            c if c.occ() == race => Cure::Mode(Occ::Off),
+            c => c,
+        };
         let twin = cure.twin(scenario);
         let on = Shown::run(&cure.apply(scenario), shown_seed, cure.occ());
         let told = match Failure::of(&off.report) {
             Some(failure) => Some(tell(
-                scenario, shown_seed, failure, &off, &on, cure, budget, &files, progress,
+                scenario,
+                (shown_seed, race),
+                failure,
+                &off,
+                &on,
+                cure,
+                budget,
+                &files,
+                progress,
             )?),
             None => None,
         };
@@ -196,6 +212,7 @@ impl Demo {
             scenario: scenario.clone(),
             asked_seed: seed,
             seed: shown_seed,
+            race,
             off,
             cure,
             on,
@@ -234,8 +251,8 @@ impl Demo {
         if self.seed != self.asked_seed {
             let _ = writeln!(
                 out,
-                "\n  Seed {} does not go wrong without OCC (the race needs unlucky timing); seed {} is the next one that does.",
-                self.asked_seed, self.seed
+                "\n  Seed {} does not go wrong {} (the race needs unlucky timing); seed {} is the next one that does.",
+                self.asked_seed, race_words(self.race, false), self.seed
             );
         }
         let _ = writeln!(out, "\n{}", paint.bold(&self.table_heading()));
@@ -246,9 +263,10 @@ impl Demo {
         let Some(told) = &self.told else {
             let _ = writeln!(
                 out,
-                "\nNo seed from {} to {} goes wrong without OCC: there is no race to show.",
+                "\nNo seed from {} to {} goes wrong {}: there is no race to show.",
                 self.asked_seed,
-                self.asked_seed.saturating_add(SEED_SEARCH - 1)
+                self.asked_seed.saturating_add(SEED_SEARCH - 1),
+                race_words(self.race, false)
             );
             if let Some(explored) = &self.explored {
                 let _ = write!(out, "\n{}", explored.render(paint));
@@ -260,8 +278,9 @@ impl Demo {
             out,
             "\n{}",
             paint.bold(&format!(
-                "What happened to ticket {} without OCC (--occ off)",
-                told.ticket
+                "What happened to ticket {} {}",
+                told.ticket,
+                race_words(self.race, true)
             ))
         );
         out.push_str(&told.off.render(&mark));
@@ -309,7 +328,7 @@ impl Demo {
     fn rows(&self) -> Vec<[String; 4]> {
         let price = self.price();
         [
-            (&self.off, "without OCC (--occ off)".to_owned()),
+            (&self.off, race_words(self.race, true)),
             (&self.on, self.cure.with_flag()),
         ]
         .into_iter()
@@ -326,7 +345,7 @@ impl Demo {
                 mode,
                 count(|p| p.tickets_db),
                 count(|p| p.orders_db),
-                outcome(&run.report),
+                outcome_cell(&run.report),
             ]
         })
         .collect()
@@ -396,12 +415,13 @@ impl Demo {
             )
         } else {
             format!(
-                " With {}: {}.",
-                self.cure.name(),
-                outcome(&told.minimal_on.report)
+                " {}: {}.",
+                self.cure.beside(),
+                outcome_cell(&told.minimal_on.report)
             )
         };
-        let _ = writeln!(out, "{indent}Without OCC it {}.{cure}", told.failure);
+        let race = race_heading(self.race, false);
+        let _ = writeln!(out, "{indent}{race} it {}.{cure}", told.failure);
         let _ = writeln!(
             out,
             "{indent}Shrinking tried {} scenario-and-seed pairs and kept {} changes:",
@@ -418,7 +438,7 @@ impl Demo {
         let _ = writeln!(
             out,
             "{indent}  {}\n{indent}  {}",
-            reproduce(&told.minimal, told.shrunk.seed, Occ::Off),
+            reproduce(&told.minimal, told.shrunk.seed, self.race),
             self.cure.reproduce(
                 &self.cure.apply(&told.minimal),
                 told.minimal_cured_toml
@@ -467,7 +487,8 @@ impl Demo {
         let Some(told) = &self.told else {
             let _ = writeln!(
                 out,
-                "\nNo seed goes wrong without OCC: there is no race to show."
+                "\nNo seed goes wrong {}: there is no race to show.",
+                race_words(self.race, false)
             );
             if let Some(explored) = &self.explored {
                 let _ = write!(out, "\n{}", explored.markdown());
@@ -478,7 +499,8 @@ impl Demo {
         let _ = writeln!(out, "\n## What happened to ticket {}\n", told.ticket);
         let _ = writeln!(
             out,
-            "### Without OCC (`--occ off`)\n\n```text\n{}```\n",
+            "### {}\n\n```text\n{}```\n",
+            race_heading(self.race, true),
             told.off.render(&plain)
         );
         let _ = writeln!(
@@ -501,9 +523,9 @@ impl Demo {
         out.push_str(&self.shrink_summary(told, ""));
         out.push_str("```\n\n");
         for (title, story) in [
-            ("Without OCC".to_owned(), &told.minimal_off_story),
+            (race_heading(self.race, false), &told.minimal_off_story),
             (
-                format!("With {}, same seed", self.cure.name()),
+                format!("{}, same seed", self.cure.beside()),
                 &told.minimal_on_story,
             ),
         ] {
@@ -537,7 +559,7 @@ impl Demo {
             &title,
             &[
                 Panel {
-                    title: "Without OCC (--occ off)".to_owned(),
+                    title: format!("{} (--occ {})", race_heading(self.race, false), self.race),
                     story: &told.minimal_off_story,
                 },
                 Panel {
@@ -563,7 +585,7 @@ impl Demo {
                 &told.minimal_toml,
                 &self.files.minimal,
                 told.shrunk.seed,
-                Occ::Off,
+                self.race,
                 &told.minimal_off.report,
             )?;
             if let Some(cured) = &told.minimal_cured_toml {
@@ -585,36 +607,11 @@ fn file_name(path: &Path) -> String {
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
-/// The table's outcome cell.
-fn outcome(report: &Report) -> String {
-    let tickets = report.stats.tickets;
-    let broken = report
-        .violations
-        .iter()
-        .filter(|v| v.is_invariant())
-        .count();
-    let base = match report.outcome {
-        Outcome::Converged => "converged".to_owned(),
-        Outcome::Diverged => format!("DIVERGED: {}", differ(report.diverged_tickets(), tickets)),
-        Outcome::Stuck if report.databases_agree => "STUCK: never settled".to_owned(),
-        Outcome::Stuck => format!(
-            "STUCK: never settled; where it stopped, {}",
-            differ(report.diverged_tickets(), tickets)
-        ),
-    };
-    if broken > 0 {
-        let s = if broken == 1 { "" } else { "s" };
-        format!("{base}, {broken} invariant violation{s}")
-    } else {
-        base
-    }
-}
-
 /// Tell the failure: pick the ticket, tell its stories, shrink.
 #[allow(clippy::too_many_arguments)]
 fn tell(
     scenario: &Scenario,
-    seed: u64,
+    (seed, race): (u64, Occ),
     failure: Failure,
     off: &Shown,
     on: &Shown,
@@ -623,7 +620,10 @@ fn tell(
     files: &Files,
     progress: &dyn Fn(&str),
 ) -> Result<Told, Error> {
-    let cured = on.report.outcome == Outcome::Converged && !has_invariant_violation(&on.report);
+    // The run without OCC beside a race OCC makes is no cure.
+    let cured = cure.occ() != Occ::Off
+        && on.report.outcome == Outcome::Converged
+        && !has_invariant_violation(&on.report);
     // The ticket to follow: the first that went wrong without OCC and whose events OCC
     // refused at least once with the same seed (so both halves of the story have something
     // to show); failing that, the first that went wrong.
@@ -641,7 +641,7 @@ fn tell(
         .or_else(|| tickets.first().copied())
         .unwrap_or(1);
     let fails = move |s: &Scenario, seed: u64| {
-        let off = run_report(s, seed, Occ::Off);
+        let off = run_report(s, seed, race);
         if !failure.shown_by(&off) {
             return false;
         }
@@ -653,8 +653,8 @@ fn tell(
     };
     let shrunk = shrink::shrink(scenario, seed, budget, &fails, progress);
     let (minimal, minimal_toml) =
-        shrink::minimal_file(&shrunk, scenario, seed, Occ::Off, failure, &files.minimal)?;
-    let minimal_off = Shown::run(&minimal, shrunk.seed, Occ::Off);
+        shrink::minimal_file(&shrunk, scenario, seed, race, failure, &files.minimal)?;
+    let minimal_off = Shown::run(&minimal, shrunk.seed, race);
     let minimal_on = Shown::run(&cure.apply(&minimal), shrunk.seed, cure.occ());
     let minimal_cured_toml = cure.minimal_file(&minimal, shrunk.seed, &files.minimal_cured)?;
     let minimal_ticket = failure

@@ -647,3 +647,29 @@ mod tests {
         assert_eq!(differ(3, 200), "3 of 200 tickets differ");
     }
 }
+
+/// A run's outcome in a table cell: "converged", "DIVERGED: 3 of 20 tickets differ",
+/// "STUCK: never settled", with the invariant violations counted.
+pub fn outcome_cell(report: &Report) -> String {
+    let tickets = report.stats.tickets;
+    let broken = report
+        .violations
+        .iter()
+        .filter(|v| v.is_invariant())
+        .count();
+    let base = match report.outcome {
+        Outcome::Converged => "converged".to_owned(),
+        Outcome::Diverged => format!("DIVERGED: {}", differ(report.diverged_tickets(), tickets)),
+        Outcome::Stuck if report.databases_agree => "STUCK: never settled".to_owned(),
+        Outcome::Stuck => format!(
+            "STUCK: never settled; where it stopped, {}",
+            differ(report.diverged_tickets(), tickets)
+        ),
+    };
+    if broken > 0 {
+        let s = if broken == 1 { "" } else { "s" };
+        format!("{base}, {broken} invariant violation{s}")
+    } else {
+        base
+    }
+}

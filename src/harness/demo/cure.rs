@@ -69,6 +69,8 @@ impl Cure {
     pub fn name(self) -> String {
         match self {
             Cure::Mode(Occ::Dedup) => "OCC and deduplication".to_owned(),
+            // Beside a race that only OCC makes, with no cure: the run without it.
+            Cure::Mode(Occ::Off) => "no OCC".to_owned(),
             Cure::Mode(_) => "OCC".to_owned(),
             Cure::Switches(cures, occ) => {
                 let mut words: Vec<&str> = cures.on().into_iter().map(Switch::words).collect();
@@ -101,10 +103,22 @@ impl Cure {
         }
     }
 
+    /// The cure's side opening a sentence: "With OCC", or "Without OCC" beside a race that
+    /// only OCC makes.
+    pub fn beside(self) -> String {
+        match self {
+            Cure::Mode(Occ::Off) => "Without OCC".to_owned(),
+            _ => format!("With {}", self.name()),
+        }
+    }
+
     /// "with OCC (--occ on)", "with a unique partial index on active orders ([cures]
     /// unique-active-order, --occ on)".
     pub fn with_flag(self) -> String {
-        format!("with {} ({})", self.name(), self.flags())
+        match self {
+            Cure::Mode(Occ::Off) => "without OCC (--occ off)".to_owned(),
+            _ => format!("with {} ({})", self.name(), self.flags()),
+        }
     }
 
     /// How often the cure acted in `report`: the deliveries it refused, and for switches also
@@ -316,8 +330,12 @@ impl Cure {
 /// table says so.
 pub fn none_note(scenario: &Scenario) -> Option<String> {
     let why = scenario.cure.as_ref()?.none.as_ref()?;
+    let beside = match race_mode(scenario) {
+        Occ::Off => "OCC as taught",
+        _ => "the course's design without OCC",
+    };
     Some(format!(
-        "No cure is modelled: {} Beside the race runs OCC as taught.",
+        "No cure is modelled: {} Beside the race runs {beside}.",
         why.trim()
     ))
 }
@@ -341,4 +359,47 @@ fn same_runs(twin: &Scenario, cured: &Scenario) -> bool {
         ..twin.clone()
     };
     scope(twin) == scope(cured) && like == *cured
+}
+
+/// The mode a scenario's race is shown in: without OCC (`off`), unless the scenario expects
+/// `off` to converge; then the first of `on` and `dedup` it does not expect to converge (a race
+/// that only OCC makes, such as catalogue #4's version gap). `off` when every mode converges.
+pub fn race_mode(scenario: &Scenario) -> Occ {
+    let converges = |occ| scenario.expect.get(occ).contains(&Claim::Converges);
+    if !converges(Occ::Off) {
+        return Occ::Off;
+    }
+    [Occ::On, Occ::Dedup]
+        .into_iter()
+        .find(|&occ| !converges(occ))
+        .unwrap_or(Occ::Off)
+}
+
+/// The race's mode in words: "without OCC (--occ off)", "with OCC as taught (--occ on)"; without
+/// the flag when `flag` is false.
+pub fn race_words(race: Occ, flag: bool) -> String {
+    let words = match race {
+        Occ::Off => "without OCC",
+        Occ::On => "with OCC as taught",
+        Occ::Dedup => "with OCC and deduplication",
+    };
+    if flag {
+        format!("{words} (--occ {race})")
+    } else {
+        words.to_owned()
+    }
+}
+
+/// The race's mode opening a sentence ("Without OCC"), and with `flag` the Markdown heading
+/// "Without OCC (`--occ off`)".
+pub fn race_heading(race: Occ, flag: bool) -> String {
+    let words = race_words(race, false);
+    let mut chars = words.chars();
+    let first = chars.next().map(|c| c.to_uppercase().to_string());
+    let head = format!("{}{}", first.unwrap_or_default(), chars.as_str());
+    if flag {
+        format!("{head} (`--occ {race}`)")
+    } else {
+        head
+    }
 }
