@@ -636,18 +636,6 @@ pub fn plural(n: u64) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::differ;
-
-    #[test]
-    fn counts_of_tickets_read_naturally() {
-        assert_eq!(differ(1, 1), "the ticket differs");
-        assert_eq!(differ(1, 5), "1 of 5 tickets differs");
-        assert_eq!(differ(3, 200), "3 of 200 tickets differ");
-    }
-}
-
 /// A run's outcome in a table cell: "converged", "DIVERGED: 3 of 20 tickets differ",
 /// "STUCK: never settled", with the invariant violations counted.
 pub fn outcome_cell(report: &Report) -> String {
@@ -671,5 +659,17 @@ pub fn outcome_cell(report: &Report) -> String {
         format!("{base}, {broken} invariant violation{s}")
     } else {
         base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::differ;
+
+    #[test]
+    fn counts_of_tickets_read_naturally() {
+        assert_eq!(differ(1, 1), "the ticket differs");
+        assert_eq!(differ(1, 5), "1 of 5 tickets differs");
+        assert_eq!(differ(3, 200), "3 of 200 tickets differ");
     }
 }
