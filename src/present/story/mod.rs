@@ -50,10 +50,23 @@ impl Story {
     /// The story of `ticket` in the run `report` judged, whose trace is `trace`, with
     /// `replicas` orders replicas.
     pub fn of(trace: &Trace, report: &Report, replicas: u8, ticket: TicketId) -> Story {
+        Story::of_indexed(trace, report, replicas, ticket).0
+    }
+
+    /// [`Story::of`], with the index in `trace` of the record each step tells (one record
+    /// makes at most one step), for a view that shows the record beside its sentence.
+    pub fn of_indexed(
+        trace: &Trace,
+        report: &Report,
+        replicas: u8,
+        ticket: TicketId,
+    ) -> (Story, Vec<usize>) {
         let occ = report.occ;
         let mut reader = Reader::new(ticket, occ);
-        for record in trace.records() {
+        let mut records = Vec::new();
+        for (i, record) in trace.records().iter().enumerate() {
             reader.read(record.t_us, record.node, &record.event);
+            records.resize(reader.steps_so_far(), i);
         }
         let broken: Vec<&Violation> = report
             .violations
@@ -61,13 +74,14 @@ impl Story {
             .filter(|v| v.is_invariant() && v.ticket() == Some(ticket))
             .collect();
         let ending = reader.ending(report.outcome, &broken);
-        Story {
+        let story = Story {
             ticket,
             occ,
             replicas,
             steps: reader.into_steps(),
             ending,
-        }
+        };
+        (story, records)
     }
 
     /// Whether a replica refused one of the ticket's events in this story.

@@ -112,6 +112,11 @@ impl Reader {
         self.steps
     }
 
+    /// How many steps have been read so far.
+    pub(super) fn steps_so_far(&self) -> usize {
+        self.steps.len()
+    }
+
     fn versioned(&self) -> bool {
         self.voice.versioned
     }
