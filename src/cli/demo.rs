@@ -6,6 +6,8 @@ use crate::cli::progress::shrink_spinner;
 use crate::harness::catalogue::{self, Entry};
 use crate::harness::demo::{Cure, Demo, DEFAULT_SCENARIO, DEFAULT_SEED};
 use crate::harness::error::Error;
+use crate::harness::files::write_file;
+use crate::harness::view;
 use crate::present::story::wrap;
 use crate::scenario::cure::CureTable;
 use crate::scenario::schema::Scenario;
@@ -29,7 +31,8 @@ that smallest scope without OCC, tells the first failing schedule as a story, re
 cure's mode, and says what exploring in that mode certifies (see `ticketsim explore`); that part
 does not depend on --seed.
 
-Writes, under --out: <name>.md (the story, with Mermaid sequence diagrams), <name>.svg (the
+Writes, under --out: <name>.md (the story, with Mermaid sequence diagrams), <name>.html (the
+race and its cure to step through in a browser, one self-contained file), <name>.svg (the
 smallest failing run as sequence diagrams) and <name>.minimal.toml (that run as a scenario);
 when the cure is a [cures] switch, also <name>.minimal-cured.toml (that run with the switch on).")]
 pub struct DemoArgs {
@@ -42,7 +45,7 @@ pub struct DemoArgs {
     /// The seed to show. When it does not go wrong without OCC, the next one that does is shown.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
-    /// Where to write the Markdown report, the SVG and the minimal scenario.
+    /// Where to write the Markdown report, the page, the SVG and the minimal scenario.
     #[arg(long, value_name = "DIR", default_value = "reports/demo")]
     pub out: PathBuf,
     /// Colour the output.
@@ -69,7 +72,9 @@ pub fn execute(args: DemoArgs) -> Result<u8, Error> {
         &|step| spinner.set_message(step.to_owned()),
     )?;
     spinner.finish_and_clear();
+    let page = view::demo_page(&demo)?;
     demo.write()?;
+    write_file(&demo.files.html, &page)?;
     output::print(&demo.render(args.color.paint()))?;
     Ok(0)
 }

@@ -12,6 +12,7 @@ pub mod progress;
 pub mod run;
 pub mod shrink;
 pub mod sweep;
+pub mod view;
 
 use crate::harness::error::Error;
 use clap::{Parser, Subcommand};
@@ -55,6 +56,9 @@ pub enum Command {
     /// Run every schedule of a small scope within a bound of deviations from the nominal run:
     /// certify a cure for that scope, or show a race by the fewest deviations that make it.
     Explore(explore::ExploreArgs),
+    /// Write a run, or a schedule by its tape, beside its cure as one HTML page to step
+    /// through in a browser.
+    View(view::ViewArgs),
 }
 
 /// Run the parsed command; returns the exit code for a command that did its job (0, or 1 when
@@ -67,6 +71,7 @@ pub fn execute(cli: Cli) -> Result<u8, Error> {
         Command::Demo(args) => demo::execute(args),
         Command::Shrink(args) => shrink::execute(args),
         Command::Explore(args) => explore::execute(args),
+        Command::View(args) => view::execute(args),
     }
 }
 

@@ -47,11 +47,13 @@ pub const SEED_SEARCH: u64 = 1000;
 pub struct Shown {
     /// Its report.
     pub report: Report,
-    trace: Trace,
+    /// Its whole trace.
+    pub trace: Trace,
 }
 
 impl Shown {
-    fn run(scenario: &Scenario, seed: u64, occ: Occ) -> Shown {
+    /// Run `scenario` under `seed` in mode `occ`, keeping its trace.
+    pub fn run(scenario: &Scenario, seed: u64, occ: Occ) -> Shown {
         let result = run(scenario, seed, occ);
         Shown {
             report: result.report,
@@ -138,6 +140,8 @@ pub struct Files {
     /// The minimal scenario with the cure's `[cures]` switches on (written only for such a
     /// cure: a mode's cure is a flag of the same command).
     pub minimal_cured: PathBuf,
+    /// The page that steps through the race and its cure in a browser.
+    pub html: PathBuf,
 }
 
 impl Files {
@@ -148,6 +152,7 @@ impl Files {
             svg: dir.join(format!("{}.svg", scenario.name)),
             minimal: dir.join(format!("{}.minimal.toml", scenario.name)),
             minimal_cured: dir.join(format!("{}.minimal-cured.toml", scenario.name)),
+            html: dir.join(format!("{}.html", scenario.name)),
         }
     }
 }
@@ -366,6 +371,8 @@ impl Demo {
             self.files.markdown.as_path(),
             "this story, with sequence diagrams (Mermaid)",
         )];
+        let page = "the race and its cure to step through in a browser";
+        files.push((self.files.html.as_path(), page));
         if self.told.is_some() {
             files.push((
                 self.files.svg.as_path(),
@@ -609,7 +616,7 @@ fn file_name(path: &Path) -> String {
 
 /// Tell the failure: pick the ticket, tell its stories, shrink.
 #[allow(clippy::too_many_arguments)]
-fn tell(
+pub fn tell(
     scenario: &Scenario,
     (seed, race): (u64, Occ),
     failure: Failure,

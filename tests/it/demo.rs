@@ -425,6 +425,10 @@ fn the_committed_demo_files_are_what_the_demo_writes() {
     assert_eq!(committed("did-it-work.md"), demo.markdown());
     assert_eq!(committed("did-it-work.svg"), demo.svg().unwrap());
     assert_eq!(committed("did-it-work.minimal.toml"), told.minimal_toml);
+    assert_eq!(
+        committed("did-it-work.html"),
+        ticketsim::harness::view::demo_page(&demo).unwrap()
+    );
 }
 
 #[test]
@@ -443,6 +447,7 @@ fn demo_writes_its_files_and_prints_plain_text_when_piped() {
     assert!(stdout.starts_with("ticketsim demo · did-it-work · seed 4\n"));
     for file in [
         "did-it-work.md",
+        "did-it-work.html",
         "did-it-work.svg",
         "did-it-work.minimal.toml",
     ] {

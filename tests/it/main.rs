@@ -27,4 +27,5 @@ mod support;
 mod sweep;
 mod tape;
 mod trace;
+mod view;
 mod words;
