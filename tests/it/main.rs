@@ -1,5 +1,6 @@
 //! ticketsim's integration tests: one binary, one module per area.
 
+mod browser;
 mod bus;
 mod catalogue;
 mod cli;
