@@ -27,7 +27,8 @@
   var FIELD_ORDER = ['price', 'status', 'version', 'title', 'order_id', 'ticket', 'user_id'];
   var HIDDEN_FIELDS = ['t_us', 'node', 'kind', 'db', 'collection', 'by'];
   var ROW = 26;
-  var HEAD = 34;
+  var HEAD = 6;
+  var TITLE = 26;
   var GAP = 88;
 
   var state = { view: null, row: 0 };
@@ -295,6 +296,11 @@
     var side = view.sides[s];
     var width = side.lanes.length * GAP + 20;
     var height = HEAD + view.rows.length * ROW + 8;
+    // The lanes' titles stay in view above the rows as they scroll.
+    var titles = svg('svg', {
+      'class': 'lanes lanes-head', viewBox: '0 0 ' + width + ' ' + TITLE, width: width, height: TITLE,
+      'aria-hidden': 'true'
+    });
     var root = svg('svg', {
       'class': 'lanes', viewBox: '0 0 ' + width + ' ' + height, width: width, height: height,
       role: 'img',
@@ -302,16 +308,16 @@
         'the table of the whole story tells every step in words.'
     });
     var defs = svg('defs', {}, [svg('marker', {
-      id: 'head-' + s, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7,
-      orient: 'auto-start-reverse'
+      id: 'head-' + s, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8,
+      markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse'
     }, [svg('path', { d: 'M0,0 L10,5 L0,10 z', 'class': 'head' })])]);
     root.appendChild(defs);
     side.highlight = svg('rect', { 'class': 'current-row', x: 0, y: HEAD, width: width, height: ROW });
     root.appendChild(side.highlight);
     side.lanes.forEach(function (lane) {
       var x = laneX(side, lane);
-      root.appendChild(svg('text', { x: x, y: 18, 'class': 'lane-title', 'text-anchor': 'middle', text: laneTitle(lane) }));
-      root.appendChild(svg('line', { x1: x, y1: 26, x2: x, y2: height - 4, 'class': 'lane' }));
+      titles.appendChild(svg('text', { x: x, y: 18, 'class': 'lane-title', 'text-anchor': 'middle', text: laneTitle(lane) }));
+      root.appendChild(svg('line', { x1: x, y1: 0, x2: x, y2: height - 4, 'class': 'lane' }));
     });
     side.rowNodes = [];
     view.rows.forEach(function (row, r) {
@@ -344,7 +350,7 @@
       }
       g.appendChild(svg('text', { x: (x1 + x2) / 2, y: y - 4, 'text-anchor': 'middle', 'class': 'label', text: step.label + mark }));
     });
-    return el('div', { 'class': 'lanes-box', tabindex: 0, 'aria-label': 'Lanes of ' + side.title + ' (scrolls)' }, [root]);
+    return el('div', { 'class': 'lanes-box', tabindex: 0, 'aria-label': 'Lanes of ' + side.title + ' (scrolls)' }, [titles, root]);
   }
 
   function shorten(text, n) {
@@ -524,8 +530,8 @@
     var current = view.sides.map(function (side) { return side.rowNodes[row]; });
     current.forEach(function (g) {
       var box = g.ownerSVGElement.parentNode;
-      var y = HEAD + row * ROW;
-      if (y < box.scrollTop + HEAD || y > box.scrollTop + box.clientHeight - 2 * ROW) {
+      var y = TITLE + HEAD + row * ROW;
+      if (y < box.scrollTop + TITLE || y > box.scrollTop + box.clientHeight - 2 * ROW) {
         box.scrollTop = Math.max(0, y - box.clientHeight / 2);
       }
     });
