@@ -247,11 +247,25 @@ impl Browser {
         session
     }
 
-    /// Load `file` in `session` and wait until its load event.
+    /// Load `file` in `session` and wait until its load event (the new document's: a load
+    /// event of the page before, about:blank's, may still be queued, so it is dropped first
+    /// and the document's address is checked after).
     pub fn load(&mut self, session: &str, file: &Path, fragment: &str) {
         let url = format!("file://{}{fragment}", file.display());
+        self.events
+            .retain(|e| !is_event(e, session, "Page.loadEventFired"));
         self.call(Some(session), "Page.navigate", json!({ "url": url }));
         self.wait_for(session, "Page.loadEventFired");
+        let deadline = Instant::now() + TIMEOUT;
+        let loaded = "document.readyState === 'complete' ? location.href.split('#')[0] : ''";
+        let document = format!("file://{}", file.display());
+        while self.eval(session, loaded) != json!(document) {
+            assert!(
+                Instant::now() < deadline,
+                "{url} did not load within {TIMEOUT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Evaluate `expression` in `session` (awaiting a promise), and return its value; panics
@@ -286,9 +300,17 @@ impl Browser {
         }
     }
 
-    /// A PNG screenshot of `session`'s viewport.
+    /// A PNG screenshot of `session`'s viewport, in front, once its fonts are loaded and two
+    /// frames have been drawn since (a change of emulated media lays the page out again).
     pub fn screenshot(&mut self, session: &str) -> Vec<u8> {
         use base64::Engine as _;
+        // A page behind another draws no frames: bring it to the front first.
+        self.call(Some(session), "Page.bringToFront", json!({}));
+        self.eval(
+            session,
+            "document.fonts.ready.then(() => new Promise((done) => \
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)))))",
+        );
         let shot = self.call(
             Some(session),
             "Page.captureScreenshot",
