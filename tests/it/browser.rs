@@ -389,6 +389,32 @@ fn every_catalogue_page_loads_and_steps_to_its_end_with_every_mark_in_words() {
             serde_json::json!([]),
             "{name}: a mark without its word"
         );
+        if name == "double-reservation" {
+            // An invariant's status at every step: it holds until the step where it breaks,
+            // which a button goes to.
+            browser.load(&session, &page, "");
+            let race = "[data-side=race] [data-check=at-most-one-active-order]";
+            let status = format!("document.querySelector('{race}').dataset.status");
+            assert_eq!(browser.eval(&session, &status), "holds");
+            click(
+                &mut browser,
+                &session,
+                "[data-jump=at-most-one-active-order]",
+            );
+            assert_eq!(browser.eval(&session, &status), "fails");
+            let said = browser.eval(
+                &session,
+                &format!("document.querySelector('{race}').textContent"),
+            );
+            assert!(
+                said.as_str()
+                    .unwrap()
+                    .contains("reserved by 2 orders at once"),
+                "{said}"
+            );
+            click(&mut browser, &session, "[data-go=prev]");
+            assert_eq!(browser.eval(&session, &status), "holds", "not before");
+        }
         no_errors(&browser, &session, &name);
     }
 }

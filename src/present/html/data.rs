@@ -160,7 +160,11 @@ impl SideData {
             versioned: side.report.occ.versioned(),
             reproduce: side.reproduce.clone(),
             outcome: outcome(side.report),
-            outcome_kind: side.report.outcome.as_str(),
+            outcome_kind: if side.report.violations.iter().any(|v| v.is_invariant()) {
+                "violated"
+            } else {
+                side.report.outcome.as_str()
+            },
             ending: story.ending.clone(),
             checks: checks(side.report, &story, ticket),
             records,

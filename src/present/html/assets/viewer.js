@@ -427,6 +427,22 @@
         onclick: function () { go(row); }
       });
     });
+    // And to where each check other than the stale write (marked already) first breaks.
+    var broken = {};
+    view.sides.forEach(function (side) {
+      side.checks.forEach(function (c) {
+        if (c.id === 'stale' || !has(c.at_us)) return;
+        var row = brokenRow(view, side, c.at_us);
+        if (row >= 0 && (!has(broken[c.id]) || row < broken[c.id].row)) broken[c.id] = { row: row, name: c.name };
+      });
+    });
+    Object.keys(broken).sort().forEach(function (id) {
+      var at = broken[id];
+      jumps.push(el('button', {
+        type: 'button', 'data-jump': id, text: 'Go to where “' + at.name + '” breaks',
+        onclick: function () { go(at.row); }
+      }));
+    });
     function button(what, label, to) {
       return el('button', { type: 'button', 'data-go': what, text: label, onclick: function () { go(to()); } });
     }
@@ -438,6 +454,15 @@
       button('last', 'Last \u00bb', function () { return n - 1; }),
       ui.where
     ].concat(jumps, [el('p', { 'class': 'hint', text: 'Keys: \u2190 and \u2192 step back and on, Home and End go to the first and last step.' })]));
+  }
+
+  // The first row at which `side`'s last step is at or after `at_us` (the last row if none).
+  function brokenRow(view, side, at_us) {
+    for (var r = 0; r < view.rows.length; r++) {
+      var i = side.last[r];
+      if (i >= 0 && side.steps[i].t >= at_us) return r;
+    }
+    return view.rows.length - 1;
   }
 
   function firstRow(view, mark) {
