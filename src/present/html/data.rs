@@ -4,10 +4,12 @@
 //! rows. The page draws and folds these; it recomputes nothing of the model.
 //!
 //! Records are kept whole and generic: the page finds lanes, databases and messages in their
-//! fields (`node`, `db`, `subject`, `seq`, `replica`, `by`), so a record kind or a node this
-//! file has never heard of still shows, as a plain labelled step.
+//! fields (`node`, `db`, `collection`, `subject`, `seq`, `replica`, `by`), so a record kind or a
+//! node this file has never heard of still shows, as a plain labelled step. A record the story
+//! tells is kept whatever it names: the later services' records about one of the ticket's
+//! orders (a payment saved, a job stalled) carry only the order.
 
-use crate::check::findings::Outcome;
+use crate::check::findings::{Outcome, Violation};
 use crate::model::documents::TicketId;
 use crate::present::html::align::{align, Keyed};
 use crate::present::html::page::{Side, View};
@@ -15,10 +17,16 @@ use crate::present::report::Report;
 use crate::present::story::{format_ms, Mark, Story};
 use crate::present::summary::{describe_violation, differ};
 use crate::scenario::expect::Invariant;
+use crate::sim::record::Event;
 use crate::sim::trace::Trace;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeSet;
+
+/// The collections whose copies a run's outcome compares (converged or diverged): the
+/// tickets, in the tickets and orders databases. An order's copy in the payments database is
+/// that service's own view: the page shows where it differs, and checks nothing of it.
+pub(super) const COMPARED: [&str; 1] = ["tickets"];
 
 /// The whole page's data.
 #[derive(Serialize)]
@@ -26,6 +34,8 @@ pub(super) struct PageData {
     pub(super) title: String,
     pub(super) description: String,
     pub(super) made_by: String,
+    /// [`COMPARED`].
+    pub(super) compared: Vec<&'static str>,
     pub(super) views: Vec<ViewData>,
 }
 
@@ -70,7 +80,8 @@ struct SideData {
 }
 
 /// One step of the story: the record it tells (an index into the side's records), and its
-/// words.
+/// words; `word`, when present, says its mark in words instead of the page's word for the
+/// mark.
 #[derive(Serialize)]
 struct StepData {
     r: usize,
@@ -80,6 +91,8 @@ struct StepData {
     text: String,
     label: String,
     mark: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    word: Option<&'static str>,
 }
 
 /// A check, and when it was first broken in the run (never, when `at_us` is absent).
@@ -152,6 +165,7 @@ impl SideData {
                 text: step.text.clone(),
                 label: step.label.clone(),
                 mark: mark_name(step.mark),
+                word: mark_word(step.mark, &records[index[i]]),
             })
             .collect();
         SideData {
@@ -166,7 +180,7 @@ impl SideData {
                 side.report.outcome.as_str()
             },
             ending: story.ending.clone(),
-            checks: checks(side.report, &story, ticket),
+            checks: checks(side.report, side.trace, &story, ticket),
             records,
             steps,
         }
@@ -182,6 +196,14 @@ fn mark_name(mark: Mark) -> &'static str {
         Mark::Applied => "applied",
         Mark::Fault => "fault",
     }
+}
+
+/// The word for a step's mark, when the page's own word for it would be wrong: the cure
+/// applied is an event applied in order, save a record that writes nothing (a refund, when a
+/// status guard cures a late payment), which is the cure all the same.
+fn mark_word(mark: Mark, record: &Value) -> Option<&'static str> {
+    let writes = record.get("kind").and_then(Value::as_str) == Some("db.write");
+    (mark == Mark::Applied && !writes).then_some("CURED")
 }
 
 /// The records of `trace` that concern `ticket` (those naming it, and those about a message
@@ -271,7 +293,7 @@ fn outcome(report: &Report) -> String {
 /// Every check the page shows a status for, with when each was first broken on `ticket`: no
 /// stale write (from the story's marks), each invariant, and settling (a redelivery loop).
 /// Whether the copies agree so far the page reads from the databases' records itself.
-fn checks(report: &Report, story: &Story, ticket: TicketId) -> Vec<CheckData> {
+fn checks(report: &Report, trace: &Trace, story: &Story, ticket: TicketId) -> Vec<CheckData> {
     let stale = story.steps.iter().find(|s| s.mark == Mark::Stale);
     let mut out = vec![CheckData {
         id: "stale".to_owned(),
@@ -280,12 +302,8 @@ fn checks(report: &Report, story: &Story, ticket: TicketId) -> Vec<CheckData> {
         at_us: stale.map(|s| s.t_us),
         broken: stale.map(|s| format!("{} {}", s.actor.name(), s.text)),
     }];
-    let about = |v: &&crate::check::findings::Violation| v.ticket().is_none_or(|t| t == ticket);
-    let when = |v: &crate::check::findings::Violation| {
-        serde_json::to_value(v)
-            .ok()
-            .and_then(|j| j.get("t_us").and_then(Value::as_u64))
-    };
+    let about = |v: &&Violation| v.ticket().is_none_or(|t| t == ticket);
+    let when = |v: &Violation| broken_at(v, trace);
     for invariant in Invariant::ALL {
         let first = report
             .violations
@@ -322,6 +340,22 @@ fn checks(report: &Report, story: &Story, ticket: TicketId) -> Vec<CheckData> {
     out
 }
 
+/// When `v` first holds in the run whose trace is `trace`: its own time; for a paid order
+/// found not complete at quiescence, the later of its payment and the last write of its
+/// status (from then on it stays paid and not complete).
+fn broken_at(v: &Violation, trace: &Trace) -> Option<u64> {
+    if let Violation::PaidOrderNotComplete { order, paid_us, .. } = v {
+        let written = trace.records().iter().rev().find_map(|r| match r.event {
+            Event::OrderWrite { order: o, .. } if o == *order => Some(r.t_us),
+            _ => None,
+        });
+        return Some(written.map_or(*paid_us, |t| t.max(*paid_us)));
+    }
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|j| j.get("t_us").and_then(Value::as_u64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,5 +379,49 @@ mod tests {
         );
         let unknown = json!({"kind": "payment:charged", "node": "payments"});
         assert_eq!(event_key(&unknown), "payment:charged|payments||");
+    }
+
+    #[test]
+    fn the_cure_applied_is_cured_where_it_writes_nothing() {
+        let save = json!({"kind": "db.write", "db": "orders", "ticket": 1});
+        let refund = json!({"kind": "refund", "charge": 3, "order": 2, "ticket": 1});
+        assert_eq!(mark_word(Mark::Applied, &save), None);
+        assert_eq!(mark_word(Mark::Applied, &refund), Some("CURED"));
+        assert_eq!(mark_word(Mark::Refused, &refund), None);
+    }
+
+    #[test]
+    fn a_paid_order_not_complete_breaks_once_paid_and_last_written() {
+        use crate::model::documents::OrderStatus;
+        use crate::model::events::Subject;
+        use crate::model::http::Cause;
+        use crate::model::node::Node;
+        use crate::model::store::Db;
+        use crate::sim::record::{OrdersCollection, Record};
+        let cancelled = |t_us| Record {
+            t_us,
+            node: Node::Orders(1),
+            event: Event::OrderWrite {
+                db: Db::Orders,
+                collection: OrdersCollection,
+                by: Cause::Message(Subject::ExpirationComplete, 1),
+                order: 2,
+                version: 1,
+                status: OrderStatus::Cancelled,
+                ticket: 1,
+                user_id: 1,
+            },
+        };
+        let v = Violation::PaidOrderNotComplete {
+            ticket: 1,
+            order: 2,
+            status: OrderStatus::Cancelled,
+            paid_us: 5_000,
+        };
+        let mut trace = Trace::with_capacity(1);
+        trace.push(&cancelled(3_000));
+        assert_eq!(broken_at(&v, &trace), Some(5_000), "cancelled, then paid");
+        trace.push(&cancelled(9_000));
+        assert_eq!(broken_at(&v, &trace), Some(9_000), "paid, then cancelled");
     }
 }

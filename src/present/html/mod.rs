@@ -8,7 +8,8 @@
 //! records into each database's copy of the ticket, the bus's pending messages and the checks'
 //! status at every step, and recomputes nothing of the model ([`data`] says what is carried).
 //!
-//! Everything is inline (the style and the script are `assets/`, included at build time): no
+//! Everything is inline (the style and the scripts are `assets/`, included at build time: the
+//! fold of the records into each step's state in `fold.js`, the drawing in `viewer.js`): no
 //! server, no network, and the same runs give the same bytes.
 
 mod align;
@@ -17,10 +18,14 @@ mod page;
 
 pub use crate::present::html::page::{Page, Side, View};
 
-use crate::present::html::data::{PageData, ViewData};
+use crate::present::html::data::{PageData, ViewData, COMPARED};
 
 /// The page's style.
 const CSS: &str = include_str!("assets/viewer.css");
+
+/// The fold of a run's records into the state at each step: lanes, documents, pending
+/// messages, whether the copies agree.
+const FOLD: &str = include_str!("assets/fold.js");
 
 /// The page's script: it reads the data and draws everything.
 const JS: &str = include_str!("assets/viewer.js");
@@ -31,6 +36,7 @@ pub fn render(page: &Page) -> String {
         title: page.title.clone(),
         description: page.description.clone(),
         made_by: page.made_by.clone(),
+        compared: COMPARED.to_vec(),
         views: page.views.iter().map(ViewData::of).collect(),
     };
     let json = serde_json::to_string(&data).expect("the page's data serializes");
@@ -49,7 +55,7 @@ pub fn render(page: &Page) -> String {
          </header>\n<main id=\"main\">\n<noscript><p>This page draws the run with its script, \
          which is inline and needs no network; turn scripts on to step through it.</p></noscript>\n\
          </main>\n<script type=\"application/json\" id=\"ticketsim-data\">{}</script>\n\
-         <script>\n{JS}</script>\n</body>\n</html>\n",
+         <script>\n{FOLD}</script>\n<script>\n{JS}</script>\n</body>\n</html>\n",
         script_safe(&json)
     )
 }

@@ -2,11 +2,11 @@
 //
 // It reads the page's data (the #ticketsim-data element: for each view, each run's trace
 // records about the ticket followed, the story's steps and the checks) and draws the lanes and
-// arrows, the step controls, and at every step each database's copy of the ticket, the bus's
-// pending messages and every check's status. Everything is found in the records' own fields
-// (node, db, subject, seq, replica, by), so a node, a database or a record kind it does not
-// know still shows: an unknown kind is a note labelled with its name. Nothing of the model is
-// recomputed: the state at a step is the fold of the records up to it.
+// arrows, the step controls, and at every step each database's copy of the ticket (and of its
+// orders and payments), the bus's pending messages and every check's status. What those are at
+// a step is fold.js's (TicketsimFold): the fold of the records up to it, found in the records'
+// own fields, so a node, a database or a record kind it does not know still shows; an unknown
+// kind is a note labelled with its name. Nothing of the model is recomputed.
 (function () {
   'use strict';
 
@@ -24,12 +24,16 @@
     fails: '\u2717 FAILS',
     waiting: '\u2026 not settled yet'
   };
-  var FIELD_ORDER = ['price', 'status', 'version', 'title', 'order_id', 'ticket', 'user_id'];
-  var HIDDEN_FIELDS = ['t_us', 'node', 'kind', 'db', 'collection', 'by'];
   var ROW = 26;
   var HEAD = 6;
   var TITLE = 26;
+  // The room between lanes; past eight lanes it narrows to fit about NARROW pixels, down to
+  // GAP_MIN, and the lanes box scrolls sideways to keep each step's lanes in view.
   var GAP = 88;
+  var GAP_MIN = 56;
+  var NARROW = 640;
+  var F = TicketsimFold;
+  var has = F.has;
 
   var state = { view: null, row: 0 };
   var ui = {};
@@ -64,15 +68,7 @@
     });
   }
 
-  function has(value) {
-    return value !== null && value !== undefined;
-  }
-
-  // ---- Lanes and arrows, from the records' fields -------------------------------------------
-
-  function dbLane(db) {
-    return 'db:' + db;
-  }
+  // ---- Drawing ---------------------------------------------------------------------------------
 
   function laneTitle(lane) {
     if (lane.slice(0, 3) === 'db:') return lane.slice(3) + ' database';
@@ -80,221 +76,27 @@
     return lane;
   }
 
-  // How a record is drawn: a message from one lane to another, or a note over one lane.
-  function arrowOf(rec) {
-    var kind = rec.kind;
-    var node = rec.node;
-    if (typeof rec.db === 'string') {
-      var failed = kind.indexOf('conflict') >= 0;
-      return { from: node, to: dbLane(rec.db), style: failed ? 'cross' : 'solid' };
-    }
-    if (kind === 'publish') return { from: node, to: 'bus', style: 'solid' };
-    if (kind === 'deliver') return { from: 'bus', to: node, style: 'solid' };
-    if (kind === 'lost' && rec.replica) return { from: 'bus', to: rec.replica, style: 'cross' };
-    if (kind === 'ack' || kind === 'drop') return { from: node, to: 'bus', style: 'dashed' };
-    if (kind === 'nack' || kind === 'ack-lost') {
-      return { from: rec.replica || node, to: 'bus', style: 'cross' };
-    }
-    return { note: typeof rec.target === 'string' ? rec.target : node };
+  // A step's mark in words: the page's word for it, or the step's own (a refund is the cure,
+  // not an event applied in order).
+  function markWord(step) {
+    return MARKS[step.mark] ? step.word || MARKS[step.mark].word : '';
   }
 
-  // The lanes of a run, as its steps bring them in: the services and NATS (second), then each
-  // database, beside the first lane when that lane writes it first, else at the far end.
-  function lanesOf(side) {
-    var nodes = [];
-    var dbs = [];
-    var writer = {};
-    side.steps.forEach(function (step) {
-      var a = arrowOf(side.records[step.r]);
-      [a.note, a.from, a.to].forEach(function (lane) {
-        if (!lane) return;
-        if (lane.slice(0, 3) === 'db:') {
-          if (dbs.indexOf(lane) < 0) {
-            dbs.push(lane);
-            writer[lane] = a.from;
-          }
-        } else if (nodes.indexOf(lane) < 0) nodes.push(lane);
-      });
-    });
-    var bus = nodes.indexOf('bus');
-    if (bus > 1) {
-      nodes.splice(bus, 1);
-      nodes.splice(1, 0, 'bus');
-    }
-    // Numbered members of one group (orders-3, orders-1) side by side, in number order.
-    var group = function (lane) { return lane.replace(/-\d+$/, ''); };
-    var number = function (lane) { var m = /-(\d+)$/.exec(lane); return m ? Number(m[1]) : 0; };
-    var groups = [];
-    nodes.forEach(function (lane) { if (groups.indexOf(group(lane)) < 0) groups.push(group(lane)); });
-    nodes.sort(function (a, b) {
-      var d = groups.indexOf(group(a)) - groups.indexOf(group(b));
-      return d !== 0 ? d : number(a) - number(b);
-    });
-    var left = dbs.filter(function (d) { return writer[d] === nodes[0]; });
-    var right = dbs.filter(function (d) { return writer[d] !== nodes[0]; });
-    return left.concat(nodes, right);
-  }
-
-  // ---- The state at a step: the fold of the records up to it --------------------------------
-
-  function messageKey(subject, seq) {
-    return subject + ' #' + seq;
-  }
-
-  function docFields(rec, idField) {
-    var keys = Object.keys(rec).filter(function (k) {
-      return HIDDEN_FIELDS.indexOf(k) < 0 && k !== idField;
-    });
-    keys.sort(function (a, b) {
-      var ia = FIELD_ORDER.indexOf(a);
-      var ib = FIELD_ORDER.indexOf(b);
-      if (ia < 0) ia = FIELD_ORDER.length;
-      if (ib < 0) ib = FIELD_ORDER.length;
-      return ia !== ib ? ia - ib : (a < b ? -1 : a > b ? 1 : 0);
-    });
-    return keys.map(function (k) { return [k, rec[k]]; });
-  }
-
-  function payloadWords(rec) {
-    var parts = [];
-    if (has(rec.price)) parts.push('price ' + rec.price);
-    if (has(rec.status)) parts.push(String(rec.status));
-    if (has(rec.order)) parts.push('order ' + rec.order);
-    if (has(rec.version)) parts.push('version ' + rec.version);
-    return parts.join(', ');
-  }
-
-  function fold(side, upto) {
-    var docs = [];
-    var docAt = {};
-    var messages = [];
-    var byKey = {};
-    var acked = 0;
-    function setMessage(key, status, words, holder) {
-      var m = byKey[key];
-      if (!m) return;
-      m.status = status;
-      m.words = words;
-      if (holder !== undefined) m.holder = holder;
-    }
-    for (var i = 0; i <= upto; i++) {
-      var rec = side.records[i];
-      var kind = rec.kind;
-      var key = has(rec.subject) && has(rec.seq) ? messageKey(rec.subject, rec.seq) : null;
-      if (kind === 'db.write' && typeof rec.db === 'string') {
-        var collection = rec.collection || 'tickets';
-        var idField = collection.replace(/s$/, '');
-        var id = has(rec[idField]) ? rec[idField] : rec.id;
-        var docKey = rec.db + '/' + collection + '/' + id;
-        if (!docAt[docKey]) {
-          docAt[docKey] = { db: rec.db, collection: idField, id: id, key: docKey };
-          docs.push(docAt[docKey]);
-        }
-        docAt[docKey].fields = docFields(rec, idField);
-        docAt[docKey].at = i;
-      }
-      if (kind === 'publish' && key) {
-        byKey[key] = {
-          key: key, what: payloadWords(rec), status: 'published',
-          words: 'published by ' + rec.node + ', not yet sent', holder: null
-        };
-        messages.push(byKey[key]);
-      } else if (kind === 'duplicate' && key && byKey[messageKey(rec.subject, rec.of)]) {
-        byKey[key] = {
-          key: key, what: byKey[messageKey(rec.subject, rec.of)].what, status: 'published',
-          words: 'a second copy of #' + rec.of + ', as if its publisher retried', holder: null
-        };
-        messages.push(byKey[key]);
-      } else if (kind === 'send') {
-        setMessage(key, 'sent', 'sent to ' + rec.replica + ', not yet acked', rec.replica);
-      } else if (kind === 'redeliver') {
-        setMessage(key, 'sent', 'sent again to ' + rec.replica + ' (delivery ' + rec.attempt +
-          '), not yet acked', rec.replica);
-      } else if (kind === 'deliver') {
-        setMessage(key, 'handling', rec.node + ' is handling it, not yet acked', rec.node);
-      } else if (kind === 'lost') {
-        setMessage(key, 'lost', 'lost on its way to ' + rec.replica +
-          ': NATS sends it again after the ack wait', rec.replica);
-      } else if (kind === 'nack') {
-        setMessage(key, 'refused', 'REFUSED by ' + (rec.replica || rec.node) +
-          ' (' + rec.reason + '), not acked: NATS sends it again after the ack wait');
-      } else if (kind === 'ack-lost') {
-        setMessage(key, 'refused', 'acked by ' + (rec.replica || rec.node) +
-          ', but the ack was lost: NATS sends it again after the ack wait');
-      } else if (kind === 'redelivery-loop') {
-        setMessage(key, 'stuck', 'given up after ' + rec.deliveries + ' deliveries, never acked');
-      } else if ((kind === 'ack' || kind === 'drop') && byKey[key]) {
-        messages.splice(messages.indexOf(byKey[key]), 1);
-        delete byKey[key];
-        acked += 1;
-      } else if (typeof rec.by === 'string' && byKey[rec.by.replace('#', ' #')]) {
-        var by = rec.by.replace('#', ' #');
-        if (kind === 'db.write') {
-          setMessage(by, 'applied', 'applied by ' + rec.node + ', not yet acked');
-        } else {
-          setMessage(by, 'refused', 'its write failed at ' + rec.node + ' (' + rec.error +
-            '), not acked');
-        }
-      }
-    }
-    return { docs: docs, messages: messages, acked: acked };
-  }
-
-  // Whether each document held in more than one database agrees with its first copy, on the
-  // fields both hold (versions only when the run versions documents).
-  function copiesCheck(side, st) {
-    var groups = {};
-    var order = [];
-    st.docs.forEach(function (d) {
-      var k = d.collection + ' ' + d.id;
-      if (!groups[k]) {
-        groups[k] = [];
-        order.push(k);
-      }
-      groups[k].push(d);
-    });
-    var differences = [];
-    var copies = 0;
-    order.forEach(function (k) {
-      var source = groups[k][0];
-      var own = {};
-      source.fields.forEach(function (f) { own[f[0]] = f[1]; });
-      groups[k].slice(1).forEach(function (copy) {
-        copies += 1;
-        copy.fields.forEach(function (f) {
-          if (!(f[0] in own) || (f[0] === 'version' && !side.versioned)) return;
-          if (JSON.stringify(own[f[0]]) !== JSON.stringify(f[1])) {
-            differences.push(k + ': ' + f[0] + ' ' + f[1] + ' in the ' + copy.db +
-              ' database, ' + own[f[0]] + ' in the ' + source.db + ' database');
-          }
-        });
-      });
-    });
-    var coming = st.messages.filter(function (m) { return m.status !== 'applied'; }).length;
-    if (copies === 0) return ['waiting', 'no copy yet'];
-    if (differences.length === 0) return ['holds', 'the copies agree'];
-    var said = differences.join('; ');
-    if (coming > 0) {
-      return ['waiting', 'they differ (' + said + '), with ' + coming + ' message' +
-        (coming === 1 ? '' : 's') + ' still to be applied'];
-    }
-    return ['fails', 'they differ (' + said + '), and no message on its way will change that'];
-  }
-
-  // ---- Drawing ---------------------------------------------------------------------------------
-
-  function badge(mark) {
-    if (!MARKS[mark]) return null;
-    return el('span', { 'class': 'badge mark-' + mark, text: MARKS[mark].sign + ' ' + MARKS[mark].word });
+  function badge(step) {
+    if (!MARKS[step.mark]) return null;
+    return el('span', { 'class': 'badge mark-' + step.mark, text: MARKS[step.mark].sign + ' ' + markWord(step) });
   }
 
   function laneX(side, lane) {
-    return 10 + side.lanes.indexOf(lane) * GAP + GAP / 2;
+    return side.pad + side.lanes.indexOf(lane) * side.gap + side.gap / 2;
   }
 
   function diagram(view, s) {
     var side = view.sides[s];
-    var width = side.lanes.length * GAP + 20;
+    var n = side.lanes.length;
+    var gap = side.gap = n > 8 ? Math.max(GAP_MIN, Math.floor(NARROW / n)) : GAP;
+    side.pad = gap < GAP ? 30 : 10;
+    var width = n * gap + 2 * side.pad;
     var height = HEAD + view.rows.length * ROW + 8;
     // The lanes' titles stay in view above the rows as they scroll.
     var titles = svg('svg', {
@@ -314,12 +116,15 @@
     root.appendChild(defs);
     side.highlight = svg('rect', { 'class': 'current-row', x: 0, y: HEAD, width: width, height: ROW });
     root.appendChild(side.highlight);
-    side.lanes.forEach(function (lane) {
+    side.lanes.forEach(function (lane, k) {
       var x = laneX(side, lane);
-      titles.appendChild(svg('text', { x: x, y: 18, 'class': 'lane-title', 'text-anchor': 'middle', text: laneTitle(lane) }));
+      // Narrowed lanes take their titles on two rows, every other one on each.
+      var y = gap < GAP ? 11 + (k % 2) * 12 : 18;
+      titles.appendChild(svg('text', { x: x, y: y, 'class': 'lane-title', 'text-anchor': 'middle', text: laneTitle(lane) }));
       root.appendChild(svg('line', { x1: x, y1: 0, x2: x, y2: height - 4, 'class': 'lane' }));
     });
     side.rowNodes = [];
+    side.spans = [];
     view.rows.forEach(function (row, r) {
       var i = row[s];
       var g = svg('g', { 'class': 'row' });
@@ -327,15 +132,18 @@
       root.appendChild(g);
       if (!has(i)) return;
       var step = side.steps[i];
-      var a = arrowOf(side.records[step.r]);
+      var a = F.arrowOf(side.records[step.r]);
+      var xs = [a.note, a.from, a.to].filter(has).map(function (lane) { return laneX(side, lane); });
+      side.spans[r] = [Math.min.apply(null, xs) - gap, Math.max.apply(null, xs) + gap];
       var y = HEAD + r * ROW + ROW / 2 + 5;
       var mark = MARKS[step.mark] ? ' ' + MARKS[step.mark].sign : '';
       g.setAttribute('class', 'row mark-' + step.mark);
       g.appendChild(svg('title', { text: step.time + ' ' + step.actor + ' ' + step.text }));
       if (has(a.note) || a.from === a.to) {
         var x = laneX(side, a.note || a.from);
-        g.appendChild(svg('rect', { x: x - GAP / 2 + 4, y: y - 9, width: GAP - 8, height: 16, rx: 3, 'class': 'note' }));
-        g.appendChild(svg('text', { x: x, y: y + 3, 'text-anchor': 'middle', 'class': 'label', text: shorten(step.label, 20) + mark }));
+        g.appendChild(svg('rect', { x: x - gap / 2 + 4, y: y - 9, width: gap - 8, height: 16, rx: 3, 'class': 'note' }));
+        var room = Math.round(gap * 20 / GAP);
+        g.appendChild(svg('text', { x: x, y: y + 3, 'text-anchor': 'middle', 'class': 'label', text: shorten(step.label, room) + mark }));
         return;
       }
       var x1 = laneX(side, a.from);
@@ -394,7 +202,7 @@
         var step = side.steps[i];
         append(tr, [
           el('td', { 'class': 'time', text: step.time }),
-          el('td', { 'class': 'mark-' + step.mark }, [badge(step.mark), ' ', el('b', { text: step.actor }), ' ' + step.text])
+          el('td', { 'class': 'mark-' + step.mark }, [badge(step), ' ', el('b', { text: step.actor }), ' ' + step.text])
         ]);
       });
       view.rowNodes.push(tr);
@@ -479,7 +287,7 @@
     var view = data.views[index];
     state.view = view;
     view.sides.forEach(function (side) {
-      side.lanes = lanesOf(side);
+      side.lanes = F.lanesOf(side);
       side.last = [];
     });
     var seen = view.sides.map(function () { return -1; });
@@ -523,7 +331,7 @@
     view.sides.forEach(function (side, s) {
       var i = view.rows[row][s];
       var at = side.last[row];
-      var st = fold(side, at >= 0 ? side.steps[at].r : -1);
+      var st = F.fold(side, at >= 0 ? side.steps[at].r : -1);
       drawNow(view, side, i, at, last);
       drawDatabases(view, side, st, at);
       drawBus(view, side, st);
@@ -533,7 +341,7 @@
       if (has(i)) {
         times.push(side.steps[i].time);
         said.push(side.title + ': ' + side.steps[i].actor + ' ' + side.steps[i].text +
-          (MARKS[side.steps[i].mark] ? ' (' + MARKS[side.steps[i].mark].word + ')' : ''));
+          (MARKS[side.steps[i].mark] ? ' (' + markWord(side.steps[i]) + ')' : ''));
       } else {
         said.push(side.title + ': nothing happens to the ticket here.');
       }
@@ -552,12 +360,27 @@
     } catch (e) {
       // A page opened from a file may refuse to change its address; the step is shown anyway.
     }
-    var current = view.sides.map(function (side) { return side.rowNodes[row]; });
-    current.forEach(function (g) {
-      var box = g.ownerSVGElement.parentNode;
+    // The lanes scroll to the step at the next frame: measuring the boxes now would lay the
+    // page out at every step, however fast the steps come.
+    if (!ui.scrolling) {
+      ui.scrolling = true;
+      requestAnimationFrame(keepInView);
+    }
+  }
+
+  // Each side's lanes scrolled so that the current step's row and lanes are in view.
+  function keepInView() {
+    ui.scrolling = false;
+    var row = state.row;
+    state.view.sides.forEach(function (side) {
+      var box = side.rowNodes[row].ownerSVGElement.parentNode;
       var y = TITLE + HEAD + row * ROW;
       if (y < box.scrollTop + TITLE || y > box.scrollTop + box.clientHeight - 2 * ROW) {
         box.scrollTop = Math.max(0, y - box.clientHeight / 2);
+      }
+      var span = side.spans[row];
+      if (span && (span[0] < box.scrollLeft || span[1] > box.scrollLeft + box.clientWidth)) {
+        box.scrollLeft = Math.max(0, (span[0] + span[1] - box.clientWidth) / 2);
       }
     });
   }
@@ -566,8 +389,8 @@
     var parts = [];
     if (has(i)) {
       var step = side.steps[i];
-      parts.push(el('p', { 'class': 'sentence mark-' + step.mark, 'data-mark': step.mark }, [
-        badge(step.mark), ' ', el('span', { 'class': 'time', text: step.time }), ' ',
+      parts.push(el('p', { 'class': 'sentence mark-' + step.mark, 'data-mark': step.mark, 'data-word': markWord(step) }, [
+        badge(step), ' ', el('span', { 'class': 'time', text: step.time }), ' ',
         el('b', { text: step.actor }), ' ' + step.text]));
     } else {
       var before = at >= 0 ? side.steps[at] : null;
@@ -583,6 +406,12 @@
     var justNow = at >= 0 ? side.steps[at].r : -1;
     var rows = st.docs.map(function (d) {
       var fresh = d.at === justNow;
+      // A copy the checks do not compare (an order's, in the payments database) says where it
+      // differs from its source.
+      var differs = d.source && data.compared.indexOf(d.set) < 0 ? F.differences(side, d).map(function (f) {
+        return f[0].replace('_', ' ') + ' ' + f[2] + ' in the ' + d.source.db + ' database';
+      }) : [];
+      var now = (fresh ? ['just written'] : []).concat(differs.length ? ['differs: ' + differs.join(', ')] : []);
       return el('tr', { 'data-doc': d.key, 'class': fresh ? 'fresh' : null }, [
         el('th', { scope: 'row', text: d.db + ' database' }),
         el('td', { text: d.collection + ' ' + d.id }),
@@ -590,7 +419,7 @@
           return el('span', { 'class': 'field', 'data-field': f[0] }, [
             (k ? ' \u00b7 ' : '') + f[0].replace('_', ' ') + ' ', el('b', { text: String(f[1]) })]);
         })),
-        el('td', { text: fresh ? 'just written' : '' })
+        el('td', { 'data-differs': differs.length > 0, text: now.join('; ') })
       ]);
     });
     var table = rows.length ? el('table', {}, [
@@ -603,8 +432,10 @@
 
   function drawBus(view, side, st) {
     var items = st.messages.map(function (m) {
-      return el('li', { 'data-message': m.key, 'data-status': m.status }, [
-        el('b', { text: m.key }), m.what ? ' (' + m.what + ')' : '', ': ' + m.words]);
+      // A message sent to several services' groups is pending in each until each acks it.
+      var each = m.msg.groups.length > 1 ? ' for ' + m.group : '';
+      return el('li', { 'data-message': m.key, 'data-group': m.group, 'data-status': m.status }, [
+        el('b', { text: m.key }), m.what ? ' (' + m.what + ')' : '', each + ': ' + m.words]);
     });
     var list = items.length ? el('ul', {}, items)
       : el('p', { text: 'Nothing pending: every message about ticket ' + view.ticket + ' so far is acked.' });
@@ -613,7 +444,7 @@
 
   function drawChecks(view, side, st, at, last) {
     var t = at >= 0 ? side.steps[at].t : -1;
-    var copies = copiesCheck(side, st);
+    var copies = F.copiesCheck(side, st, data.compared);
     var items = [check('copies', 'the copies agree (converged so far)', copies[0], copies[1])];
     side.checks.forEach(function (c) {
       var broken = has(c.at_us) && (last || t >= c.at_us);
