@@ -3,11 +3,14 @@
 //! error; stepping to the stale write shows the orders database's stale price and the check
 //! failing while the cure's side shows its refusal; the keys step; the smallest failing run
 //! loads from its button and from a link; a screenshot is not blank, in light and in dark; and
-//! every catalogue scenario's page loads and steps to its end without an error.
+//! every catalogue scenario's page loads and steps through every step to its end without an
+//! error; and the later services' pages show their lanes, documents, steps and checks
+//! ([`later`]).
 //!
 //! Without Chromium these tests fail, saying how to install it: they never pass unrun.
 
 mod cdp;
+mod later;
 
 use crate::support::*;
 use cdp::Browser;
@@ -124,10 +127,11 @@ fn the_demo_page_loads_offline_with_no_console_error() {
           for (const b of document.querySelectorAll('nav [data-view]')) {
             b.click();
             let n = 1;
-            while (!document.querySelector('#where').textContent.startsWith('Step ' + n + ' of ' + n)) {
+            for (;;) {
+              const [, at, of] = /^Step (\d+) of (\d+)/.exec(document.querySelector('#where').textContent);
+              if (at === of || n > 10000) break;
               document.querySelector('[data-go=next]').click();
               n += 1;
-              if (n > 10000) break;
             }
             counts.push([b.dataset.view, n]);
           }
@@ -352,71 +356,92 @@ fn a_screenshot_is_not_blank_in_light_or_dark_and_printing_hides_the_controls() 
     no_errors(&browser, &session, "screenshots");
 }
 
+/// Every catalogue scenario's page, every view, every step: no error, every marked sentence
+/// with its word; each invariant broken in the race holds until its button's step (shown on
+/// double-reservation and on the later services' pages, whose lanes, documents and steps
+/// [`later`] checks from what the walk saw of the seed's view).
 #[test]
 fn every_catalogue_page_loads_and_steps_to_its_end_with_every_mark_in_words() {
     let mut browser = Browser::start();
     let session = browser.open(1280, 900);
-    for file in catalogue_files() {
-        let name = file.file_stem().unwrap().to_str().unwrap().to_owned();
-        let page = page_of(&name, "catalogue");
+    let mut later = Vec::new();
+    // The pages are built on a thread of their own while the browser walks the one before.
+    let (built, pages) = std::sync::mpsc::sync_channel(1);
+    let builder = std::thread::spawn(move || {
+        for file in catalogue_files() {
+            let name = file.file_stem().unwrap().to_str().unwrap().to_owned();
+            let page = page_of(&name, "catalogue");
+            if built.send((name, page)).is_err() {
+                break;
+            }
+        }
+    });
+    for (name, page) in pages {
         browser.load(&session, &page, "");
-        let checked = browser.eval(
-            &session,
-            r#"(() => {
-              const words = { stale: 'STALE WRITE', refused: 'REFUSED', applied: 'APPLIED IN ORDER', fault: 'FAULT' };
-              const bad = [];
-              let rows = 0;
-              for (const b of [...document.querySelectorAll('nav [data-view]')].concat(document.querySelector('nav') ? [] : [null])) {
-                if (b) b.click();
-                let n = 1;
-                for (;;) {
-                  rows++;
-                  for (const s of document.querySelectorAll('[data-part=now] .sentence')) {
-                    const w = words[s.dataset.mark];
-                    if (w && !s.textContent.includes(w)) bad.push(s.textContent);
-                  }
-                  if (document.querySelector('#where').textContent.startsWith('Step ' + n + ' of ' + n)) break;
-                  document.querySelector('[data-go=next]').click();
-                  if (++n > 5000) break;
-                }
-              }
-              return [rows, bad];
-            })()"#,
-        );
-        assert!(checked[0].as_u64().unwrap() > 0, "{name}: {checked}");
+        let walked = browser.eval(&session, later::WALK);
+        let data = crate::view::page_data(&std::fs::read_to_string(&page).unwrap());
+        let rows: usize = data["views"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["rows"].as_array().unwrap().len())
+            .sum();
         assert_eq!(
-            checked[1],
+            walked["rows"].as_u64(),
+            Some(rows as u64),
+            "{name}: every step of every view"
+        );
+        assert_eq!(
+            walked["bad"],
             serde_json::json!([]),
             "{name}: a mark without its word"
         );
         if name == "double-reservation" {
-            // An invariant's status at every step: it holds until the step where it breaks,
-            // which a button goes to.
-            browser.load(&session, &page, "");
-            let race = "[data-side=race] [data-check=at-most-one-active-order]";
-            let status = format!("document.querySelector('{race}').dataset.status");
-            assert_eq!(browser.eval(&session, &status), "holds");
-            click(
+            breaks_at_its_button(
                 &mut browser,
                 &session,
-                "[data-jump=at-most-one-active-order]",
+                "at-most-one-active-order",
+                "reserved by 2 orders at once",
             );
-            assert_eq!(browser.eval(&session, &status), "fails");
-            let said = browser.eval(
-                &session,
-                &format!("document.querySelector('{race}').textContent"),
-            );
-            assert!(
-                said.as_str()
-                    .unwrap()
-                    .contains("reserved by 2 orders at once"),
-                "{said}"
-            );
-            click(&mut browser, &session, "[data-go=prev]");
-            assert_eq!(browser.eval(&session, &status), "holds", "not before");
+        }
+        if later::shows_the_later_services(&name, &walked["seen"], &mut browser, &session) {
+            later.push(name.clone());
         }
         no_errors(&browser, &session, &name);
     }
+    builder.join().unwrap();
+    assert_eq!(
+        later,
+        later::SCENARIOS,
+        "the later services' scenarios are in the catalogue"
+    );
+}
+
+/// An invariant's status at every step, on the page open in `session` at its first step: the
+/// race's check `id` holds until the step where it breaks, which its button goes to, and there
+/// it fails, saying `said`. Returns the race's sentence at that step.
+fn breaks_at_its_button(browser: &mut Browser, session: &str, id: &str, said: &str) -> String {
+    let race = format!("[data-side=race] [data-check={id}]");
+    let status = format!("document.querySelector('{race}').dataset.status");
+    assert_eq!(browser.eval(session, &status), "holds", "{id} at first");
+    click(browser, session, &format!("[data-jump={id}]"));
+    assert_eq!(
+        browser.eval(session, &status),
+        "fails",
+        "{id} at its button"
+    );
+    let text = browser.eval(
+        session,
+        &format!("document.querySelector('{race}').textContent"),
+    );
+    assert!(text.as_str().unwrap().contains(said), "{id}: {text}");
+    let now = shown(browser, session)["raceNow"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    click(browser, session, "[data-go=prev]");
+    assert_eq!(browser.eval(session, &status), "holds", "{id}: not before");
+    now
 }
 
 /// The page draws what the trace holds, not a list it knows: a node, a database and a record

@@ -1,6 +1,7 @@
 //! `ticketsim view` and the demo's page, without a browser: the same bytes every time, one
-//! self-contained file, the data it carries (the race beside its cure, aligned), and the
-//! command's files and errors. tests/it/browser.rs opens the pages in Chromium.
+//! self-contained file, the data it carries (the race beside its cure, aligned; the later
+//! services' records the story tells, even those that name only an order), and the command's
+//! files and errors. tests/it/browser.rs opens the pages in Chromium.
 
 use crate::support::*;
 use serde_json::Value;
@@ -8,7 +9,11 @@ use std::path::Path;
 use ticketsim::harness::demo::{Demo, DEFAULT_SEED};
 use ticketsim::harness::shrink::Budget;
 use ticketsim::harness::view::{demo_page, view_page, Run};
+use ticketsim::model::node::Node;
+use ticketsim::present::html::{self, Page, Side, View};
+use ticketsim::sim::record::{Event, Record};
 use ticketsim::sim::tape::Tape;
+use ticketsim::sim::trace::Trace;
 use ticketsim::Occ;
 use ticketsim::Scenario;
 
@@ -255,4 +260,115 @@ fn view_refuses_bad_input_with_exit_2() {
         assert!(stderr.contains(said), "{args:?}: {stderr}");
     }
     assert!(!Path::new(out).exists(), "nothing written");
+}
+
+/// The steps of `side` whose record is of `kind`, as (record, text).
+fn told<'a>(side: &'a Value, kind: &str) -> Vec<(&'a Value, &'a str)> {
+    side["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let record = &side["records"][s["r"].as_u64().unwrap() as usize];
+            (record, s["text"].as_str().unwrap())
+        })
+        .filter(|(record, _)| record["kind"] == kind)
+        .collect()
+}
+
+/// The later services' records that carry only an order, not its ticket (a payment saved, a
+/// job stalled), reach the page when the story tells them: each is its step's record.
+#[test]
+fn records_keyed_only_by_an_order_reach_the_page_when_the_story_tells_them() {
+    let demo = Demo::build(
+        &scenario("payment-after-expiration"),
+        DEFAULT_SEED,
+        budget(1),
+        Path::new("reports/demo"),
+        &|_| {},
+    )
+    .unwrap();
+    let data = page_data(&demo_page(&demo).unwrap());
+    let race = &data["views"][0]["sides"][0];
+    let payments: Vec<_> = told(race, "db.write")
+        .into_iter()
+        .filter(|(record, _)| record["collection"] == "payments")
+        .collect();
+    assert!(!payments.is_empty(), "{race}");
+    for (record, text) in payments {
+        assert!(record.get("ticket").is_none() && record["order"].is_u64());
+        assert!(text.starts_with("saves payment"), "{text}");
+    }
+    assert_eq!(data["compared"], serde_json::json!(["tickets"]));
+    // A job stalls when the expiration process dies while the job runs: a run that recorded
+    // one (its record inserted after the job's start, as the process's death records it).
+    let s = Scenario::parse(
+        r#"
+        name = "stalled"
+        description = "one ticket ordered once, its expiration job stalled"
+        [topology]
+        orders-replicas = 1
+        expiration-service = true
+        [[workload.reserve]]
+        tickets = 1
+        price = 20
+        "#,
+        Path::new("stalled.toml"),
+    )
+    .unwrap();
+    let run = ticketsim::run(&s, 0, Occ::Off);
+    let mut trace = Trace::with_capacity(run.trace.records().len() + 1);
+    for record in run.trace.records() {
+        trace.push(record);
+        if let Event::JobActive { job, order, .. } = record.event {
+            trace.push(&Record {
+                t_us: record.t_us,
+                node: Node::Faults,
+                event: Event::JobStalled {
+                    job,
+                    order,
+                    retry_at_ms: Some(record.t_us / 1000 + 30_000),
+                },
+            });
+        }
+    }
+    let side = || Side {
+        title: "Without OCC (--occ off)".to_owned(),
+        trace: &trace,
+        report: &run.report,
+        replicas: 1,
+        reproduce: "ticketsim run stalled.toml --seed 0 --occ off".to_owned(),
+    };
+    let page = Page {
+        title: "stalled".to_owned(),
+        description: String::new(),
+        made_by: "a test".to_owned(),
+        views: vec![View {
+            id: "seed".to_owned(),
+            name: "Seed 0".to_owned(),
+            heading: "Seed 0".to_owned(),
+            about: Vec::new(),
+            ticket: 1,
+            race: side(),
+            cure: Err("no cure beside it".to_owned()),
+            attachment: None,
+        }],
+    };
+    let data = page_data(&html::render(&page));
+    let race = &data["views"][0]["sides"][0];
+    let stalled = told(race, "job.stalled");
+    assert_eq!(stalled.len(), 1, "{race}");
+    let (record, text) = stalled[0];
+    assert!(
+        record.get("ticket").is_none() && record["order"] == 1,
+        "{record}"
+    );
+    assert!(text.contains("stalls, and runs again at"), "{text}");
+    let step = race["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["text"] == text)
+        .unwrap();
+    assert_eq!(step["mark"], "fault");
 }
