@@ -50,12 +50,7 @@ pub fn follow(world: &World, node: Node, event: SessionEvent) {
     // every task it starts, counts as touching everything (`sim::footprint`).
     world.exec.touch_everything();
     match event {
-        SessionEvent::Died => {
-            died(world, node);
-            if node == Node::Expiration {
-                expiration::died(world);
-            }
-        }
+        SessionEvent::Died => died(world, node),
         SessionEvent::Restarted => restarted(world, node),
     }
 }
@@ -65,6 +60,11 @@ pub fn follow(world: &World, node: Node, event: SessionEvent) {
 pub fn died(world: &World, node: Node) {
     world.conns.update(node, |c| c.attempt += 1);
     unresponsive(world, node);
+    if node == Node::Expiration {
+        // The Bull worker dies with its process: the job it held stalls (a crash by the fault
+        // injector comes here directly, an exit through `follow`).
+        expiration::died(world);
+    }
 }
 
 /// Whether `node`'s current process answers its heartbeats now.

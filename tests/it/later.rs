@@ -456,3 +456,78 @@ fn status_guards_refund_a_late_payment_instead_of_reviving_its_order() {
     assert_eq!(result.report.stats.guarded, 2);
     assert_eq!(result.report.stats.charges, 2);
 }
+
+/// A crash of the expiration service while its worker holds a job (between taking it and
+/// the Redis call that moves it to completed, under a millisecond): the job stalls and runs
+/// again once its lock lapses, 30 s later, so the order still expires. The first seed of 0..20
+/// whose crash, at the millisecond the job falls due, lands in that window.
+#[test]
+fn a_crash_of_the_expiration_service_stalls_its_job_and_runs_it_again() {
+    let s = one_ticket("expiration-service = true", "", "");
+    let crashed_at = |seed: u64| {
+        let active = run(&s, seed, Occ::On)
+            .trace
+            .records()
+            .iter()
+            .find(|r| matches!(r.event, T::JobActive { .. }))
+            .map(|r| r.t_us)
+            .unwrap();
+        let text = format!(
+            r#"
+            name = "x"
+            description = "x"
+            [topology]
+            expiration-service = true
+            [faults]
+            crash = [{{ node = "expiration", at-ms = {}, restart-after-ms = 1000 }}]
+            [[workload.reserve]]
+            tickets = 1
+            price = 20
+            "#,
+            active / 1000
+        );
+        let mut crashed = s.clone();
+        crashed.faults = Scenario::parse(&text, Path::new("x.toml")).unwrap().faults;
+        run(&crashed, seed, Occ::On)
+    };
+    let (seed, result) = (0..20)
+        .map(|seed| (seed, crashed_at(seed)))
+        .find(|(_, r)| {
+            r.trace
+                .records()
+                .iter()
+                .any(|r| matches!(r.event, T::JobStalled { .. }))
+        })
+        .expect("a seed of 0..20 crashes the worker while it holds the job");
+    let records = result.trace.records();
+    let (job, retry_at_ms, t_us) = records
+        .iter()
+        .find_map(|r| match r.event {
+            T::JobStalled {
+                job, retry_at_ms, ..
+            } => Some((job, retry_at_ms, r.t_us)),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(job, 1, "seed {seed}");
+    assert_eq!(retry_at_ms, Some(t_us / 1000 + 30_000), "seed {seed}");
+    let runs: Vec<(u32, u64)> = records
+        .iter()
+        .filter_map(|r| match r.event {
+            T::JobActive { run, .. } => Some((run, r.t_us / 1000)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        runs.iter().map(|r| r.0).collect::<Vec<_>>(),
+        [1, 2],
+        "seed {seed}"
+    );
+    assert!(runs[1].1 >= t_us / 1000 + 30_000, "seed {seed}: {runs:?}");
+    assert_eq!(
+        order_writes(records).last().map(|w| w.1),
+        Some(OrderStatus::Cancelled),
+        "seed {seed}"
+    );
+    assert_eq!(result.report.outcome, Outcome::Converged, "seed {seed}");
+}
