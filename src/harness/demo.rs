@@ -162,6 +162,19 @@ impl Files {
 /// script, keep that near 100 MB. (Its shrinking is bounded by `--budget`, in requests.)
 pub const DEMO_MAX_REQUESTS: u64 = 20_000;
 
+/// Refuse a scenario too large to keep two whole traces of (`why` the page or demo keeps them,
+/// `also` another way out): the demo's and `ticketsim view`'s bound.
+pub fn keeps_two_traces(scenario: &Scenario, why: &str, also: &str) -> Result<(), Error> {
+    let requests = scenario.total_requests();
+    if requests <= DEMO_MAX_REQUESTS {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{} sends {requests} requests; {why}, so it takes at most {DEMO_MAX_REQUESTS}: shrink the scenario first (`ticketsim shrink`){also}",
+        crate::present::report::shell_quote(&scenario.source.display().to_string())
+    )))
+}
+
 impl Demo {
     /// Run the demo of `scenario` from `seed`; `out` is where its files will go (their paths
     /// appear in the text).
@@ -172,13 +185,11 @@ impl Demo {
         out: &Path,
         progress: &dyn Fn(&str),
     ) -> Result<Demo, Error> {
-        let requests = scenario.total_requests();
-        if requests > DEMO_MAX_REQUESTS {
-            return Err(Error::Usage(format!(
-                "{} sends {requests} requests; the demo keeps both runs' whole traces to tell their story, so it takes at most {DEMO_MAX_REQUESTS}: shrink the scenario first (`ticketsim shrink`), or use `ticketsim run`, which keeps no trace",
-                crate::present::report::shell_quote(&scenario.source.display().to_string())
-            )));
-        }
+        keeps_two_traces(
+            scenario,
+            "the demo keeps both runs' whole traces to tell their story",
+            ", or use `ticketsim run`, which keeps no trace",
+        )?;
         let files = Files::new(out, scenario);
         let race = race_mode(scenario);
         let mut shown_seed = seed;

@@ -8,7 +8,7 @@
 //! A race that only OCC makes is shown beside the run without OCC, as the demo tells it.
 
 use crate::harness::demo::cure::{race_heading, race_words};
-use crate::harness::demo::{self, Cure, Demo, Files, Shown, Told, DEMO_MAX_REQUESTS};
+use crate::harness::demo::{self, Cure, Demo, Files, Shown, Told};
 use crate::harness::error::Error;
 use crate::harness::run::{run_driven_traced, RunResult};
 use crate::harness::shrink::{Budget, Failure, Size};
@@ -405,13 +405,7 @@ pub fn view_page(
     out: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<String, Error> {
-    let requests = scenario.total_requests();
-    if requests > DEMO_MAX_REQUESTS {
-        return Err(Error::Usage(format!(
-            "{} sends {requests} requests; a page keeps two runs' whole traces, so it takes at most {DEMO_MAX_REQUESTS}: shrink the scenario first (`ticketsim shrink`)",
-            shell_quote(&scenario.source.display().to_string())
-        )));
-    }
+    demo::keeps_two_traces(scenario, "a page keeps two runs' whole traces", "")?;
     let cure = beside(scenario, occ);
     let file = shell_quote(&scenario.source.display().to_string());
     let scoped = if scenario.is_scope { " --scoped" } else { "" };
